@@ -1,0 +1,1 @@
+"""SCRS crime-recording compliance warehouse for Police Scotland."""

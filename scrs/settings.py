@@ -1,0 +1,96 @@
+"""Every setting of the product in one place, read from the environment with safe local defaults.
+
+Settings that change figures (target, 72-hour limit, disclosure threshold) are dbt vars as well; the
+defaults here and in `dbt/dbt_project.yml` must agree (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+SEEDS_DIR = REPO_ROOT / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+# Clearly a demo value: any real deployment must set SCRS_PSEUDONYM_KEY (a long random secret).
+DEMO_PSEUDONYM_KEY = "DEMO-ONLY-NOT-SECRET-pseudonym-key"
+
+EXTRACT_KINDS: tuple[str, ...] = ("incidents", "crimes", "training")
+
+SERVED_DB_NAME = "warehouse.duckdb"
+
+
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name, default)).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-time settings. Construct with `Settings.from_env()` unless a test needs explicit values."""
+
+    landing_dir: Path
+    warehouse_dir: Path
+    pseudonym_key: str = DEMO_PSEUDONYM_KEY
+    compliance_target_pct: float = 95.0
+    timely_limit_hours: float = 72.0
+    disclosure_min_records: int = 10
+    extract_kinds: tuple[str, ...] = field(default=EXTRACT_KINDS)
+
+    @classmethod
+    def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
+        return cls(
+            landing_dir=Path(landing_dir).resolve() if landing_dir else _env_path("SCRS_LANDING_DIR", "data/landing"),
+            warehouse_dir=(
+                Path(warehouse_dir).resolve() if warehouse_dir else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
+            ),
+            pseudonym_key=os.environ.get("SCRS_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
+            compliance_target_pct=float(os.environ.get("SCRS_COMPLIANCE_TARGET_PCT", "95")),
+            timely_limit_hours=float(os.environ.get("SCRS_TIMELY_LIMIT_HOURS", "72")),
+            disclosure_min_records=int(os.environ.get("SCRS_DISCLOSURE_MIN_RECORDS", "10")),
+        )
+
+    @property
+    def using_demo_key(self) -> bool:
+        return self.pseudonym_key == DEMO_PSEUDONYM_KEY
+
+    # Paths inside the warehouse directory (docs/architecture.md).
+    @property
+    def served_db(self) -> Path:
+        return self.warehouse_dir / SERVED_DB_NAME
+
+    @property
+    def build_dir(self) -> Path:
+        return self.warehouse_dir / ".build"
+
+    def build_db(self, run_id: str) -> Path:
+        return self.build_dir / f"{run_id}.duckdb"
+
+    @property
+    def quality_history_dir(self) -> Path:
+        return self.warehouse_dir / "quality" / "history"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.warehouse_dir / "quality" / "data_docs"
+
+    @property
+    def access_log(self) -> Path:
+        return self.warehouse_dir / "logs" / "access.jsonl"
+
+    @property
+    def run_lock(self) -> Path:
+        return self.warehouse_dir / ".run.lock"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.landing_dir / "quarantine"
+
+    def dbt_vars(self) -> dict[str, float | int]:
+        return {
+            "compliance_target_pct": self.compliance_target_pct,
+            "timely_limit_hours": self.timely_limit_hours,
+            "disclosure_min_records": self.disclosure_min_records,
+        }
