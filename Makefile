@@ -1,0 +1,68 @@
+# Two commands on a fresh machine: `make demo` and `make test` (README.md).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+DATA := data
+LANDING := $(DATA)/landing
+WAREHOUSE := $(DATA)/warehouse
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# No phone-home calls from dbt, Great Expectations or Streamlit.
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: install browser demo pipeline dashboard dagster dbt-docs test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+$(LANDING)/.generated: | install
+	$(BIN)/scrs generate --out $(LANDING)
+	touch $@
+
+pipeline: install $(LANDING)/.generated
+	$(BIN)/scrs run --landing $(LANDING) --warehouse $(WAREHOUSE)
+
+demo: pipeline
+	@$(BIN)/python -m scrs.demo_banner --landing $(LANDING) --warehouse $(WAREHOUSE) --port $(PORT)
+	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
+
+dashboard: install
+	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
+
+dagster: install
+	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home SCRS_LANDING_DIR=$(LANDING) SCRS_WAREHOUSE_DIR=$(WAREHOUSE) \
+		$(BIN)/dagster dev -m dagster_project.definitions
+
+dbt-docs: install
+	cd dbt && SCRS_DUCKDB_PATH=$(CURDIR)/$(WAREHOUSE)/warehouse.duckdb ../$(BIN)/dbt docs generate --profiles-dir . \
+		&& ../$(BIN)/dbt docs serve --profiles-dir . --port 8081
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m scrs.bench
+
+clean:
+	rm -rf $(DATA) test-artifacts dbt/target dbt/logs .dagster_home

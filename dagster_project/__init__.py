@@ -1,0 +1,1 @@
+"""Dagster orchestration of the SCRS compliance warehouse (one module per concern)."""

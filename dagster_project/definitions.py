@@ -1,0 +1,23 @@
+"""Dagster definitions: thin; each concern lives in its own module."""
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from dagster_project.dbt import scrs_dbt_models, scrs_dbt_project
+from dagster_project.ingest import ingest_assets
+from dagster_project.jobs import scrs_pipeline
+from dagster_project.publish import published_warehouse
+from dagster_project.quality import quality_checks
+from dagster_project.resources import ScrsWarehouse
+from dagster_project.schedules import monthly_committee_run
+from dagster_project.sensors import landing_folder_sensor
+
+defs = Definitions(
+    assets=[*ingest_assets, scrs_dbt_models, published_warehouse],
+    asset_checks=quality_checks,
+    jobs=[scrs_pipeline],
+    schedules=[monthly_committee_run],
+    sensors=[landing_folder_sensor],
+    resources={"dbt": DbtCliResource(project_dir=scrs_dbt_project), "warehouse": ScrsWarehouse()},
+    executor=in_process_executor,
+)

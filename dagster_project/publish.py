@@ -1,0 +1,32 @@
+"""Publication: the run's build replaces the served warehouse, only after every gate has passed."""
+
+from __future__ import annotations
+
+import duckdb
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from dagster_project.dbt import scrs_dbt_models
+from dagster_project.resources import ScrsWarehouse
+from scrs.publish import prepare_build, publish_build
+from scrs.quality import expectation_catalogue_into, load_history_into
+
+
+@asset(
+    key=["published_warehouse"],
+    deps=[scrs_dbt_models],
+    group_name="publish",
+    description="The served warehouse file, atomically replaced by this run's build once ingest, every "
+    "blocking quality check and every dbt test have passed.",
+)
+def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
+    settings = warehouse.settings()
+    build = prepare_build(settings, context.run_id)
+    con = duckdb.connect(str(build.path))
+    try:
+        load_history_into(con, settings.quality_history_dir)
+        expectation_catalogue_into(con)
+    finally:
+        con.close()
+    served = publish_build(settings, build)
+    context.log.info(f"published {served}")
+    return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})

@@ -1,0 +1,71 @@
+"""Run the whole Dagster pipeline in this process (what `scrs run` does)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+
+from scrs.publish import discard_build, run_lock
+from scrs.settings import Settings
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    published: bool
+    run_id: str
+    reason: str  # one line: what was published, or why nothing was
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def failure_reason(result) -> str:
+    """The first blocking check that failed, else the first failed step, as one line."""
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.blocking:
+            reason = evaluation.metadata.get("reason")
+            if reason is not None:
+                return _first_line(str(reason.value))
+            return f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            message = error.message if error else "step failed"
+            if error and error.cause and "DbtCliInvocation" not in message:
+                message = f"{message} {error.cause.message}"
+            return f"step {event.step_key} failed: {_first_line(message)}"
+    return "the run did not reach publication"
+
+
+def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) -> RunOutcome:
+    """Ingest, quality gate, dbt build and publish, under the warehouse's run lock."""
+    os.environ["SCRS_LANDING_DIR"] = str(Path(landing_dir).resolve())
+    os.environ["SCRS_WAREHOUSE_DIR"] = str(Path(warehouse_dir).resolve())
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    settings = Settings.from_env()
+    if not settings.landing_dir.is_dir():
+        raise FileNotFoundError(f"landing folder {settings.landing_dir} does not exist")
+    with run_lock(settings):
+        from dagster_project.dbt import prepare_manifest
+
+        prepare_manifest()
+        from dagster_project.definitions import defs  # imported after the manifest exists
+
+        job = defs.resolve_job_def("scrs_pipeline")
+        log_level = "INFO" if verbose else "WARNING"
+        with DagsterInstance.ephemeral() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+        discard_build(settings, result.run_id)
+        if result.success:
+            return RunOutcome(True, result.run_id, f"published {settings.served_db}")
+        return RunOutcome(False, result.run_id, failure_reason(result))

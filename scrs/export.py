@@ -1,0 +1,124 @@
+"""`scrs export`: what a division receives, and what the committee receives (contract section 5).
+
+A division gets its own rows of every mart, `record_failures` included, unsuppressed. The committee gets
+the three compliance marts for all divisions, areas and the nation, no record-level data, and every rate
+built on fewer than `disclosure_min_records` examined records suppressed. Each mart is written as CSV
+(named after the mart), plus Excel and Parquet copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from scrs.settings import Settings
+from scrs.warehouse import read_only
+
+COMPLIANCE_MARTS = ("compliance_by_division_test", "compliance_by_command_area_test", "compliance_national_test")
+EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
+
+# The rate columns blanked when a cell is built on too few records.
+SUPPRESSED_COLUMNS = ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")
+
+
+@dataclass(frozen=True)
+class ExportedMart:
+    mart: str
+    rows: int
+    files: tuple[Path, ...]
+
+
+def division_queries(division_code: str) -> dict[str, tuple[str, list[object]]]:
+    """The division's own rows of every mart (parameterised: the code never enters the SQL text)."""
+    return {
+        "compliance_by_division_test": (
+            "select * from marts.compliance_by_division_test where division_code = ? "
+            "order by fiscal_year, fiscal_quarter, test_code",
+            [division_code],
+        ),
+        "compliance_by_command_area_test": (
+            "select a.* from marts.compliance_by_command_area_test a "
+            "where a.command_area = (select command_area from reference.divisions where division_code = ?) "
+            "order by fiscal_year, fiscal_quarter, test_code",
+            [division_code],
+        ),
+        "compliance_national_test": (
+            "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code",
+            [],
+        ),
+        "record_failures": (
+            "select * from marts.record_failures where division_code = ? "
+            "order by fiscal_year, fiscal_quarter, test_code, record_id",
+            [division_code],
+        ),
+        "training_coverage": (
+            "select * from marts.training_coverage where unit_code = ? order by role_cluster, course_code",
+            [division_code],
+        ),
+    }
+
+
+def suppressed_select(mart: str, min_records: int) -> tuple[str, list[object]]:
+    """A compliance mart with the rate columns blanked where fewer than `min_records` were examined."""
+    blanked = ", ".join(
+        f"case when examined < ? then null else {column} end as {column}" for column in SUPPRESSED_COLUMNS
+    )
+    order = {
+        "compliance_by_division_test": "fiscal_year, fiscal_quarter, division_code, test_code",
+        "compliance_by_command_area_test": "fiscal_year, fiscal_quarter, command_area, test_code",
+        "compliance_national_test": "fiscal_year, fiscal_quarter, test_code",
+    }[mart]
+    return (
+        f"select * replace ({blanked}) from marts.{mart} order by {order}",
+        [min_records] * len(SUPPRESSED_COLUMNS),
+    )
+
+
+def national_queries(min_records: int) -> dict[str, tuple[str, list[object]]]:
+    return {mart: suppressed_select(mart, min_records) for mart in COMPLIANCE_MARTS}
+
+
+def _write_excel(table: duckdb.DuckDBPyRelation, path: Path, sheet: str) -> None:
+    frame = table.df()
+    import pandas as pd  # only for the Excel copy, on marts sized for a spreadsheet
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        if frame.empty:
+            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+        for part, start in enumerate(range(0, len(frame), EXCEL_MAX_ROWS)):
+            name = sheet[:28] if part == 0 else f"{sheet[:26]}_{part + 1}"
+            frame.iloc[start : start + EXCEL_MAX_ROWS].to_excel(writer, sheet_name=name, index=False)
+
+
+def write_marts(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, tuple[str, list[object]]], out_dir: Path
+) -> list[ExportedMart]:
+    """Write each query's result as `<mart>.csv`, `<mart>.xlsx` and `<mart>.parquet`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exported = []
+    for mart, (sql, params) in queries.items():
+        con.execute(f"create or replace temp table export_rows as {sql}", params)
+        csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
+        con.execute(f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')")
+        con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")
+        _write_excel(con.table("export_rows"), xlsx_path, mart)
+        rows = con.sql("select count(*) from export_rows").fetchone()[0]
+        exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
+    return exported
+
+
+def export(settings: Settings, out_dir: Path, division: str | None = None, national: bool = False) -> list[ExportedMart]:
+    """Write a division's pack (`division`) or the committee's national pack (`national=True`)."""
+    if (division is None) == (not national):
+        raise ValueError("choose exactly one of --division CODE or --national")
+    with read_only(settings.served_db) as con:
+        if division is not None:
+            known = [row[0] for row in con.sql("select division_code from reference.divisions order by 1").fetchall()]
+            if division not in known:
+                raise ValueError(f"unknown division code {division!r}; expected one of {', '.join(known)}")
+            queries = division_queries(division)
+        else:
+            queries = national_queries(settings.disclosure_min_records)
+        return write_marts(con, queries, out_dir)

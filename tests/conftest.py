@@ -1,0 +1,71 @@
+"""Shared fixtures: one real generator + pipeline run per test session, reused read-only by many tests.
+
+Tests that change a warehouse copy it first (`fresh_pipeline`), so the session warehouse stays as the
+pipeline published it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRS = str(Path(sys.executable).parent / "scrs")
+
+# Small data in tests, scale in the benchmark: two fiscal years around the 2020/21 audit.
+TEST_SCALE = "0.004"
+TEST_YEARS = "2019/20..2020/21"
+TEST_SEED = "7"
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the installed `scrs` command as a user would, capturing its output."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([SCRS, *args], capture_output=True, text=True, env=full_env, cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"scrs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic extracts (and the generator's planted truth in `_truth/`)."""
+    out = tmp_path_factory.mktemp("extracts") / "landing"
+    run_scrs("generate", "--out", str(out), "--scale", TEST_SCALE, "--years", TEST_YEARS, "--seed", TEST_SEED,
+             "--quiet", check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(generated_extracts: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`scrs run` once over the generated extracts: the landing copy, warehouse dir and output."""
+    base = tmp_path_factory.mktemp("pipeline")
+    landing = base / "landing"
+    shutil.copytree(generated_extracts, landing, ignore=shutil.ignore_patterns("_truth"))
+    warehouse = base / "warehouse"
+    run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), check=True)
+    return {"landing": landing, "warehouse": warehouse, "truth": generated_extracts / "_truth"}
+
+
+@pytest.fixture(scope="session")
+def published_warehouse(pipeline_run: dict[str, Path]) -> Path:
+    """The warehouse directory whose `warehouse.duckdb` the pipeline published (read-only use)."""
+    return pipeline_run["warehouse"]
+
+
+@pytest.fixture
+def fresh_pipeline(pipeline_run: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """A private copy of the published landing folder and warehouse, for tests that change them."""
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(pipeline_run["landing"], landing)
+    shutil.copytree(pipeline_run["warehouse"], warehouse)
+    return {"landing": landing, "warehouse": warehouse, "truth": pipeline_run["truth"]}
