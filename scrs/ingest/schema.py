@@ -1,0 +1,107 @@
+"""Column layout of each extract (contract section 1) and how each column is typed in `raw.<kind>`.
+
+The GX suites in `expectations/*.json` are the reviewed statement of what a *valid* extract is; this module
+only says which columns an extract has, which are personal data and how a value is cast on its way into `raw`.
+A test checks that the two agree on the column names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["text", "code", "flag", "timestamp", "date"]
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATE_FORMAT = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: ColumnType
+    required: bool
+    personal: bool = False
+    """Personal data (a staff number): pseudonymised before it reaches any table."""
+    raw_name: str | None = None
+    """Column name in `raw.<kind>` when it differs (staff_number -> staff_pseudonym)."""
+
+    @property
+    def raw_column(self) -> str:
+        return self.raw_name or self.name
+
+
+def _c(name: str, type_: ColumnType, required: bool, **kw: object) -> ColumnSpec:
+    return ColumnSpec(name, type_, required, **kw)  # type: ignore[arg-type]
+
+
+EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
+    "incidents": (
+        _c("incident_id", "text", True),
+        _c("division_code", "code", True),
+        _c("created_at", "timestamp", True),
+        _c("grade", "code", True),
+        _c("channel", "code", True),
+        _c("initial_type_code", "code", True),
+        _c("final_type_code", "code", False),
+        _c("closed_at", "timestamp", False),
+        _c("disposal_code", "code", False),
+        _c("closing_unit", "code", False),
+        _c("cyber_flag", "flag", True),
+        _c("extracted_at", "timestamp", True),
+    ),
+    "crimes": (
+        _c("crime_id", "text", True),
+        _c("incident_id", "text", False),
+        _c("division_code", "code", True),
+        _c("reported_at", "timestamp", True),
+        _c("recorded_at", "timestamp", True),
+        _c("crime_code", "code", True),
+        _c("recording_unit", "code", True),
+        _c("cyber_marker", "flag", True),
+        _c("status", "code", True),
+        _c("no_crime_at", "timestamp", False),
+        _c("no_crime_reason", "text", False),
+        _c("no_crime_requested_by", "text", False, personal=True),
+        _c("no_crime_authorised_by", "text", False, personal=True),
+        _c("no_crime_authoriser_role", "code", False),
+        _c("complainer_informed", "flag", False),
+        _c("source_system", "code", True),
+        _c("extracted_at", "timestamp", True),
+    ),
+    "training": (
+        _c("staff_number", "text", True, personal=True, raw_name="staff_pseudonym"),
+        _c("unit_code", "code", True),
+        _c("role_cluster", "code", True),
+        _c("course_code", "code", True),
+        _c("status", "code", True),
+        _c("assigned_on", "date", True),
+        _c("completed_on", "date", False),
+        _c("extracted_at", "timestamp", True),
+    ),
+}
+
+# Key of one row of an extract (unique within one file; the latest extracted_at is the current state).
+EXTRACT_KEYS: dict[str, tuple[str, ...]] = {
+    "incidents": ("incident_id",),
+    "crimes": ("crime_id",),
+    "training": ("staff_number", "course_code"),
+}
+
+LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_line")
+
+
+def columns(kind: str) -> tuple[ColumnSpec, ...]:
+    try:
+        return EXTRACT_COLUMNS[kind]
+    except KeyError:
+        raise ValueError(f"unknown extract kind {kind!r}; known: {sorted(EXTRACT_COLUMNS)}") from None
+
+
+def column_names(kind: str) -> list[str]:
+    return [c.name for c in columns(kind)]
+
+
+def raw_key_columns(kind: str) -> list[str]:
+    by_name = {c.name: c for c in columns(kind)}
+    return [by_name[k].raw_column for k in EXTRACT_KEYS[kind]]

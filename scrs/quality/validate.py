@@ -1,0 +1,363 @@
+"""Run the GX suite of an extract over the landing rows of a batch of files; results per file.
+
+How (for ~1.5M rows in a few seconds):
+- one DataFrame for all files of the kind in the batch (frames.build_frame), fetched via Arrow;
+- row-level (map) expectations run over that frame for all files at once, grouped by the columns they read,
+  each group on a frame of just those columns (GX filters the whole frame it is given for each check), with
+  result_format BASIC (counts only); only expectations that found failures are re-run with COMPLETE to get
+  the failing row positions, which map back to (file, line) and give per-file counts and the first 100
+  line numbers;
+- table-level expectations (column exists, row count) run on each file's own slice of the frame, without the
+  columns that file lacked, so "column exists" fails for exactly that file;
+- key uniqueness is per file because the suite says so (`_source_file` is part of the compound key);
+- a row-level result about a column a file lacks is not reported for that file (its "column_exists" failure
+  says it all).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from scrs.ingest.landing import MAX_SAMPLE_LINES, FileFault, LandingFile, landing_files
+from scrs.quality.frames import build_frame
+from scrs.quality.suites import (
+    expectation_columns,
+    is_map_expectation,
+    load_suite,
+    seed_parameters,
+)
+from scrs.settings import EXPECTATIONS_DIR, SEEDS_DIR
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx  # noqa: E402
+import great_expectations.execution_engine.pandas_execution_engine as _gx_pandas_engine  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+# GX fingerprints every pandas batch under 1 GB by hashing all of it (~1.5 s per 1.5M rows) only to put the
+# hash in batch markers, which we never use. Threshold 0 = never hash. (Module constant, read at call time.)
+_gx_pandas_engine.HASH_THRESHOLD = 0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one expectation on one file."""
+
+    run_id: str
+    file_name: str
+    suite: str
+    expectation_type: str
+    check: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    sample_lines: list[int]
+    owner: str
+    why: str
+    checked_at: datetime
+    field: str | None = None
+    message: str | None = None
+    position: int | None = None
+    """Index of the expectation in its suite file (joins quality.expectation_catalogue.position)."""
+    rows_checked: int | None = None
+    """Data rows in the file."""
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "blocking"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Failure = CheckResult | FileFault
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_context() -> Any:
+    """An ephemeral GX context with progress bars off."""
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def _display_columns(kwargs: dict[str, Any], field: str | None) -> str | None:
+    """Extract columns the expectation reads; a helper column (`_...`) is shown as the field it is about."""
+    cols = list(dict.fromkeys(expectation_columns(kwargs)))
+    real = [c for c in cols if not c.startswith("_")]
+    if real:
+        return ", ".join(real)
+    return field if any(c != "_source_file" for c in cols) else None
+
+
+def _file_name(f: LandingFile | str) -> str:
+    return f.name if isinstance(f, LandingFile) else str(f)
+
+
+@dataclass
+class _Outcome:
+    """Per-file outcome of one map expectation over the combined frame."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def validate_landing(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: Iterable[LandingFile | str],
+    run_id: str,
+    expectations_dir: Path | str = EXPECTATIONS_DIR,
+    seeds_dir: Path | str = SEEDS_DIR,
+) -> list[CheckResult]:
+    """Validate the landing rows of `files` (read by read_into_landing) against `expectations/<kind>.json`.
+
+    Returns one CheckResult per expectation and file (a row-level result about a column the file lacks is
+    left out: its column_exists failure reports it). Files that could not be read (see FileFault) are
+    skipped.
+    """
+    names = list(dict.fromkeys(_file_name(f) for f in files))
+    manifest = {m["file_name"]: m for m in landing_files(con, kind, read_ok=True) if m["file_name"] in names}
+    skipped = [n for n in names if n not in manifest]
+    if skipped:
+        log.info("%s: not in landing (unreadable?), not validated: %s", kind, ", ".join(skipped))
+    names = [n for n in names if n in manifest]
+    if not names:
+        return []
+
+    loaded = load_suite(expectations_dir, kind, seeds_dir)
+    params = seed_parameters(seeds_dir)
+    checked_at = _now()
+    df = build_frame(con, kind, names, seeds_dir)
+
+    # Row ranges of each file in the frame (rows of one file are contiguous and in line order).
+    lines_arr = df["_source_line"].to_numpy(dtype=np.int64)
+    bounds: dict[str, tuple[int, int]] = {n: (0, 0) for n in names}
+    if len(df):
+        source = df["_source_file"].astype("category")
+        codes = source.cat.codes.to_numpy()
+        categories = [str(c) for c in source.cat.categories]
+        change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        seg_starts = np.concatenate(([0], change))
+        seg_ends = np.concatenate((change, [len(df)]))
+        seg_names = [categories[codes[a]] for a in seg_starts]
+        if len(set(seg_names)) != len(seg_names):
+            raise RuntimeError(f"landing.{kind}: rows of one file are not contiguous")
+        for name, a, b in zip(seg_names, seg_starts, seg_ends, strict=True):
+            bounds[name] = (int(a), int(b))
+        seg_file_idx = np.repeat(np.arange(len(seg_starts)), seg_ends - seg_starts)
+    else:
+        seg_file_idx = np.zeros(0, dtype=np.int64)
+        seg_names = []
+
+    ctx = new_context()
+    ds = ctx.data_sources.add_pandas(f"landing_{kind}")
+    batch_def = ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
+    expectations = list(loaded.suite.expectations)
+    position = {id(e): i for i, e in enumerate(expectations)}
+    map_exps = [e for e in expectations if is_map_expectation(e.expectation_type)]
+    table_exps = [e for e in expectations if not is_map_expectation(e.expectation_type)]
+
+    outcomes: dict[int, _Outcome] = {}
+    if map_exps and len(df):
+        # One GX run per set of columns read, on a frame of just those columns: GX filters the whole frame it
+        # is given for every column check (null filter, row conditions), so a narrow frame keeps it fast.
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i, e in enumerate(map_exps):
+            groups.setdefault(tuple(dict.fromkeys(expectation_columns(e.configuration.kwargs))), []).append(i)
+        for cols, idxs in groups.items():
+            sub = df[list(cols)] if all(c in df.columns for c in cols) else df
+            batch = batch_def.get_batch(batch_parameters={"dataframe": sub})
+            basic = batch.validate(
+                gx.ExpectationSuite(
+                    name=f"{kind}__rows", expectations=[map_exps[i].configuration for i in idxs]
+                ),
+                result_format="BASIC",
+                expectation_parameters=params,
+            )
+            failing: list[int] = []
+            for i, r in zip(idxs, basic.results, strict=True):
+                exc = r.exception_info if isinstance(r.exception_info, dict) else {}
+                if exc.get("raised_exception"):
+                    outcomes[i] = _Outcome(error=str(exc.get("exception_message"))[:500])
+                elif r.result.get("unexpected_count"):
+                    failing.append(i)
+                else:
+                    outcomes[i] = _Outcome()
+            if not failing:
+                continue
+            detail = batch.validate(
+                gx.ExpectationSuite(
+                    name=f"{kind}__rows_detail", expectations=[map_exps[i].configuration for i in failing]
+                ),
+                result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+                expectation_parameters=params,
+            )
+            for i, r in zip(failing, detail.results, strict=True):
+                positions = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
+                outcomes[i] = _per_file(positions, seg_file_idx, seg_names, lines_arr)
+
+    results: list[CheckResult] = []
+
+    def add(
+        exp: Any, file_name: str, success: bool, count: int | None, lines: list[int], msg: str | None
+    ) -> None:
+        meta = exp.meta
+        results.append(
+            CheckResult(
+                run_id=run_id,
+                file_name=file_name,
+                suite=loaded.suite.name,
+                expectation_type=exp.expectation_type,
+                check=meta["check"],
+                column=_display_columns(exp.configuration.kwargs, meta.get("field")),
+                severity=meta["severity"],
+                success=success,
+                unexpected_count=count,
+                sample_lines=lines,
+                owner=meta["owner"],
+                why=meta["why"],
+                checked_at=checked_at,
+                field=meta.get("field"),
+                message=msg,
+                position=position[id(exp)],
+                rows_checked=rows_in_file,
+            )
+        )
+
+    for name in names:
+        missing = set(manifest[name]["missing_columns"] or [])
+        a, b = bounds[name]
+        rows_in_file = b - a
+        # table-level expectations on this file alone
+        if table_exps:
+            part = df.iloc[a:b]
+            if missing:
+                part = part.drop(columns=[c for c in missing if c in part.columns])
+            res = batch_def.get_batch(batch_parameters={"dataframe": part}).validate(
+                gx.ExpectationSuite(name=f"{kind}__file", expectations=[e.configuration for e in table_exps]),
+                result_format="BASIC",
+                expectation_parameters=params,
+            )
+            for exp, r in zip(table_exps, res.results, strict=True):
+                exc = r.exception_info if isinstance(r.exception_info, dict) else {}
+                msg = str(exc.get("exception_message"))[:500] if exc.get("raised_exception") else None
+                add(exp, name, bool(r.success), None if r.success else _table_count(r), [], msg)
+        for i, exp in enumerate(map_exps):
+            if missing & set(expectation_columns(exp.configuration.kwargs)):
+                continue  # the column_exists failure reports it
+            if b == a:
+                add(exp, name, True, 0, [], None)  # no rows: nothing to judge (file_has_rows reports it)
+                continue
+            o = outcomes.get(i, _Outcome())
+            if o.error:
+                add(exp, name, False, None, [], f"expectation could not be evaluated: {o.error}")
+                continue
+            count = o.counts.get(name, 0)
+            success = _success(exp, count, df, a, b)
+            add(exp, name, success, count, o.lines.get(name, []), None)
+    return results
+
+
+def _table_count(r: Any) -> int | None:
+    observed = (r.result or {}).get("observed_value")
+    return observed if isinstance(observed, int) else None
+
+
+def _per_file(
+    positions: np.ndarray, seg_file_idx: np.ndarray, seg_names: Sequence[str], lines_arr: np.ndarray
+) -> _Outcome:
+    o = _Outcome()
+    if positions.size == 0:
+        return o
+    fidx = seg_file_idx[positions]
+    lines = lines_arr[positions]
+    for k in np.unique(fidx):
+        sel = np.sort(lines[fidx == k])
+        o.counts[seg_names[int(k)]] = int(sel.size)
+        o.lines[seg_names[int(k)]] = [int(x) for x in sel[:MAX_SAMPLE_LINES]]
+    return o
+
+
+def _success(exp: Any, count: int, df: pd.DataFrame, a: int, b: int) -> bool:
+    """Per-file success of a map expectation: no failing row, or within `mostly` of the file's non-null
+    values of the column."""
+    if count == 0:
+        return True
+    mostly = exp.configuration.kwargs.get("mostly")
+    column = exp.configuration.kwargs.get("column")
+    if mostly is None or not isinstance(column, str):
+        return False
+    nonnull = int(df[column].iloc[a:b].notna().sum())
+    return nonnull > 0 and (nonnull - count) / nonnull >= float(mostly)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def blocking_failures(
+    results: Iterable[CheckResult], file_faults: Iterable[FileFault] = ()
+) -> dict[str, list[Failure]]:
+    """Blocking failures grouped by file name (files absent from the dict passed every blocking check)."""
+    out: dict[str, list[Failure]] = {}
+    for f in file_faults:
+        if f.blocking:
+            out.setdefault(f.file, []).append(f)
+    for r in results:
+        if r.blocking and not r.success:
+            out.setdefault(r.file_name, []).append(r)
+    return out
+
+
+def failure_parts(f: Failure) -> tuple[str, str, str | None, int | None, list[int]]:
+    """(file, check, column, count, lines) of a CheckResult or FileFault."""
+    if isinstance(f, FileFault):
+        return f.file, f.check, f.column, f.count, list(f.line_numbers)
+    return f.file_name, f.check, f.column, f.unexpected_count, list(f.sample_lines)
+
+
+def one_line_reason(
+    failures: Iterable[Failure] | dict[str, list[Failure]], *, quarantined: bool = True
+) -> str:
+    """e.g. "crimes_2021_03.csv: blocking check recorded_at_not_before_reported_at failed on 3 rows
+    (lines 5, 9, 12); file quarantined". Several checks or files are joined with "; "."""
+    items: list[Failure] = (
+        [x for v in failures.values() for x in v] if isinstance(failures, dict) else list(failures)
+    )
+    items = [f for f in items if (f.blocking if isinstance(f, FileFault) else (f.blocking and not f.success))]
+    if not items:
+        return "no blocking failures"
+    by_file: dict[str, list[Failure]] = {}
+    for f in items:
+        by_file.setdefault(failure_parts(f)[0], []).append(f)
+    parts = []
+    for file_name, fs in by_file.items():
+        descs = []
+        for f in fs:
+            _, check, column, count, lines = failure_parts(f)
+            shown = ", ".join(str(x) for x in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            where = f" (lines {shown})" if lines else ""
+            on = f" on {count} rows" if count else ""
+            col = f" [{column}]" if column and column not in check else ""
+            descs.append(f"{check}{col} failed{on}{where}")
+        head = "blocking check" if len(descs) == 1 else f"{len(descs)} blocking checks"
+        tail = "; file quarantined" if quarantined else ""
+        parts.append(f"{file_name}: {head} {'; '.join(descs)}{tail}")
+    return " | ".join(parts)
