@@ -3,7 +3,8 @@
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
-from dagster_project.dbt import scrs_dbt_models, scrs_dbt_project
+from dagster_project.dbt import scrs_dbt_models
+from dagster_project.dbt_project import DBT_EXECUTABLE, scrs_dbt_project
 from dagster_project.ingest import ingest_assets
 from dagster_project.jobs import scrs_pipeline
 from dagster_project.publish import published_warehouse
@@ -18,6 +19,9 @@ defs = Definitions(
     jobs=[scrs_pipeline],
     schedules=[monthly_committee_run],
     sensors=[landing_folder_sensor],
-    resources={"dbt": DbtCliResource(project_dir=scrs_dbt_project), "warehouse": ScrsWarehouse()},
+    resources={
+        "dbt": DbtCliResource(project_dir=scrs_dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "warehouse": ScrsWarehouse(),
+    },
     executor=in_process_executor,
 )

@@ -1,14 +1,12 @@
 """Publication: the run's build replaces the served warehouse, only after every gate has passed."""
 
-from __future__ import annotations
-
 import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from dagster_project.dbt import scrs_dbt_models
 from dagster_project.resources import ScrsWarehouse
 from scrs.publish import prepare_build, publish_build
-from scrs.quality import expectation_catalogue_into, load_history_into
+from scrs.quality.history import load_expectation_catalogue, load_history_into
 
 
 @asset(
@@ -24,7 +22,7 @@ def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse
     con = duckdb.connect(str(build.path))
     try:
         load_history_into(con, settings.quality_history_dir)
-        expectation_catalogue_into(con)
+        load_expectation_catalogue(con)
     finally:
         con.close()
     served = publish_build(settings, build)

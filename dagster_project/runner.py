@@ -35,9 +35,9 @@ def failure_reason(result) -> str:
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
+            while error is not None and error.cause is not None:  # the root cause says what went wrong
+                error = error.cause
             message = error.message if error else "step failed"
-            if error and error.cause and "DbtCliInvocation" not in message:
-                message = f"{message} {error.cause.message}"
             return f"step {event.step_key} failed: {_first_line(message)}"
     return "the run did not reach publication"
 
@@ -52,7 +52,7 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) 
     if not settings.landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {settings.landing_dir} does not exist")
     with run_lock(settings):
-        from dagster_project.dbt import prepare_manifest
+        from dagster_project.dbt_project import prepare_manifest
 
         prepare_manifest()
         from dagster_project.definitions import defs  # imported after the manifest exists

@@ -1,7 +1,5 @@
 """Start a run when new extract files land."""
 
-from __future__ import annotations
-
 import hashlib
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor

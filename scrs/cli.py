@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True)
     who = exp.add_mutually_exclusive_group(required=True)
     who.add_argument("--division", help="division code: its own rows of every mart, record failures included")
-    who.add_argument("--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed")
+    who.add_argument(
+        "--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed"
+    )
     exp.set_defaults(func=cmd_export)
     return parser
 

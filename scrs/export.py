@@ -16,7 +16,11 @@ import duckdb
 from scrs.settings import Settings
 from scrs.warehouse import read_only
 
-COMPLIANCE_MARTS = ("compliance_by_division_test", "compliance_by_command_area_test", "compliance_national_test")
+COMPLIANCE_MARTS = (
+    "compliance_by_division_test",
+    "compliance_by_command_area_test",
+    "compliance_national_test",
+)
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
 
 # The rate columns blanked when a cell is built on too few records.
@@ -101,21 +105,28 @@ def write_marts(
     for mart, (sql, params) in queries.items():
         con.execute(f"create or replace temp table export_rows as {sql}", params)
         csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
-        con.execute(f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')")
+        con.execute(
+            f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')"
+        )
         con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")
         _write_excel(con.table("export_rows"), xlsx_path, mart)
-        rows = con.sql("select count(*) from export_rows").fetchone()[0]
+        rows = con.execute("select count(*) from export_rows").fetchone()[0]
         exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
     return exported
 
 
-def export(settings: Settings, out_dir: Path, division: str | None = None, national: bool = False) -> list[ExportedMart]:
+def export(
+    settings: Settings, out_dir: Path, division: str | None = None, national: bool = False
+) -> list[ExportedMart]:
     """Write a division's pack (`division`) or the committee's national pack (`national=True`)."""
     if (division is None) == (not national):
         raise ValueError("choose exactly one of --division CODE or --national")
     with read_only(settings.served_db) as con:
         if division is not None:
-            known = [row[0] for row in con.sql("select division_code from reference.divisions order by 1").fetchall()]
+            known = [
+                row[0]
+                for row in con.sql("select division_code from reference.divisions order by 1").fetchall()
+            ]
             if division not in known:
                 raise ValueError(f"unknown division code {division!r}; expected one of {', '.join(known)}")
             queries = division_queries(division)

@@ -106,13 +106,13 @@ def write_publication_metadata(con: duckdb.DuckDBPyConnection, run_id: str, publ
             [table],
         ).fetchone()[0]
         if exists:
-            latest[table] = con.sql(f"select max(extracted_at) from raw.{table}").fetchone()[0]
+            latest[table] = con.execute(f"select max(extracted_at) from raw.{table}").fetchone()[0]
     files = 0
     registry = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_registry'"
     ).fetchone()[0]
     if registry:
-        files = con.sql("select count(*) from raw.load_registry").fetchone()[0]
+        files = con.execute("select count(*) from raw.load_registry").fetchone()[0]
     known = [v for v in latest.values() if v is not None]
     con.execute(
         """
@@ -120,8 +120,13 @@ def write_publication_metadata(con: duckdb.DuckDBPyConnection, run_id: str, publ
         select ?::varchar as run_id, ?::timestamp as published_at, ?::timestamp as latest_extracted_at,
                ?::bigint as files_loaded, ?::varchar as latest_extracted_at_by_extract
         """,
-        [run_id, published_at.replace(tzinfo=None), max(known) if known else None, files,
-         json.dumps({k: str(v) if v else None for k, v in latest.items()})],
+        [
+            run_id,
+            published_at.replace(tzinfo=None),
+            max(known) if known else None,
+            files,
+            json.dumps({k: str(v) if v else None for k, v in latest.items()}),
+        ],
     )
 
 

@@ -18,7 +18,7 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 # Clearly a demo value: any real deployment must set SCRS_PSEUDONYM_KEY (a long random secret).
 DEMO_PSEUDONYM_KEY = "DEMO-ONLY-NOT-SECRET-pseudonym-key"
 
-EXTRACT_KINDS: tuple[str, ...] = ("incidents", "crimes", "training")
+EXTRACT_KINDS: tuple[str, ...] = ("incidents", "crimes", "training", "improvement_updates")
 
 SERVED_DB_NAME = "warehouse.duckdb"
 
@@ -40,11 +40,17 @@ class Settings:
     extract_kinds: tuple[str, ...] = field(default=EXTRACT_KINDS)
 
     @classmethod
-    def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
+    def from_env(
+        cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None
+    ) -> Settings:
         return cls(
-            landing_dir=Path(landing_dir).resolve() if landing_dir else _env_path("SCRS_LANDING_DIR", "data/landing"),
+            landing_dir=Path(landing_dir).resolve()
+            if landing_dir
+            else _env_path("SCRS_LANDING_DIR", "data/landing"),
             warehouse_dir=(
-                Path(warehouse_dir).resolve() if warehouse_dir else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
+                Path(warehouse_dir).resolve()
+                if warehouse_dir
+                else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
             ),
             pseudonym_key=os.environ.get("SCRS_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
             compliance_target_pct=float(os.environ.get("SCRS_COMPLIANCE_TARGET_PCT", "95")),

@@ -26,12 +26,16 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def run_scrs(
+    *args: str, env: dict[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
     """Run the installed `scrs` command as a user would, capturing its output."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run([SCRS, *args], capture_output=True, text=True, env=full_env, cwd=REPO)
     if check and proc.returncode != 0:
-        raise AssertionError(f"scrs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"scrs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -39,8 +43,19 @@ def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False)
 def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Synthetic extracts (and the generator's planted truth in `_truth/`)."""
     out = tmp_path_factory.mktemp("extracts") / "landing"
-    run_scrs("generate", "--out", str(out), "--scale", TEST_SCALE, "--years", TEST_YEARS, "--seed", TEST_SEED,
-             "--quiet", check=True)
+    run_scrs(
+        "generate",
+        "--out",
+        str(out),
+        "--scale",
+        TEST_SCALE,
+        "--years",
+        TEST_YEARS,
+        "--seed",
+        TEST_SEED,
+        "--quiet",
+        check=True,
+    )
     return out
 
 

@@ -16,6 +16,7 @@ from scrs.generator.periods import Window, fiscal_year_label
 from scrs.generator.reference import load_reference
 from scrs.generator.sampling import CellGrid
 from scrs.generator.training import build_assignments, build_people
+from scrs.generator.improvement import generate_improvement_updates
 from scrs.generator.truth import TestRecords, aggregate, evaluate, write_truth
 from scrs.generator.writer import (
     incident_ids,
@@ -103,8 +104,11 @@ def generate(
         )
         tick()
 
-    summary.files = inc_files + cr_files + tr_files
-    summary.rows = {"incidents": inc_rows, "crimes": cr_rows, "training": tr_rows}
+    # The improvement-plan tracker runs on its own calendar (Sept 2021 to Sept 2024), whatever the years.
+    plan_files = generate_improvement_updates(out_dir, seed)
+    summary.files = inc_files + cr_files + tr_files + plan_files
+    summary.rows = {"incidents": inc_rows, "crimes": cr_rows, "training": tr_rows,
+                    "improvement_updates": sum(p.read_text().count("\n") - 1 for p in plan_files)}
     summary.records = {"incidents": inc.n, "crimes": cr.n, "training": int(asg.person.size)}
     summary.seconds = time.perf_counter() - t0
     return summary

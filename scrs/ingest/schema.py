@@ -79,6 +79,18 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("completed_on", "date", False),
         _c("extracted_at", "timestamp", True),
     ),
+    "improvement_updates": (
+        _c("action_id", "code", True),
+        _c("update_date", "date", True),
+        _c("status", "code", True),
+        _c("original_target_date", "date", True),
+        _c("revised_target_date", "date", False),
+        _c("revision_reason", "text", False),
+        _c("progress_note", "text", True),
+        _c("next_steps", "text", False),
+        _c("reported_by", "text", True),
+        _c("extracted_at", "timestamp", True),
+    ),
 }
 
 # Key of one row of an extract (unique within one file; the latest extracted_at is the current state).
@@ -86,6 +98,7 @@ EXTRACT_KEYS: dict[str, tuple[str, ...]] = {
     "incidents": ("incident_id",),
     "crimes": ("crime_id",),
     "training": ("staff_number", "course_code"),
+    "improvement_updates": ("action_id", "update_date"),
 }
 
 LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_line")

@@ -42,6 +42,7 @@ SEED_PARAMETERS: dict[str, tuple[str, str]] = {
     "unit_codes": ("units.csv", "unit_code"),
     "role_clusters": ("role_clusters.csv", "role_cluster"),
     "course_codes": ("training_courses.csv", "course_code"),
+    "improvement_action_ids": ("improvement_actions.csv", "action_id"),
 }
 
 

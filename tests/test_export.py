@@ -1,0 +1,90 @@
+"""`scrs export`: a division's pack holds only its rows; the committee's pack is aggregate and suppressed."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import run_scrs
+
+COMPLIANCE_MARTS = [
+    "compliance_by_division_test",
+    "compliance_by_command_area_test",
+    "compliance_national_test",
+]
+RATE_COLUMNS = ["compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status"]
+
+
+@pytest.fixture(scope="module")
+def national_pack(published_warehouse, tmp_path_factory):
+    out = tmp_path_factory.mktemp("national")
+    run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(out), "--national", check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def division_pack(published_warehouse, tmp_path_factory):
+    out = tmp_path_factory.mktemp("division_L")
+    run_scrs(
+        "export", "--warehouse", str(published_warehouse), "--out", str(out), "--division", "L", check=True
+    )
+    return out
+
+
+def read_mart(published_warehouse, mart):
+    with duckdb.connect(str(published_warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(f"select * from marts.{mart}").df()
+
+
+def test_national_pack_has_the_three_marts_and_no_record_level_data(national_pack):
+    names = sorted(p.name for p in national_pack.iterdir())
+    expected = sorted(f"{m}.{ext}" for m in COMPLIANCE_MARTS for ext in ("csv", "xlsx", "parquet"))
+    assert names == expected
+
+
+def test_national_pack_suppresses_rates_built_on_fewer_than_10_records(national_pack, published_warehouse):
+    mart = read_mart(published_warehouse, "compliance_by_division_test")
+    exported = pd.read_csv(national_pack / "compliance_by_division_test.csv", dtype={"fiscal_year": str})
+    assert list(exported.columns) == list(mart.columns)
+    assert len(exported) == len(mart)
+    small = exported[exported.examined < 10]
+    assert len(small) > 0, "the test data should include small cells"
+    assert small[RATE_COLUMNS].isna().all().all()
+    large = exported[exported.examined >= 10].sort_values(
+        ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
+    )
+    source = mart[mart.examined >= 10].sort_values(
+        ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
+    )
+    assert large.compliant.tolist() == source.compliant.tolist()
+    assert large.compliance_pct.tolist() == pytest.approx(source.compliance_pct.tolist())
+
+
+def test_excel_and_parquet_copies_match_the_csv(national_pack):
+    csv = pd.read_csv(national_pack / "compliance_national_test.csv", dtype={"fiscal_year": str})
+    parquet = pd.read_parquet(national_pack / "compliance_national_test.parquet")
+    excel = pd.read_excel(national_pack / "compliance_national_test.xlsx", dtype={"fiscal_year": str})
+    assert len(csv) == len(parquet) == len(excel) > 0
+    assert csv.examined.tolist() == parquet.examined.tolist() == excel.examined.tolist()
+
+
+def test_division_pack_holds_only_its_own_records(division_pack, published_warehouse):
+    failures = pd.read_csv(division_pack / "record_failures.csv", dtype=str)
+    assert len(failures) > 0
+    assert set(failures.division_code) == {"L"}
+    all_failures = read_mart(published_warehouse, "record_failures")
+    assert len(failures) == (all_failures.division_code == "L").sum()
+    divisions = pd.read_csv(division_pack / "compliance_by_division_test.csv", dtype=str)
+    assert set(divisions.division_code) == {"L"}
+    areas = pd.read_csv(division_pack / "compliance_by_command_area_test.csv", dtype=str)
+    assert set(areas.command_area) == {"West"}
+
+
+def test_export_refuses_an_unknown_division(published_warehouse, tmp_path):
+    proc = run_scrs(
+        "export", "--warehouse", str(published_warehouse), "--out", str(tmp_path), "--division", "Z"
+    )
+    assert proc.returncode != 0
+    assert "unknown division code 'Z'" in proc.stderr
+    assert not any(tmp_path.iterdir())
