@@ -1,0 +1,107 @@
+-- TEST1 Crime-related incidents: every incident whose current disposal is crime related (seed
+-- disposal_codes.crime_related = Y) is compliant when at least one crime, of any status and any
+-- division, links to it (crime.incident_id = incident_id). Dated by the incident's created_at; the
+-- division is the incident's.
+
+with
+
+incidents as (
+
+    select * from {{ ref('stg_storm__incidents') }}
+
+),
+
+crimes as (
+
+    select * from {{ ref('stg_crime_system__crimes') }}
+
+),
+
+disposal_codes as (
+
+    select * from {{ ref('disposal_codes') }}
+
+),
+
+crime_related_incidents as (
+
+    select incidents.*
+    from incidents
+    inner join disposal_codes
+        on incidents.disposal_code = disposal_codes.disposal_code
+    where disposal_codes.crime_related = 'Y'
+
+),
+
+linked_crimes as (
+
+    select
+        incident_id,
+        count(*) as linked_crime_count,
+        min(crime_id) as first_linked_crime_id
+
+    from crimes
+    where incident_id is not null
+    group by incident_id
+
+),
+
+judged as (
+
+    select
+        crime_related_incidents.*,
+        coalesce(linked_crimes.linked_crime_count, 0) as linked_crime_count,
+        linked_crimes.first_linked_crime_id,
+
+        nullif(concat_ws(';',
+            case when linked_crimes.incident_id is null then 'CRIME_NOT_RECORDED' end
+        ), '') as failure_reasons
+
+    from crime_related_incidents
+    left join linked_crimes
+        on crime_related_incidents.incident_id = linked_crimes.incident_id
+
+),
+
+final as (
+
+    select
+        'TEST1' as test_code,
+        incident_id as record_id,
+        division_code,
+        created_at as event_at,
+        {{ event_period_columns('created_at') }},
+        failure_reasons is null as is_compliant,
+        failure_reasons,
+
+        ----------  what a crime manager needs to find and fix the record
+        incident_id,
+        cast(null as varchar) as crime_id,
+        coalesce(final_type_code, initial_type_code) as incident_type_code,
+        disposal_code,
+        closing_unit,
+        cast(null as varchar) as crime_code,
+        cast(null as varchar) as crime_category,
+        cast(null as varchar) as recording_unit,
+        cast(null as timestamp) as reported_at,
+        cast(null as timestamp) as recorded_at,
+        cast(null as varchar) as crime_status,
+        cast(null as varchar) as no_crime_reason,
+        cast(null as varchar) as no_crime_authoriser_role,
+        cast(null as varchar) as complainer_informed,
+        cast(null as varchar) as source_system,
+
+        ----------  test-specific detail
+        grade,
+        channel,
+        initial_type_code,
+        final_type_code,
+        closed_at,
+        linked_crime_count,
+        first_linked_crime_id
+
+    from judged
+
+)
+
+select * from final

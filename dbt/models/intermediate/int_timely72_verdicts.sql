@@ -1,0 +1,95 @@
+-- TIMELY72 Recorded within 72 hours: every crime (any status) is compliant when the real time between
+-- reported_at and recorded_at is no more than var('timely_limit_hours') (72). Both are local
+-- Europe/London wall-clock times; they are converted to UTC instants first, so a clock change in between
+-- counts (2021-03-27 10:00 to 2021-03-30 10:30 is 71.5 hours, not 72.5). Exactly 72:00:00 passes.
+-- Dated by reported_at; the division is the crime's.
+
+with
+
+crimes as (
+
+    select * from {{ ref('stg_crime_system__crimes') }}
+
+),
+
+incidents as (
+
+    select * from {{ ref('stg_storm__incidents') }}
+
+),
+
+crime_codes as (
+
+    select * from {{ ref('crime_codes') }}
+
+),
+
+timed as (
+
+    select
+        crimes.*,
+        {{ local_elapsed_seconds('crimes.reported_at', 'crimes.recorded_at') }} as seconds_to_record,
+        crime_codes.crime_category,
+        incidents.disposal_code,
+        incidents.closing_unit,
+        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+
+    from crimes
+    left join crime_codes
+        on crimes.crime_code = crime_codes.crime_code
+    left join incidents
+        on crimes.incident_id = incidents.incident_id
+
+),
+
+judged as (
+
+    select
+        *,
+        seconds_to_record / 3600.0 as hours_to_record,
+        nullif(concat_ws(';',
+            case when not coalesce(seconds_to_record <= {{ var('timely_limit_hours') }} * 3600.0, false)
+                then 'NOT_RECORDED_WITHIN_72H' end
+        ), '') as failure_reasons
+
+    from timed
+
+),
+
+final as (
+
+    select
+        'TIMELY72' as test_code,
+        crime_id as record_id,
+        division_code,
+        reported_at as event_at,
+        {{ event_period_columns('reported_at') }},
+        failure_reasons is null as is_compliant,
+        failure_reasons,
+
+        ----------  what a crime manager needs to find and fix the record
+        incident_id,
+        crime_id,
+        incident_type_code,
+        disposal_code,
+        closing_unit,
+        crime_code,
+        crime_category,
+        recording_unit,
+        reported_at,
+        recorded_at,
+        crime_status,
+        no_crime_reason,
+        no_crime_authoriser_role,
+        complainer_informed,
+        source_system,
+
+        ----------  test-specific detail
+        hours_to_record,
+        seconds_to_record
+
+    from judged
+
+)
+
+select * from final

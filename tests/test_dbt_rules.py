@@ -1,0 +1,620 @@
+"""The dbt project's SCRS rules, end to end, on a hand-built raw layer.
+
+One `dbt build --selector compliance` (module-scoped fixture) runs over a temporary DuckDB file whose raw
+tables are created by hand (docs/architecture.md types) with the awkward cases: clock changes, fiscal
+boundaries, later extracts that change a record, every No Crime reason, TEST2's fallback to the initial
+type, and crafted populations for the Wilson check values of docs/domain.md. The marts are then compared
+with values worked out by hand. `dbt parse` must also work with no raw tables at all.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from tests.dbt_helpers import DBT_PROJECT_DIR, REPO_ROOT, create_raw_schema, fetch_dicts, insert_rows, run_dbt
+
+Z = 1.959964
+
+# ----------------------------------------------------------------------------------------------- data
+EXTRACT_1 = "2021-06-01 00:00:00"  # the current extract for most rows
+EXTRACT_0 = "2021-05-02 00:00:00"  # an older extract, superseded
+
+
+def incident(incident_id: str, division: str, created_at: str, disposal: str | None, **extra) -> dict:
+    row = {
+        "incident_id": incident_id,
+        "division_code": division,
+        "created_at": created_at,
+        "grade": "PROMPT",
+        "channel": "999",
+        "initial_type_code": "ASSAULT",
+        "final_type_code": "ASSAULT",
+        "closed_at": None if disposal is None else created_at,
+        "disposal_code": disposal,
+        "closing_unit": None if disposal is None else "LOCAL_POLICING",
+        "cyber_flag": "N",
+        "extracted_at": EXTRACT_1,
+    }
+    row.update(extra)
+    return row
+
+
+def crime(crime_id: str, division: str, reported_at: str, recorded_at: str, **extra) -> dict:
+    row = {
+        "crime_id": crime_id,
+        "incident_id": None,
+        "division_code": division,
+        "reported_at": reported_at,
+        "recorded_at": recorded_at,
+        "crime_code": "0301",
+        "recording_unit": "LOCAL_POLICING",
+        "cyber_marker": "N",
+        "status": "RECORDED",
+        "source_system": "LEGACY",
+        "extracted_at": EXTRACT_1,
+    }
+    row.update(extra)
+    return row
+
+
+VALID_NO_CRIME = {
+    "status": "NO_CRIME",
+    "no_crime_at": "2021-05-20 10:00:00",
+    "no_crime_reason": "CREDIBLE_INFORMATION",
+    "no_crime_requested_by": "P-A",
+    "no_crime_authorised_by": "P-B",
+    "no_crime_authoriser_role": "CRIME_REGISTRAR",
+    "complainer_informed": "Y",
+}
+
+
+def no_crime(crime_id: str, **changes) -> dict:
+    """A NO_CRIME crime in division P (victim-based 0301), valid unless `changes` break a rule."""
+    return crime(crime_id, "P", "2021-05-01 10:00:00", "2021-05-01 11:00:00", **{**VALID_NO_CRIME, **changes})
+
+
+def wilson_population(prefix: str, division: str, examined: int, compliant: int) -> list[dict]:
+    """TIMELY72-only crimes (no incident) reported in 2020/21 Q3: `compliant` in 1 h, the rest in 100 h."""
+    rows = []
+    for n in range(examined):
+        hours_late = 1 if n < compliant else 100
+        reported = f"2020-11-{1 + n % 28:02d} 08:00:00"
+        recorded = duckdb.sql(
+            f"select strftime(timestamp '{reported}' + interval {hours_late} hour, '%Y-%m-%d %H:%M:%S')"
+        ).fetchall()[0][0]
+        rows.append(crime(f"{prefix}-{n:03d}", division, reported, recorded))
+    return rows
+
+
+INCIDENTS = [
+    # TEST1: linked by a NO_CRIME crime of another division (K) -> compliant (any status, any division)
+    incident("INC-T1-LINKED", "G", "2021-01-15 10:00:00", "SC01"),
+    # TEST1: no crime -> CRIME_NOT_RECORDED; the last second of 2020/21 Q4 and the first of 2021/22 Q1
+    incident("INC-T1-MISSING", "G", "2021-03-31 23:59:59", "SC01"),
+    incident("INC-T1-APR", "G", "2021-04-01 00:00:00", "SC01"),
+    # TEST1: NC01 in an older extract, SC01 in the current one -> examined (fails: no crime)
+    incident("INC-T1-HIST", "G", "2021-01-20 10:00:00", "NC01", extracted_at=EXTRACT_0),
+    incident("INC-T1-HIST", "G", "2021-01-20 10:00:00", "SC01"),
+    # SC01 in an older extract, NC02 now -> not examined
+    incident("INC-T1-REVERSED", "G", "2021-01-21 10:00:00", "SC01", extracted_at=EXTRACT_0),
+    incident("INC-T1-REVERSED", "G", "2021-01-21 10:00:00", "NC02"),
+    # not crime related, or still open -> not examined
+    incident("INC-NC", "G", "2021-01-22 10:00:00", "NC02"),
+    incident("INC-OPEN", "G", "2021-01-23 10:00:00", None, final_type_code=None),
+    # TEST2: no final type -> initial THEFT; and a final type THEFT overriding initial ASSAULT
+    incident(
+        "INC-T2-FALLBACK", "G", "2021-05-10 09:00:00", "SC01", initial_type_code="THEFT", final_type_code=None
+    ),
+    incident(
+        "INC-T2-FINAL",
+        "G",
+        "2021-05-11 09:00:00",
+        "SC01",
+        initial_type_code="ASSAULT",
+        final_type_code="THEFT",
+    ),
+    # CYBER: flagged incident, disposal not crime related (any disposal counts)
+    incident("INC-CY", "E", "2021-05-12 09:00:00", "NC02", cyber_flag="Y", initial_type_code="FRAUD"),
+]
+
+CRIMES = [
+    crime(
+        "CR-T1-K",
+        "K",
+        "2021-01-15 10:30:00",
+        "2021-01-15 11:00:00",
+        incident_id="INC-T1-LINKED",
+        crime_code="0110",
+        **{**VALID_NO_CRIME, "no_crime_at": "2021-02-01 09:00:00"},
+    ),
+    crime(
+        "CR-T2-OK",
+        "G",
+        "2021-05-10 09:30:00",
+        "2021-05-10 10:00:00",
+        incident_id="INC-T2-FALLBACK",
+        crime_code="0340",
+    ),
+    crime(
+        "CR-T2-BAD",
+        "G",
+        "2021-05-10 09:30:00",
+        "2021-05-10 10:00:00",
+        incident_id="INC-T2-FALLBACK",
+        crime_code="0110",
+    ),
+    crime(
+        "CR-T2-FINAL",
+        "G",
+        "2021-05-11 09:30:00",
+        "2021-05-11 10:00:00",
+        incident_id="INC-T2-FINAL",
+        crime_code="0110",
+    ),
+    crime(
+        "CR-CY-NO", "E", "2021-05-12 09:30:00", "2021-05-12 10:00:00", incident_id="INC-CY", crime_code="0330"
+    ),
+    crime(
+        "CR-CY-YES",
+        "E",
+        "2021-05-12 09:30:00",
+        "2021-05-12 10:00:00",
+        incident_id="INC-CY",
+        crime_code="0330",
+        cyber_marker="Y",
+    ),
+    # NOCRIME: RECORDED in an older extract, NO_CRIME (with an invalid reason) in the current one
+    crime("CR-NC-HIST", "P", "2021-05-01 10:00:00", "2021-05-01 11:00:00", extracted_at=EXTRACT_0),
+    no_crime("CR-NC-HIST", no_crime_reason="bogus"),
+    # NO_CRIME in an older extract, RECORDED again now -> not examined
+    no_crime("CR-NC-REVERTED", no_crime_reason=None, extracted_at=EXTRACT_0),
+    crime("CR-NC-REVERTED", "P", "2021-05-01 10:00:00", "2021-05-01 11:00:00"),
+    no_crime("CR-NC-OK"),
+    no_crime("CR-NC-OK-TRIM", no_crime_reason="  OUT_OF_JURISDICTION "),
+    no_crime(
+        "CR-NC-OK-NONVICTIM", crime_code="0501", no_crime_reason="PROCEDURAL_ERROR", complainer_informed=None
+    ),
+    no_crime("CR-NC-INVALID", no_crime_reason="credible_information"),
+    no_crime("CR-NC-PROC", no_crime_reason="PROCEDURAL_ERROR"),
+    no_crime("CR-NC-MISSING", no_crime_requested_by=None),
+    no_crime("CR-NC-SELF", no_crime_authorised_by="P-A"),
+    no_crime("CR-NC-ROLE", no_crime_authoriser_role="SUPERVISOR"),
+    no_crime("CR-NC-COMPL", complainer_informed="N"),
+    no_crime(
+        "CR-NC-ALL4",
+        no_crime_reason="WHATEVER",
+        no_crime_requested_by=None,
+        no_crime_authoriser_role="OTHER",
+        complainer_informed="N",
+    ),
+    no_crime(
+        "CR-NC-PROC4",
+        no_crime_reason="PROCEDURAL_ERROR",
+        no_crime_authorised_by="P-A",
+        no_crime_authoriser_role="SUPERVISOR",
+        complainer_informed=None,
+    ),
+    # TIMELY72 across clock changes and at the limit (division U, no incident)
+    crime("CR-TM-SPRING", "U", "2021-03-27 10:00:00", "2021-03-30 10:30:00"),  # 71.5 h real
+    crime("CR-TM-AUTUMN", "U", "2020-10-24 12:00:00", "2020-10-27 11:30:00"),  # 72.5 h real
+    crime("CR-TM-EXACT", "U", "2021-06-01 09:00:00", "2021-06-04 09:00:00"),  # 72:00:00
+    crime("CR-TM-OVER", "U", "2021-06-01 09:00:00", "2021-06-04 09:00:01"),  # 72:00:01
+    # Wilson check values, TIMELY72 in 2020/21 Q3
+    *wilson_population("CR-WA", "A", 133, 111),
+    *wilson_population("CR-WE", "E", 100, 96),
+    *wilson_population("CR-WN", "N", 10, 10),
+    *wilson_population("CR-WC", "C", 10, 0),
+]
+
+TRAINING = [
+    {
+        "staff_pseudonym": "P-1",
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": "SCRS_TUTOR",
+        "status": "ASSIGNED",
+        "assigned_on": "2021-01-04",
+        "extracted_at": "2021-01-31 00:00:00",
+    },
+    {
+        "staff_pseudonym": "P-1",
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": "SCRS_TUTOR",
+        "status": "COMPLETED",
+        "assigned_on": "2021-01-04",
+        "completed_on": "2021-03-01",
+        "extracted_at": "2021-04-30 00:00:00",
+    },
+    {
+        "staff_pseudonym": "P-2",
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": "SCRS_TUTOR",
+        "status": "IN_PROGRESS",
+        "assigned_on": "2021-01-04",
+        "extracted_at": "2021-04-30 00:00:00",
+    },
+    {
+        "staff_pseudonym": "P-3",
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": "SCRS_TUTOR",
+        "status": "ASSIGNED",
+        "assigned_on": "2021-01-04",
+        "extracted_at": "2021-04-30 00:00:00",
+    },
+    {
+        "staff_pseudonym": "P-1",
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": "COS_CRIME",
+        "status": "COMPLETED",
+        "assigned_on": "2021-01-04",
+        "completed_on": "2021-02-01",
+        "extracted_at": "2021-04-30 00:00:00",
+    },
+]
+
+# Every failing record outside the Wilson populations, with its reasons in the contract's order.
+EXPECTED_FAILURES = {
+    ("TEST1", "INC-T1-MISSING"): "CRIME_NOT_RECORDED",
+    ("TEST1", "INC-T1-APR"): "CRIME_NOT_RECORDED",
+    ("TEST1", "INC-T1-HIST"): "CRIME_NOT_RECORDED",
+    ("TEST2", "CR-T2-BAD"): "WRONG_CLASSIFICATION",
+    ("TEST2", "CR-T2-FINAL"): "WRONG_CLASSIFICATION",
+    ("CYBER", "CR-CY-NO"): "CYBER_MARKER_MISSING",
+    ("NOCRIME", "CR-NC-HIST"): "INVALID_REASON",
+    ("NOCRIME", "CR-NC-INVALID"): "INVALID_REASON",
+    ("NOCRIME", "CR-NC-PROC"): "PROCEDURAL_ERROR_ON_VICTIM_CRIME",
+    ("NOCRIME", "CR-NC-MISSING"): "MISSING_REQUESTER_OR_AUTHORISER",
+    ("NOCRIME", "CR-NC-SELF"): "SELF_AUTHORISED",
+    ("NOCRIME", "CR-NC-ROLE"): "UNAUTHORISED_ROLE",
+    ("NOCRIME", "CR-NC-COMPL"): "COMPLAINER_NOT_INFORMED",
+    ("NOCRIME", "CR-NC-ALL4"): (
+        "INVALID_REASON;MISSING_REQUESTER_OR_AUTHORISER;UNAUTHORISED_ROLE;COMPLAINER_NOT_INFORMED"
+    ),
+    ("NOCRIME", "CR-NC-PROC4"): (
+        "PROCEDURAL_ERROR_ON_VICTIM_CRIME;SELF_AUTHORISED;UNAUTHORISED_ROLE;COMPLAINER_NOT_INFORMED"
+    ),
+    ("TIMELY72", "CR-TM-AUTUMN"): "NOT_RECORDED_WITHIN_72H",
+    ("TIMELY72", "CR-TM-OVER"): "NOT_RECORDED_WITHIN_72H",
+}
+
+MART_COLUMNS = {
+    "compliance_by_division_test": [
+        "fiscal_year",
+        "fiscal_quarter",
+        "division_code",
+        "division_name",
+        "command_area",
+        "test_code",
+        "examined",
+        "compliant",
+        "compliance_pct",
+        "ci_lower_pct",
+        "ci_upper_pct",
+        "status",
+    ],
+    "compliance_by_command_area_test": [
+        "fiscal_year",
+        "fiscal_quarter",
+        "command_area",
+        "test_code",
+        "examined",
+        "compliant",
+        "compliance_pct",
+        "ci_lower_pct",
+        "ci_upper_pct",
+        "status",
+    ],
+    "compliance_national_test": [
+        "fiscal_year",
+        "fiscal_quarter",
+        "test_code",
+        "examined",
+        "compliant",
+        "compliance_pct",
+        "ci_lower_pct",
+        "ci_upper_pct",
+        "status",
+    ],
+    "record_failures": [
+        "test_code",
+        "record_id",
+        "division_code",
+        "fiscal_year",
+        "fiscal_quarter",
+        "event_date",
+        "failure_reasons",
+        "incident_id",
+        "crime_id",
+        "incident_type_code",
+        "disposal_code",
+        "closing_unit",
+        "crime_code",
+        "crime_category",
+        "recording_unit",
+        "reported_at",
+        "recorded_at",
+        "hours_to_record",
+        "status",
+        "no_crime_reason",
+        "no_crime_authoriser_role",
+        "complainer_informed",
+        "source_system",
+    ],
+    "training_coverage": [
+        "unit_code",
+        "role_cluster",
+        "course_code",
+        "people",
+        "assigned",
+        "in_progress",
+        "completed",
+        "completion_pct",
+    ],
+}
+
+
+def wilson(compliant: int, examined: int) -> tuple[float, float]:
+    """Wilson score interval in percent (an independent Python version of the dbt macro)."""
+    p = compliant / examined
+    denom = 1 + Z * Z / examined
+    centre = p + Z * Z / (2 * examined)
+    margin = Z * math.sqrt(p * (1 - p) / examined + Z * Z / (4 * examined * examined))
+    return max(0.0, 100 * (centre - margin) / denom), min(100.0, 100 * (centre + margin) / denom)
+
+
+def expected_figures(compliant: int, examined: int, target: float = 95.0) -> dict:
+    lower, upper = wilson(compliant, examined)
+    status = "meets" if lower >= target else "below" if upper < target else "not_distinguishable"
+    return {
+        "examined": examined,
+        "compliant": compliant,
+        "compliance_pct": round(100 * compliant / examined, 2),
+        "ci_lower_pct": round(lower, 2),
+        "ci_upper_pct": round(upper, 2),
+        "status": status,
+    }
+
+
+# -------------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory):
+    """Build the compliance selection once over the hand-built raw layer; yield a read-only connection."""
+    work = tmp_path_factory.mktemp("dbt_rules")
+    db_path = work / "scrs-rules-test.duckdb"  # a hyphen in the name: the database name must be quoted
+    con = duckdb.connect(str(db_path))
+    create_raw_schema(con)
+    insert_rows(con, "incidents", INCIDENTS)
+    insert_rows(con, "crimes", CRIMES)
+    insert_rows(con, "training", TRAINING)
+    con.close()
+
+    result = run_dbt(["build", "--selector", "compliance"], db_path, work)
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
+    print(f"dbt build (compliance selection) took {result.seconds:.1f} s")
+
+    ro = duckdb.connect(str(db_path), read_only=True)
+    yield ro
+    ro.close()
+
+
+def mart(con: duckdb.DuckDBPyConnection, name: str, where: str = "true") -> list[dict]:
+    return fetch_dicts(con, f"select * from marts.{name} where {where}")
+
+
+def one(rows: list[dict]) -> dict:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+# ------------------------------------------------------------------------------------------------ tests
+def test_dbt_parse_needs_no_raw_tables(tmp_path: Path) -> None:
+    result = run_dbt(["parse"], tmp_path / "absent.duckdb", tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_schemas_and_mart_columns_in_contract_order(warehouse) -> None:
+    schemas = {
+        r["schema_name"]
+        for r in fetch_dicts(warehouse, "select schema_name from information_schema.schemata")
+    }
+    assert {"raw", "reference", "staging", "intermediate", "marts"} <= schemas
+    for table, columns in MART_COLUMNS.items():
+        actual = [
+            r["column_name"]
+            for r in fetch_dicts(
+                warehouse,
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = ? order by ordinal_position",
+                [table],
+            )
+        ]
+        assert actual == columns, table
+
+
+def test_seed_codes_keep_their_form(warehouse) -> None:
+    codes = {r["crime_code"]: r for r in fetch_dicts(warehouse, "select * from reference.crime_codes")}
+    assert codes["0101"]["legacy_group"] == "1"
+    assert codes["0901"]["legacy_group"] == "COVID"
+    channels = [r["channel"] for r in fetch_dicts(warehouse, "select channel from reference.channels")]
+    assert "999" in channels and "101" in channels
+
+
+def test_dbt_vars_agree_with_settings() -> None:
+    from scrs.settings import Settings
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    defaults = Settings(landing_dir=REPO_ROOT, warehouse_dir=REPO_ROOT)
+    assert project["vars"]["compliance_target_pct"] == defaults.compliance_target_pct
+    assert project["vars"]["timely_limit_hours"] == defaults.timely_limit_hours
+    assert project["vars"]["disclosure_min_records"] == defaults.disclosure_min_records
+    assert project["vars"]["wilson_z"] == Z
+
+
+def test_staging_takes_the_latest_extract(warehouse) -> None:
+    crimes = {
+        r["crime_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_crime_system__crimes")
+    }
+    assert crimes["CR-NC-HIST"]["crime_status"] == "NO_CRIME"
+    assert crimes["CR-NC-REVERTED"]["crime_status"] == "RECORDED"
+    incidents = {
+        r["incident_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_storm__incidents")
+    }
+    assert incidents["INC-T1-HIST"]["disposal_code"] == "SC01"
+    assert incidents["INC-T1-REVERSED"]["disposal_code"] == "NC02"
+    assert len(crimes) == len({c["crime_id"] for c in CRIMES})
+    assert len(incidents) == len({i["incident_id"] for i in INCIDENTS})
+
+
+def test_every_failure_reason_in_record_failures(warehouse) -> None:
+    rows = mart(warehouse, "record_failures", "record_id not like 'CR-W%'")
+    actual = {(r["test_code"], r["record_id"]): r["failure_reasons"] for r in rows}
+    assert actual == EXPECTED_FAILURES
+
+
+def test_record_failures_carry_what_a_crime_manager_needs(warehouse) -> None:
+    rows = {(r["test_code"], r["record_id"]): r for r in mart(warehouse, "record_failures")}
+    autumn = rows[("TIMELY72", "CR-TM-AUTUMN")]
+    assert autumn["hours_to_record"] == 72.5
+    assert (autumn["division_code"], autumn["fiscal_year"], autumn["fiscal_quarter"]) == ("U", "2020/21", 3)
+    over = rows[("TIMELY72", "CR-TM-OVER")]
+    assert over["hours_to_record"] == 72.0  # 72:00:01, rounded for display, still a failure
+    wrong = rows[("TEST2", "CR-T2-BAD")]
+    assert (wrong["incident_id"], wrong["incident_type_code"], wrong["crime_category"]) == (
+        "INC-T2-FALLBACK",
+        "THEFT",
+        "VIOLENCE",
+    )
+    assert wrong["disposal_code"] == "SC01"
+    assert rows[("TEST2", "CR-T2-FINAL")]["incident_type_code"] == "THEFT"
+    nocrime = rows[("NOCRIME", "CR-NC-HIST")]
+    assert (nocrime["status"], nocrime["no_crime_reason"], nocrime["event_date"].isoformat()) == (
+        "NO_CRIME",
+        "bogus",
+        "2021-05-20",
+    )
+    assert nocrime["hours_to_record"] == 1.0  # every crime's hours, whatever test it fails
+    missing = rows[("TEST1", "INC-T1-MISSING")]
+    assert (missing["fiscal_year"], missing["fiscal_quarter"], missing["crime_id"]) == ("2020/21", 4, None)
+    april = rows[("TEST1", "INC-T1-APR")]
+    assert (april["fiscal_year"], april["fiscal_quarter"]) == ("2021/22", 1)
+    cyber = rows[("CYBER", "CR-CY-NO")]
+    assert (cyber["division_code"], cyber["disposal_code"]) == ("E", "NC02")
+
+
+def test_clock_changes_and_the_72_hour_limit(warehouse) -> None:
+    verdicts = {
+        r["record_id"]: r
+        for r in fetch_dicts(
+            warehouse, "select * from intermediate.int_timely72_verdicts where record_id like 'CR-TM%'"
+        )
+    }
+    assert verdicts["CR-TM-SPRING"]["hours_to_record"] == 71.5 and verdicts["CR-TM-SPRING"]["is_compliant"]
+    assert (
+        verdicts["CR-TM-AUTUMN"]["hours_to_record"] == 72.5 and not verdicts["CR-TM-AUTUMN"]["is_compliant"]
+    )
+    assert (
+        verdicts["CR-TM-EXACT"]["seconds_to_record"] == 72 * 3600 and verdicts["CR-TM-EXACT"]["is_compliant"]
+    )
+    assert verdicts["CR-TM-OVER"]["seconds_to_record"] == 72 * 3600 + 1
+    assert not verdicts["CR-TM-OVER"]["is_compliant"]
+
+
+@pytest.mark.parametrize(
+    ("division", "compliant", "examined", "lower", "upper"),
+    [
+        ("A", 111, 133, 76.22, 88.82),
+        ("E", 96, 100, 90.16, 98.43),
+        ("N", 10, 10, 72.25, 100.00),
+        ("C", 0, 10, 0.00, 27.75),
+    ],
+)
+def test_wilson_check_values_by_division(warehouse, division, compliant, examined, lower, upper) -> None:
+    row = one(
+        mart(
+            warehouse,
+            "compliance_by_division_test",
+            "test_code = 'TIMELY72' and fiscal_year = '2020/21' and fiscal_quarter = 3 "
+            f"and division_code = '{division}'",
+        )
+    )
+    assert (row["examined"], row["compliant"]) == (examined, compliant)
+    assert (row["ci_lower_pct"], row["ci_upper_pct"]) == (lower, upper)
+    assert row["compliance_pct"] == round(100 * compliant / examined, 2)
+    if division == "A":
+        assert row["compliance_pct"] == 83.46
+    assert row["status"] == expected_figures(compliant, examined)["status"]
+
+
+def test_division_rows_per_quarter_and_test(warehouse) -> None:
+    rows = {
+        (r["fiscal_year"], r["fiscal_quarter"], r["division_code"], r["test_code"]): r
+        for r in mart(warehouse, "compliance_by_division_test")
+    }
+    expected = {
+        ("2020/21", 4, "G", "TEST1"): (1, 3),  # LINKED passes; MISSING (31 Mar 23:59:59) and HIST fail
+        ("2021/22", 1, "G", "TEST1"): (2, 3),  # APR (1 Apr 00:00:00) fails; FALLBACK and FINAL pass
+        ("2020/21", 4, "K", "TEST2"): (1, 1),  # crime's division, dated by the incident
+        ("2021/22", 1, "G", "TEST2"): (1, 3),
+        ("2020/21", 4, "K", "NOCRIME"): (1, 1),
+        ("2021/22", 1, "P", "NOCRIME"): (3, 12),  # OK, OK-TRIM, OK-NONVICTIM pass
+        ("2021/22", 1, "E", "CYBER"): (1, 2),
+        ("2020/21", 4, "U", "TIMELY72"): (1, 1),  # spring clock change
+        ("2020/21", 3, "U", "TIMELY72"): (0, 1),  # autumn clock change
+        ("2021/22", 1, "U", "TIMELY72"): (1, 2),  # exactly 72 h passes, 72 h + 1 s fails
+    }
+    for key, (compliant, examined) in expected.items():
+        row = rows[key]
+        assert (row["compliant"], row["examined"]) == (compliant, examined), key
+        figures = expected_figures(compliant, examined)
+        assert {k: row[k] for k in figures} == figures, key
+    assert rows[("2020/21", 4, "G", "TEST1")]["division_name"] == "Greater Glasgow"
+    assert rows[("2020/21", 4, "G", "TEST1")]["command_area"] == "West"
+    assert ("2020/21", 4, "G", "CYBER") not in rows  # no row without examined records
+    # INC-T1-REVERSED, INC-NC and INC-OPEN are not examined: G's TEST1 rows hold 3 + 3 incidents only
+    assert sum(r["examined"] for k, r in rows.items() if k[2] == "G" and k[3] == "TEST1") == 6
+
+
+def test_command_area_and_national_roll_up(warehouse) -> None:
+    where = "test_code = 'TIMELY72' and fiscal_year = '2020/21' and fiscal_quarter = 3"
+    areas = {r["command_area"]: r for r in mart(warehouse, "compliance_by_command_area_test", where)}
+    expected_areas = {"North": (121, 143), "East": (96, 110), "West": (0, 1)}  # A+N, E+C, U (autumn)
+    assert set(areas) == set(expected_areas)
+    for area, (compliant, examined) in expected_areas.items():
+        figures = expected_figures(compliant, examined)
+        assert {k: areas[area][k] for k in figures} == figures, area
+    national = one(mart(warehouse, "compliance_national_test", where))
+    figures = expected_figures(217, 254)
+    assert {k: national[k] for k in figures} == figures
+
+    # every area and national row is the sum of its divisions
+    sums = fetch_dicts(
+        warehouse,
+        """
+        select
+            (select sum(examined) from marts.compliance_by_division_test) as divisions,
+            (select sum(examined) from marts.compliance_by_command_area_test) as areas,
+            (select sum(examined) from marts.compliance_national_test) as nation
+        """,
+    )[0]
+    assert sums["divisions"] == sums["areas"] == sums["nation"]
+
+
+def test_training_coverage_from_current_state(warehouse) -> None:
+    rows = {
+        (r["unit_code"], r["role_cluster"], r["course_code"]): r for r in mart(warehouse, "training_coverage")
+    }
+    tutor = rows[("G", "FRONTLINE", "SCRS_TUTOR")]
+    assert (tutor["people"], tutor["assigned"], tutor["in_progress"], tutor["completed"]) == (3, 1, 1, 1)
+    assert tutor["completion_pct"] == 33.33
+    cos = rows[("G", "FRONTLINE", "COS_CRIME")]
+    assert (cos["people"], cos["completed"], cos["completion_pct"]) == (1, 1, 100.0)
