@@ -418,6 +418,9 @@ def read_into_landing(
                 con.unregister("_scrs_lines_arrow")
                 line_sql, join_sql = "l.line", "JOIN _scrs_lines l ON l.ordinal = r.rowid"
 
+        # Rows go in in file order (DuckDB keeps insertion order for a plain scan); only the rare join with
+        # the line map needs an explicit sort.
+        order_sql = "ORDER BY r.rowid" if join_sql else ""
         position = {name: i for i, name in enumerate(header)}
         select = []
         for c in expected:
@@ -433,7 +436,7 @@ def read_into_landing(
         run(
             con,
             f"""INSERT INTO landing.{kind} SELECT {", ".join(select)}, $file AS _source_file,
-                {line_sql} AS _source_line FROM _scrs_read r {join_sql} ORDER BY r.rowid""",
+                {line_sql} AS _source_line FROM _scrs_read r {join_sql} {order_sql}""",
             params,
         )
         _record_file(con, f, n_rows, header, missing, extra, True, fingerprint)

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from scrs.ingest import schema
 from scrs.ingest._db import table_exists
@@ -135,6 +136,40 @@ def frame_sql(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, str | Non
     return main, joined
 
 
+def _in_rowid_order(table: pa.Table) -> pa.Table:
+    """Rows in landing (insertion) order.
+
+    A filtered parallel scan in DuckDB 2.0 (to Arrow) can return row groups out of order, interleaving
+    threads' outputs, although each block of consecutive rowids is intact. The blocks are put back in order
+    by zero-copy slicing; a full sort is the fallback.
+    """
+    rid = table.column("_rid").to_numpy()
+    if len(rid) < 2 or bool(np.all(rid[1:] > rid[:-1])):
+        return table
+    breaks = np.flatnonzero(rid[1:] != rid[:-1] + 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(rid)]))
+    runs = sorted(zip(rid[starts], starts, ends, strict=True))
+    table = pa.concat_tables([table.slice(int(a), int(b - a)) for _, a, b in runs])
+    rid = table.column("_rid").to_numpy()
+    if not bool(np.all(rid[1:] > rid[:-1])):
+        table = table.take(pa.array(np.argsort(rid, kind="stable")))
+    return table
+
+
+def _grouped_by_file(table: pa.Table) -> pa.Table:
+    """Rows of each file contiguous and in line order (as landing stores them); sorted if not."""
+    if table.num_rows < 2:
+        return table
+    codes = table.column("_source_file").combine_chunks().indices.to_numpy(zero_copy_only=False)
+    lines = table.column("_source_line").to_numpy()
+    same = codes[1:] == codes[:-1]
+    contiguous = len(np.unique(codes)) == int((~same).sum()) + 1
+    if contiguous and bool(np.all(lines[1:][same] > lines[:-1][same])):
+        return table
+    return table.take(pa.array(np.lexsort((lines, codes))))
+
+
 def build_frame(
     con: duckdb.DuckDBPyConnection, kind: str, file_names: Sequence[str], seeds_dir: Path | str = SEEDS_DIR
 ) -> pd.DataFrame:
@@ -147,16 +182,13 @@ def build_frame(
     previous = con.sql("SELECT current_setting('arrow_large_buffer_size')").fetchall()[0][0]
     con.sql("SET arrow_large_buffer_size = true")
     try:
-        table = con.sql(main_sql, params={"files": files}).to_arrow_table()
+        table = _in_rowid_order(con.sql(main_sql, params={"files": files}).to_arrow_table())
         # The file name repeats on every row: a categorical makes per-file grouping and keys cheap.
         i = table.schema.get_field_index("_source_file")
         table = table.set_column(i, "_source_file", table.column(i).dictionary_encode())
+        table = _grouped_by_file(table)
         df = table.to_pandas()
         rid = df["_rid"].to_numpy()
-        if len(rid) > 1 and not bool(np.all(rid[1:] > rid[:-1])):
-            # Insertion order not kept (should not happen): restore it.
-            df = df.sort_values("_rid", kind="stable").reset_index(drop=True)
-            rid = df["_rid"].to_numpy()
         if joined_sql:
             params: dict[str, object] = {"files": files}
             if kind == "crimes":

@@ -7,8 +7,9 @@ How (for ~1.5M rows in a few seconds):
   result_format BASIC (counts only); only expectations that found failures are re-run with COMPLETE to get
   the failing row positions, which map back to (file, line) and give per-file counts and the first 100
   line numbers;
-- table-level expectations (column exists, row count) run on each file's own slice of the frame, without the
-  columns that file lacked, so "column exists" fails for exactly that file;
+- table-level expectations see exactly the columns a file had (landing adds missing ones as NULL; here they
+  are dropped again), so "column exists" fails for exactly that file; those that only look at the columns
+  run once per column layout, the others (row count) on each file's own slice of the frame;
 - key uniqueness is per file because the suite says so (`_source_file` is part of the compound key);
 - a row-level result about a column a file lacks is not reported for that file (its "column_exists" failure
   says it all).
@@ -28,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from scrs.ingest import schema
 from scrs.ingest.landing import MAX_SAMPLE_LINES, FileFault, LandingFile, landing_files
 from scrs.quality.frames import build_frame
 from scrs.quality.suites import (
@@ -49,6 +51,17 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 _gx_pandas_engine.HASH_THRESHOLD = 0
 
 log = logging.getLogger(__name__)
+
+# Table-level expectation types whose outcome depends only on which columns a file has.
+COLUMN_LAYOUT_TYPES = frozenset(
+    {
+        "expect_column_to_exist",
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_table_column_count_to_equal",
+        "expect_table_column_count_to_be_between",
+    }
+)
 
 
 @dataclass
@@ -158,8 +171,6 @@ def validate_landing(
         seg_starts = np.concatenate(([0], change))
         seg_ends = np.concatenate((change, [len(df)]))
         seg_names = [categories[codes[a]] for a in seg_starts]
-        if len(set(seg_names)) != len(seg_names):
-            raise RuntimeError(f"landing.{kind}: rows of one file are not contiguous")
         for name, a, b in zip(seg_names, seg_starts, seg_ends, strict=True):
             bounds[name] = (int(a), int(b))
         seg_file_idx = np.repeat(np.arange(len(seg_starts)), seg_ends - seg_starts)
@@ -242,24 +253,39 @@ def validate_landing(
             )
         )
 
+    def run_table(exps: list[Any], frame: pd.DataFrame) -> list[tuple[Any, bool, int | None, str | None]]:
+        res = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
+            gx.ExpectationSuite(name=f"{kind}__file", expectations=[e.configuration for e in exps]),
+            result_format="BASIC",
+            expectation_parameters=params,
+        )
+        out = []
+        for exp, r in zip(exps, res.results, strict=True):
+            exc = r.exception_info if isinstance(r.exception_info, dict) else {}
+            msg = str(exc.get("exception_message"))[:500] if exc.get("raised_exception") else None
+            out.append((exp, bool(r.success), None if r.success else _table_count(r), msg))
+        return out
+
+    extract_columns = schema.column_names(kind)
+    layout_exps = [e for e in table_exps if e.expectation_type in COLUMN_LAYOUT_TYPES]
+    file_exps = [e for e in table_exps if e.expectation_type not in COLUMN_LAYOUT_TYPES]
+    layout_cache: dict[frozenset[str], list[tuple[Any, bool, int | None, str | None]]] = {}
     for name in names:
         missing = set(manifest[name]["missing_columns"] or [])
         a, b = bounds[name]
         rows_in_file = b - a
-        # table-level expectations on this file alone
-        if table_exps:
-            part = df.iloc[a:b]
-            if missing:
-                part = part.drop(columns=[c for c in missing if c in part.columns])
-            res = batch_def.get_batch(batch_parameters={"dataframe": part}).validate(
-                gx.ExpectationSuite(name=f"{kind}__file", expectations=[e.configuration for e in table_exps]),
-                result_format="BASIC",
-                expectation_parameters=params,
-            )
-            for exp, r in zip(table_exps, res.results, strict=True):
-                exc = r.exception_info if isinstance(r.exception_info, dict) else {}
-                msg = str(exc.get("exception_message"))[:500] if exc.get("raised_exception") else None
-                add(exp, name, bool(r.success), None if r.success else _table_count(r), [], msg)
+        present = [c for c in extract_columns if c not in missing]
+        # Table-level expectations see exactly the file's (known) columns. Those that only look at the
+        # columns run once per column layout (nearly every file has the same); the others on each file.
+        if layout_exps:
+            key = frozenset(missing)
+            if key not in layout_cache:
+                layout_cache[key] = run_table(layout_exps, df.iloc[0:0][present])
+            for exp, ok, count, msg in layout_cache[key]:
+                add(exp, name, ok, count, [], msg)
+        if file_exps:
+            for exp, ok, count, msg in run_table(file_exps, df.iloc[a:b][present]):
+                add(exp, name, ok, count, [], msg)
         for i, exp in enumerate(map_exps):
             if missing & set(expectation_columns(exp.configuration.kwargs)):
                 continue  # the column_exists failure reports it
@@ -273,6 +299,8 @@ def validate_landing(
             count = o.counts.get(name, 0)
             success = _success(exp, count, df, a, b)
             add(exp, name, success, count, o.lines.get(name, []), None)
+    order = {n: i for i, n in enumerate(names)}
+    results.sort(key=lambda r: (order[r.file_name], r.position if r.position is not None else -1))
     return results
 
 
