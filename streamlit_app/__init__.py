@@ -1,0 +1,1 @@
+"""The committee dashboard (Streamlit): `streamlit run streamlit_app/app.py`."""

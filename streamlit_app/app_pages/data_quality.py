@@ -1,0 +1,206 @@
+"""Data quality: the latest run, its history, blocking and warning checks, and the QA framework matrix."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from streamlit_app import components as c
+from streamlit_app import data_access as da
+from streamlit_app.viewer import Viewer
+
+SEVERITY_WORDS = {
+    "blocking": "Blocking: a failure stops publication",
+    "warning": "Warning: recorded and shown, does not block",
+}
+
+
+CHECK_WORDS = {
+    "expect_column_values_to_not_be_null": "Required value present",
+    "expect_column_values_to_be_unique": "Unique key",
+    "expect_compound_columns_to_be_unique": "Unique key",
+    "expect_column_values_to_be_in_set": "Allowed values",
+    "expect_column_values_to_be_of_type": "Type",
+    "expect_column_values_to_be_in_type_list": "Type",
+    "expect_column_values_to_match_regex": "Format",
+    "expect_column_values_to_match_strftime_format": "Date/time format",
+    "expect_column_values_to_be_between": "Range",
+    "expect_column_pair_values_a_to_be_greater_than_b": "Order of two fields",
+    "expect_column_pair_values_to_be_equal": "Two fields agree",
+    "expect_table_columns_to_match_set": "Required columns",
+    "expect_column_to_exist": "Required column",
+    "expect_table_row_count_to_be_between": "Row count",
+}
+
+
+def check_words(expectation_type: object) -> str:
+    text = str(expectation_type)
+    return CHECK_WORDS.get(text, text.removeprefix("expect_").replace("_", " ").capitalize())
+
+
+def _result_words(success: object, severity: str) -> str:
+    if success is None or pd.isna(success):
+        return "Not run"
+    if bool(success):
+        return "Passed"
+    return "Failed (blocking)" if severity == "blocking" else "Failed (warning)"
+
+
+def _latest_run(runs: pd.DataFrame) -> None:
+    latest = runs.iloc[0]
+    st.subheader("Latest run")
+    when = f"{latest['checked_at']:%d %b %Y %H:%M}" if pd.notna(latest["checked_at"]) else "at an unknown time"
+    st.markdown(f"Run `{latest['run_id']}`, checked {when}: **{latest['outcome']}**.")
+    cols = st.columns(3)
+    cols[0].metric("Checks run", int(latest["checks"]))
+    cols[1].metric("Blocking checks failed", int(latest["blocking_failed"]))
+    cols[2].metric("Warnings", int(latest["warnings_failed"]))
+
+
+def _history(runs: pd.DataFrame) -> None:
+    st.subheader("Run history")
+    latest = runs.iloc[0]
+    blocked = int((runs["blocking_failed"] > 0).sum())
+    finding = f"{blocked} of {len(runs)} runs failed a blocking check and were not published; the latest run " + (
+        "passed every blocking check" if latest["blocking_failed"] == 0 else "was blocked"
+    )
+    long = runs.melt(
+        id_vars=["run_id", "checked_at"],
+        value_vars=["blocking_failed", "warnings_failed"],
+        var_name="kind",
+        value_name="failed",
+    )
+    long["kind"] = long["kind"].map({"blocking_failed": "Blocking checks failed", "warnings_failed": "Warnings"})
+    order = list(runs.sort_values("checked_at")["run_id"])
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("run_id:N", title="Run (oldest to newest)", sort=order, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("kind:N", sort=["Blocking checks failed", "Warnings"]),
+            y=alt.Y("failed:Q", title="Checks failed", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "kind:N",
+                title="Check",
+                scale=alt.Scale(domain=["Blocking checks failed", "Warnings"], range=[c.PALETTE[5], c.PALETTE[4]]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("run_id:N", title="Run"),
+                alt.Tooltip("kind:N", title="Check"),
+                alt.Tooltip("failed:Q", title="Failed"),
+            ],
+        )
+    )
+    labels = (
+        alt.Chart(long)
+        .mark_text(dy=-6, fontSize=11)
+        .encode(
+            x=alt.X("run_id:N", sort=order),
+            xOffset=alt.XOffset("kind:N", sort=["Blocking checks failed", "Warnings"]),
+            y="failed:Q",
+            text="failed:Q",
+        )
+    )
+    c.show_chart((chart + labels).properties(title=c.chart_title(finding), height=400), finding)
+    table = runs.rename(
+        columns={
+            "run_id": "Run",
+            "checked_at": "Checked at",
+            "checks": "Checks run",
+            "blocking_failed": "Blocking checks failed",
+            "warnings_failed": "Warnings",
+            "outcome": "Outcome",
+        }
+    )
+    c.table(table, "quality_runs", key="dq_runs")
+
+
+def _run_checks(viewer: Viewer, runs: pd.DataFrame) -> None:
+    st.subheader("Checks in one run")
+    run_id = st.selectbox("Run", list(runs["run_id"]), key="dq_run")
+    checks = da.quality_check_results(viewer)
+    checks = checks[checks["run_id"].eq(run_id)]
+    only_failed = st.checkbox("Only checks that failed", value=True, key="dq_only_failed")
+    if only_failed:
+        checks = checks[checks["success"].eq(False).fillna(False)]
+    if checks.empty:
+        st.success("Every check in this run passed.")
+        return
+    table = pd.DataFrame(
+        {
+            "Result": [_result_words(s, v) for s, v in zip(checks["success"], checks["severity"], strict=True)],
+            "Extract": checks["extract_kind"],
+            "File": checks["file_name"],
+            "Field": checks["column_name"],
+            "Check": [check_words(t) for t in checks["expectation_type"]],
+            "Severity": checks["severity"].map(SEVERITY_WORDS),
+            "Failing rows": checks["unexpected_count"],
+            "Rows checked": checks["element_count"],
+        }
+    )
+    c.table(table, f"quality_checks_{run_id}", key="dq_checks")
+
+
+def _qa_matrix(viewer: Viewer) -> None:
+    st.subheader("QA framework: field × check × owner")
+    catalogue = da.expectation_catalogue(viewer)
+    if catalogue.empty:
+        st.info("The expectation catalogue is empty.")
+        return
+    blocking = int(catalogue["severity"].eq("blocking").sum())
+    owners = catalogue["owner"].dropna().nunique()
+    st.markdown(
+        f"{len(catalogue)} checks on the incoming extracts, {blocking} of them blocking, owned by {owners} "
+        "teams. Each cell names who owns that check on that field and whether it blocks publication."
+    )
+    cells = catalogue.assign(
+        check=[check_words(t) for t in catalogue["expectation_type"]],
+        field=catalogue["extract_kind"].astype(str) + "." + catalogue["column_name"].astype(str),
+        cell=catalogue["owner"].fillna("(no owner)") + " (" + catalogue["severity"] + ")",
+    )
+    matrix = (
+        cells.pivot_table(index="field", columns="check", values="cell", aggfunc="; ".join)
+        .fillna("")
+        .reset_index()
+        .rename(columns={"field": "Field"})
+    )
+    matrix.columns.name = None
+    c.table(matrix, "qa_framework_matrix", key="dq_matrix")
+    with st.expander("Every check with its description"):
+        c.table(
+            catalogue.rename(
+                columns={
+                    "extract_kind": "Extract",
+                    "column_name": "Field",
+                    "expectation_type": "Check",
+                    "check_description": "What it checks",
+                    "severity": "Severity",
+                    "owner": "Owner",
+                }
+            ),
+            "expectation_catalogue",
+            key="dq_catalogue",
+        )
+
+
+def main(viewer: Viewer) -> None:
+    st.title("Data quality")
+    st.markdown(
+        "Every pipeline run checks each incoming extract before anything is published. A failed **blocking** "
+        "check stops the run: nothing is published and the previous publication stays. A failed **warning** "
+        "is recorded and shown here but does not stop publication. Compliance failures (records that break an "
+        "SCRS rule) are never data-quality failures: they are counted in the compliance figures."
+    )
+    runs = da.quality_runs(viewer)
+    if runs.empty:
+        st.info("No data-quality results have been published yet.")
+    else:
+        _latest_run(runs)
+        _history(runs)
+        _run_checks(viewer, runs)
+    _qa_matrix(viewer)
+
+
+c.render_page(main)

@@ -1,0 +1,211 @@
+"""Division detail: one division's tests over time, why its records failed, and late recording by unit."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from streamlit_app import components as c
+from streamlit_app import data_access as da
+from streamlit_app.viewer import Viewer
+
+ALL_YEARS = "All years"
+ALL_QUARTERS = "All quarters"
+
+
+def _choose_division(viewer: Viewer) -> tuple[str, str]:
+    divisions = da.divisions(viewer)
+    if viewer.role == "division":
+        divisions = divisions[divisions["division_code"].eq(viewer.division_code)]
+    if divisions.empty:
+        raise da.AccessDenied("There is no division you may see.")
+    names = dict(zip(divisions["division_code"], divisions["division_name"], strict=True))
+    code = st.selectbox(
+        "Division",
+        list(names),
+        format_func=lambda d: f"{names[d]} ({d})",
+        key="detail_division",
+        disabled=len(names) == 1,
+    )
+    return code, names[code]
+
+
+def _tests_over_time(viewer: Viewer, code: str, name: str) -> None:
+    rows = da.division_compliance(viewer, division_code=code)
+    st.subheader("Tests over time")
+    if rows.empty:
+        st.info(f"No compliance figures for {name} yet.")
+        return
+    latest_period = rows["period"].max()
+    latest = rows[rows["period"].eq(latest_period) & ~rows["status"].eq("suppressed")]
+    meets = int(latest["status"].eq("meets").sum())
+    below = int(latest["status"].eq("below").sum())
+    unclear = int(latest["status"].eq("not_distinguishable").sum())
+    finding = (
+        f"{name}, {latest_period}: {meets} of {rows[rows['period'].eq(latest_period)].shape[0]} tests meet "
+        f"{c.fmt_target()}, {below} {'is' if below == 1 else 'are'} below it and {unclear} cannot be told apart"
+    )
+    c.trend_chart(
+        rows.assign(series=rows["test_name"]),
+        series="series",
+        series_title="Test",
+        finding=finding,
+        subtitle="One panel per test, every quarter",
+        facet="test_name",
+        facet_title=None,
+        facet_sort=list(rows.sort_values("display_order")["test_name"].drop_duplicates()),
+    )
+    table = c.rate_table(rows, {"test_name": "Test", "fiscal_year": "Year", "fiscal_quarter": "Quarter"})
+    c.table(table, f"division_{code}_tests_over_time", key="detail_tests")
+
+
+def _failure_reasons(viewer: Viewer, code: str, name: str, year: str | None, quarter: int | None) -> None:
+    reasons = da.failure_reasons(viewer, code, fiscal_year=year, fiscal_quarter=quarter)
+    when = "all years" if year is None else c.period_caption(year, quarter)
+    st.subheader("Why records failed")
+    if reasons.empty:
+        st.info(f"No failing records for {name} in {when}.")
+        return
+    reasons = reasons.assign(
+        reason_words=reasons["failure_reason"].map(c.REASON_WORDS).fillna(reasons["failure_reason"])
+    )
+    shown = reasons.dropna(subset=["records"])
+    if not shown.empty:
+        top = shown.loc[shown["records"].idxmax()]
+        finding = (
+            f"{name}, {when}: the most common failure is “{top['reason_words']}” "
+            f"({c.fmt_count(top['records'])} records, {c.fmt_pct(top['share_of_examined_pct'], 1)} of the "
+            f"{top['test_name']} records examined)"
+        )
+        chart_rows = shown.assign(
+            category=shown["reason_words"],
+            label=[
+                f"{c.fmt_count(n)} ({c.fmt_pct(e, 1)} of examined, {c.fmt_pct(f, 0)} of failing)"
+                for n, e, f in zip(
+                    shown["records"], shown["share_of_examined_pct"], shown["share_of_failing_pct"], strict=True
+                )
+            ],
+        )
+        c.bar_chart(
+            chart_rows,
+            category="category",
+            category_title="Failure reason",
+            value="records",
+            value_title="Failing records",
+            label="label",
+            finding=finding,
+            subtitle="Share of examined: of all records the test examined. A record that breaks several rules "
+            "counts once under each reason.",
+        )
+    table = pd.DataFrame(
+        {
+            "Test": reasons["test_name"],
+            "Failure reason": reasons["failure_reason"],
+            "What it means": reasons["reason_words"],
+            "Records": reasons["records"],
+            "Share of failing records %": reasons["share_of_failing_pct"],
+            "Failing records in test": reasons["failing_records"],
+            "Examined in test": reasons["examined"],
+            "Share of examined records %": reasons["share_of_examined_pct"],
+        }
+    )
+    c.table(table, f"division_{code}_failure_reasons_{when}", key="detail_reasons")
+
+
+def _late_recording(viewer: Viewer, code: str, name: str, year: str | None, quarter: int | None) -> None:
+    st.subheader("Late recording by recording unit")
+    when = "all years" if year is None else c.period_caption(year, quarter)
+    division = da.late_recording_by_unit(viewer, code, fiscal_year=year, fiscal_quarter=quarter)
+    if division.empty:
+        st.info(f"No crimes recorded outside 72 hours in {name} in {when}.")
+        return
+    national = (
+        None
+        if viewer.role == "division"
+        else da.late_recording_by_unit(viewer, None, fiscal_year=year, fiscal_quarter=quarter)
+    )
+    division = division.assign(unit=division["recording_unit"].map(c.UNIT_WORDS).fillna(division["recording_unit"]))
+    shown = division.dropna(subset=["late_records"])
+    subtitle = "Crimes recorded more than 72 hours after the first report, by the unit that recorded them"
+    if national is not None:
+        rt = national[national["recording_unit"].eq("RESOLUTION_TEAM")]
+        if not rt.empty and pd.notna(rt["share_of_late_pct"].iloc[0]):
+            subtitle = (
+                f"Across Scotland, Resolution Teams recorded {c.fmt_pct(rt['share_of_late_pct'].iloc[0], 1)} "
+                "of late crimes"
+            )
+    if not shown.empty:
+        total = int(shown["late_records"].sum())
+        top = shown.iloc[0]
+        finding = (
+            f"{name}, {when}: {top['unit']} recorded {c.fmt_count(top['late_records'])} of {c.fmt_count(total)} "
+            f"late crimes ({c.fmt_pct(top['share_of_late_pct'], 1)})"
+        )
+        c.bar_chart(
+            shown.assign(
+                label=[
+                    f"{c.fmt_count(n)} ({c.fmt_pct(s, 1)}; median {h:.0f} h)"
+                    for n, s, h in zip(
+                        shown["late_records"], shown["share_of_late_pct"], shown["median_hours_to_record"], strict=True
+                    )
+                ]
+            ),
+            category="unit",
+            category_title="Recording unit",
+            value="late_records",
+            value_title="Crimes recorded late",
+            label="label",
+            finding=finding,
+            subtitle=subtitle,
+            colour=c.PALETTE[1],
+        )
+    st.caption(
+        "The marts list failing records only, so this shows who recorded the late crimes and how late, not a "
+        "rate per unit (the number of crimes each unit recorded in time is not published)."
+    )
+    table = pd.DataFrame(
+        {
+            "Recording unit": division["unit"],
+            "Late crimes": division["late_records"],
+            "Share of late crimes %": division["share_of_late_pct"],
+            "Median hours to record": division["median_hours_to_record"],
+        }
+    )
+    if national is not None:
+        table = table.merge(
+            pd.DataFrame(
+                {
+                    "Recording unit": national["recording_unit"].map(c.UNIT_WORDS).fillna(national["recording_unit"]),
+                    "Scotland: share of late crimes %": national["share_of_late_pct"],
+                }
+            ),
+            on="Recording unit",
+            how="left",
+        )
+    c.table(table, f"division_{code}_late_recording_{when}", key="detail_late")
+
+
+def main(viewer: Viewer) -> None:
+    st.title("Division detail")
+    code, name = _choose_division(viewer)
+    _tests_over_time(viewer, code, name)
+
+    st.divider()
+    st.markdown("**Failing records** (counts only; the records themselves are in the division's export)")
+    years = da.fiscal_years(viewer)
+    year_col, quarter_col = st.columns(2)
+    year_choice = year_col.selectbox("Financial year", [*years[::-1], ALL_YEARS], key="detail_year")
+    quarter_choice = quarter_col.selectbox(
+        "Quarter",
+        [ALL_QUARTERS, 1, 2, 3, 4],
+        format_func=lambda q: q if q == ALL_QUARTERS else c.QUARTER_WORDS[q],
+        key="detail_quarter",
+        disabled=year_choice == ALL_YEARS,
+    )
+    year = None if year_choice == ALL_YEARS else year_choice
+    quarter = None if year is None or quarter_choice == ALL_QUARTERS else int(quarter_choice)
+    _failure_reasons(viewer, code, name, year, quarter)
+    _late_recording(viewer, code, name, year, quarter)
+
+
+c.render_page(main)

@@ -1,0 +1,137 @@
+"""Divisions: division × test matrix and a ranking with intervals, filtered by command area, year, quarter."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from streamlit_app import components as c
+from streamlit_app import data_access as da
+from streamlit_app.viewer import Viewer
+
+ALL_AREAS = "All command areas"
+
+
+def _filters(viewer: Viewer) -> tuple[str | None, str, int, str]:
+    years = da.fiscal_years(viewer)
+    if not years:
+        raise da.DataUnavailable("The published marts have no compliance figures yet.")
+    latest_audit = da.latest_audit_year(viewer)
+    tests = da.audit_tests(viewer)
+    area_col, year_col, quarter_col, test_col = st.columns(4)
+    area = area_col.selectbox("Command area", [ALL_AREAS, *da.command_areas(viewer)], key="divisions_area")
+    year = year_col.selectbox(
+        "Financial year",
+        years[::-1],
+        index=years[::-1].index(latest_audit) if latest_audit else 0,
+        key="divisions_year",
+    )
+    quarter = quarter_col.selectbox(
+        "Quarter", [4, 3, 2, 1], format_func=lambda q: c.QUARTER_WORDS[q], key="divisions_quarter"
+    )
+    test_code = test_col.selectbox(
+        "Test to rank divisions by",
+        list(tests["test_code"]),
+        format_func=dict(zip(tests["test_code"], tests["test_name"], strict=True)).get,
+        key="divisions_test",
+    )
+    return (None if area == ALL_AREAS else area), year, int(quarter), test_code
+
+
+def _matrix_finding(rows: pd.DataFrame, scope: str, period: str) -> str:
+    shown = rows[~rows["status"].eq("suppressed")]
+    below = int(shown["status"].eq("below").sum())
+    meets = int(shown["status"].eq("meets").sum())
+    unclear = int(shown["status"].eq("not_distinguishable").sum())
+    return (
+        f"{scope}, {period}: {below} of {len(rows)} division results are below {c.fmt_target()}, "
+        f"{meets} meet it and {unclear} cannot be told apart from it"
+    )
+
+
+def _ranking_finding(ranked: pd.DataFrame, test_name: str) -> str:
+    shown = ranked[~ranked["status"].eq("suppressed")]
+    if len(shown) < 2:
+        return f"{test_name}: too few divisions with figures to compare"
+    top, bottom = shown.iloc[0], shown.iloc[-1]
+    overlap = top["ci_lower_pct"] <= bottom["ci_upper_pct"]
+    verdict = (
+        "their intervals overlap, so even these two cannot be told apart"
+        if overlap
+        else "their intervals do not overlap, so the gap between them is real"
+    )
+    return (
+        f"{test_name}: {top['division_name']} is highest ({c.fmt_pct(top['compliance_pct'], 1)}) and "
+        f"{bottom['division_name']} lowest ({c.fmt_pct(bottom['compliance_pct'], 1)}); {verdict}"
+    )
+
+
+def main(viewer: Viewer) -> None:
+    st.title("Divisions")
+    st.markdown(
+        "Every division's compliance in each test for one quarter. Colour and the words in each cell give the "
+        f"status against the {c.fmt_target()} target; the ranking shows each rate's 95% interval."
+    )
+    area, year, quarter, test_code = _filters(viewer)
+    rows = da.division_compliance(viewer, command_area=area, fiscal_year=year, fiscal_quarter=quarter)
+    period = c.period_caption(year, quarter)
+    scope = area or "All divisions"
+    if rows.empty:
+        st.info(f"No division figures for {period}{'' if area is None else ' in the ' + area + ' command area'}.")
+        return
+
+    rows = rows.assign(row_label=rows["division_name"] + " (" + rows["command_area"] + ")")
+    order = da.divisions(viewer)
+    labels = order["division_name"] + " (" + order["command_area"] + ")"
+    division_order = [d for d in labels if d in set(rows["row_label"])]
+    test_order = list(rows.sort_values("display_order")["test_name"].drop_duplicates())
+    st.subheader("Division × test")
+    c.status_matrix(
+        rows,
+        row="row_label",
+        row_title="Division (command area)",
+        column="test_name",
+        column_title="Test",
+        finding=_matrix_finding(rows, scope, period),
+        subtitle="Divisions grouped by command area (North, East, West)",
+        row_sort=division_order,
+        column_sort=test_order,
+    )
+
+    test_rows = rows[rows["test_code"].eq(test_code)].sort_values(
+        ["compliance_pct", "division_name"], ascending=[False, True], na_position="last"
+    )
+    if not test_rows.empty:
+        test_name = test_rows["test_name"].iloc[0]
+        st.subheader(f"Divisions ranked: {test_name}")
+        national = da.national_compliance(viewer, fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
+        subtitle = None
+        if not national.empty and not national["suppressed"].iloc[0]:
+            subtitle = f"Scotland as a whole: {c.fmt_pct(national['compliance_pct'].iloc[0])} ({period})"
+        labelled = test_rows.assign(label=[c.fmt_pct(p, 1) for p in test_rows["compliance_pct"]])
+        c.interval_chart(
+            labelled,
+            category="division_name",
+            category_title="Division",
+            finding=_ranking_finding(test_rows, test_name),
+            subtitle=subtitle,
+            sort=list(test_rows["division_name"]),
+            label="label",
+        )
+
+    st.subheader("The figures")
+    table = c.rate_table(
+        rows.sort_values(["display_order", "command_area", "division_name"]),
+        {
+            "division_code": "Division code",
+            "division_name": "Division",
+            "command_area": "Command area",
+            "test_name": "Test",
+            "fiscal_year": "Year",
+            "fiscal_quarter": "Quarter",
+        },
+    )
+    c.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
+
+
+c.render_page(main)
