@@ -161,9 +161,7 @@ def test_good_files_bom_crlf_quotes_reordered_load_typed(con, landing: Path):
         ),
         ("PS-OPEN", datetime(2021, 1, 14, 10), None, None, "N", "incidents_2021_01.csv", 3),
     ]
-    got = rows(
-        con, "SELECT crime_code, no_crime_reason, no_crime_at, status FROM raw.crimes ORDER BY crime_id"
-    )
+    got = rows(con, "SELECT crime_code, no_crime_reason, no_crime_at, status FROM raw.crimes ORDER BY crime_id")
     assert got == [
         ("0101", 'said "no", then, later: yes', None, "RECORDED"),
         ("0501", "CREDIBLE_INFORMATION", datetime(2021, 1, 20, 9), "NO_CRIME"),
@@ -174,16 +172,13 @@ def test_good_files_bom_crlf_quotes_reordered_load_typed(con, landing: Path):
     types = dict(
         rows(
             con,
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'crimes' "
-            "AND schema_name = 'raw'",
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'crimes' AND schema_name = 'raw'",
         )
     )
     assert types["reported_at"] == "TIMESTAMP" and types["crime_code"] == "VARCHAR"
     assert types["_source_line"] == "BIGINT" and types["_loaded_at"] == "TIMESTAMP"
     assert [c for c, _ in raw_columns("training")][:2] == ["staff_pseudonym", "unit_code"]
-    registry = rows(
-        con, "SELECT file_name, extract_kind, row_count, run_id FROM raw.load_registry ORDER BY 1"
-    )
+    registry = rows(con, "SELECT file_name, extract_kind, row_count, run_id FROM raw.load_registry ORDER BY 1")
     assert registry == [
         ("crimes_2021_01.csv", "crimes", 2, "run-1"),
         ("incidents_2021_01.csv", "incidents", 2, "run-1"),
@@ -205,9 +200,7 @@ def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(
     path.write_text("".join(text[:3] + ["\n"] + text[3:]))
     files = discover_new_files(con, landing, "crimes")
     assert read_into_landing(con, files, "crimes", pseudonym_key=KEY) == []
-    got = rows(
-        con, "SELECT crime_id, _source_line, no_crime_reason FROM landing.crimes ORDER BY _source_line"
-    )
+    got = rows(con, "SELECT crime_id, _source_line, no_crime_reason FROM landing.crimes ORDER BY _source_line")
     assert got == [("C1", 2, "first line\nsecond line"), ("C2", 5, None), ("C3", 6, None)]
 
 
@@ -218,9 +211,7 @@ def test_empty_file_is_a_blocking_fault(con, landing: Path):
     (landing / "incidents_2021_01.csv").write_bytes(b"")
     files = discover_new_files(con, landing, "incidents")
     faults = read_into_landing(con, files, "incidents", pseudonym_key=KEY)
-    assert [(f.file, f.check, f.blocking) for f in faults] == [
-        ("incidents_2021_01.csv", "file_not_empty", True)
-    ]
+    assert [(f.file, f.check, f.blocking) for f in faults] == [("incidents_2021_01.csv", "file_not_empty", True)]
     assert rows(con, "SELECT count(*) FROM landing.incidents") == [(0,)]
 
 
@@ -230,32 +221,22 @@ def test_latin1_bytes_name_the_line(con, landing: Path):
     write_incidents(landing / "incidents_2021_01.csv", rs, encoding="latin-1")
     files = discover_new_files(con, landing, "incidents")
     faults = read_into_landing(con, files, "incidents", pseudonym_key=KEY)
-    assert [(f.check, f.line_numbers, f.count, f.blocking) for f in faults] == [
-        ("file_is_utf8", [4], 1, True)
-    ]
+    assert [(f.check, f.line_numbers, f.count, f.blocking) for f in faults] == [("file_is_utf8", [4], 1, True)]
     assert rows(con, "SELECT count(*) FROM landing.incidents") == [(0,)]  # nothing from that file
 
 
 def test_latin1_in_header_is_line_1(con, landing: Path):
     (landing / "incidents_x.csv").write_bytes("incident_id,divisi\xf3n\n1,G\n".encode("latin-1"))
-    faults = read_into_landing(
-        con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY
-    )
+    faults = read_into_landing(con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY)
     assert [(f.check, f.line_numbers) for f in faults] == [("file_is_utf8", [1])]
 
 
 def test_truncated_last_line_is_ragged_row_with_its_line(con, landing: Path):
-    path = write_incidents(
-        landing / "incidents_2021_01.csv", numbered(incident, 5, "incident_id", "PS-{:03d}")
-    )
+    path = write_incidents(landing / "incidents_2021_01.csv", numbered(incident, 5, "incident_id", "PS-{:03d}"))
     data = path.read_bytes()
     path.write_bytes(data[: data.rstrip(b"\n").rfind(b",2021-01-14 12:30:00")])  # cut inside the last row
-    faults = read_into_landing(
-        con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY
-    )
-    assert [(f.check, f.line_numbers, f.count) for f in faults] == [
-        ("row_field_count_matches_header", [6], 1)
-    ]
+    faults = read_into_landing(con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY)
+    assert [(f.check, f.line_numbers, f.count) for f in faults] == [("row_field_count_matches_header", [6], 1)]
     assert "fewer fields" in faults[0].message
     assert rows(con, "SELECT count(*) FROM landing.incidents") == [(0,)]
 
@@ -272,9 +253,7 @@ def test_ragged_row_after_quoted_newline_reports_physical_line(con, landing: Pat
 def test_unterminated_quote_is_a_fault(con, landing: Path):
     path = write_incidents(landing / "incidents_2021_01.csv", [incident()])
     path.write_bytes(path.read_bytes() + b'PS-2,"G,2021-01-14 10:00:00\n')
-    faults = read_into_landing(
-        con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY
-    )
+    faults = read_into_landing(con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY)
     assert faults and all(f.blocking for f in faults)
     assert faults[0].check in {"quoting_valid", "file_readable", "row_field_count_matches_header"}
 
@@ -282,9 +261,7 @@ def test_unterminated_quote_is_a_fault(con, landing: Path):
 def test_missing_column_is_read_as_null_and_recorded(con, landing: Path):
     order = [c for c in INCIDENT_COLUMNS if c != "grade"]
     write_incidents(landing / "incidents_2021_01.csv", [incident()], column_order=order)
-    faults = read_into_landing(
-        con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY
-    )
+    faults = read_into_landing(con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY)
     assert faults == []
     assert rows(con, "SELECT grade, division_code FROM landing.incidents") == [(None, "G")]
     assert rows(con, "SELECT missing_columns, read_ok FROM landing.files") == [(["grade"], True)]
@@ -296,9 +273,7 @@ def test_unknown_extra_column_is_a_warning_and_ignored(con, landing: Path):
         [{**incident(), "officer_notes": "x"}],
         column_order=[*INCIDENT_COLUMNS, "officer_notes"],
     )
-    faults = read_into_landing(
-        con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY
-    )
+    faults = read_into_landing(con, discover_new_files(con, landing, "incidents"), "incidents", pseudonym_key=KEY)
     assert [(f.check, f.severity) for f in faults] == [("no_unknown_columns", "warning")]
     assert "officer_notes" in faults[0].message
     assert rows(con, "SELECT count(*) FROM landing.incidents") == [(1,)]

@@ -118,9 +118,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def discover_new_files(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str
-) -> list[LandingFile]:
+def discover_new_files(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str) -> list[LandingFile]:
     """Files `<kind>_*.csv` directly in `landing_dir`, sorted by name, whose content was never loaded.
 
     A file whose SHA-256 is in `raw.load_registry` is skipped, and so is a second file in the same batch with
@@ -131,9 +129,7 @@ def discover_new_files(
     landing = Path(landing_dir)
     if not landing.is_dir():
         return []
-    known = {
-        r[0] for r in run(con, "SELECT checksum_sha256 FROM raw.load_registry WHERE extract_kind = ?", [kind])
-    }
+    known = {r[0] for r in run(con, "SELECT checksum_sha256 FROM raw.load_registry WHERE extract_kind = ?", [kind])}
     out: list[LandingFile] = []
     seen: dict[str, str] = {}
     for path in sorted(landing.glob(f"{kind}_*.csv"), key=lambda p: p.name):
@@ -271,9 +267,7 @@ def _record_file(
     )
 
 
-def _faults_from_rejects(
-    f: LandingFile, rejects: Sequence[tuple[int, str, str | None]], kind: str
-) -> list[FileFault]:
+def _faults_from_rejects(f: LandingFile, rejects: Sequence[tuple[int, str, str | None]], kind: str) -> list[FileFault]:
     starts, _ = _logical_line_starts(f.path)
 
     def physical(duck_line: int) -> int:
@@ -281,9 +275,7 @@ def _faults_from_rejects(
 
     by_check: dict[str, tuple[str, set[int], str]] = {}
     for line, error_type, message in rejects:
-        check, text = _REJECT_CHECKS.get(
-            error_type, ("file_readable", f"rows could not be parsed ({error_type})")
-        )
+        check, text = _REJECT_CHECKS.get(error_type, ("file_readable", f"rows could not be parsed ({error_type})"))
         entry = by_check.setdefault(check, (text, set(), message or ""))
         entry[1].add(physical(int(line)))
     faults = []

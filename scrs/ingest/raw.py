@@ -50,9 +50,7 @@ def _cast_sql(spec: schema.ColumnSpec) -> str:
     elif spec.type == "date":
         expr = f"CAST(strptime({v}, '{schema.DATE_FORMAT}') AS DATE)"
     else:
-        expr = (
-            v  # codes stay VARCHAR (crime_code keeps its leading zero); personal columns already pseudonyms
-        )
+        expr = v  # codes stay VARCHAR (crime_code keeps its leading zero); personal columns already pseudonyms
     return f'{expr} AS "{spec.raw_column}"'
 
 

@@ -149,9 +149,7 @@ def _write_run_summary(path: Path, results: Sequence[CheckResult], faults: Seque
     esc = html.escape
     rows = []
     for f in faults:
-        rows.append(
-            (f.file, f.kind, f.severity, f.check, f.column or "", f.count, f.line_numbers, f.message, "")
-        )
+        rows.append((f.file, f.kind, f.severity, f.check, f.column or "", f.count, f.line_numbers, f.message, ""))
     for r in results:
         if not r.success:
             rows.append(

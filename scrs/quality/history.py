@@ -150,9 +150,7 @@ def load_history_into(con: duckdb.DuckDBPyConnection, history_dir: Path | str) -
     return int(run(con, "SELECT count(*) FROM quality.check_results")[0][0])
 
 
-def load_expectation_catalogue(
-    con: duckdb.DuckDBPyConnection, expectations_dir: Path | str = EXPECTATIONS_DIR
-) -> int:
+def load_expectation_catalogue(con: duckdb.DuckDBPyConnection, expectations_dir: Path | str = EXPECTATIONS_DIR) -> int:
     """Create or replace `quality.expectation_catalogue` (one row per expectation, with its meta)."""
     rows = [
         {

@@ -78,9 +78,7 @@ def render_report_text(report: dict[str, Any]) -> str:
             lines.append(f"   failing rows: {rows}")
         if c.get("first_lines"):
             n = len(c["first_lines"])
-            lines.append(
-                f"   first {n} line number(s) (header = line 1): {', '.join(map(str, c['first_lines']))}"
-            )
+            lines.append(f"   first {n} line number(s) (header = line 1): {', '.join(map(str, c['first_lines']))}")
         if c.get("message"):
             lines.append(f"   detail: {c['message']}")
         if c.get("why"):
@@ -124,8 +122,6 @@ def quarantine(
         "warnings": sum(1 for c in checks if c["severity"] != "blocking"),
         "checks": checks,
     }
-    Path(f"{target}.report.json").write_text(
-        json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    Path(f"{target}.report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     Path(f"{target}.report.txt").write_text(render_report_text(report), encoding="utf-8")
     return target

@@ -197,9 +197,7 @@ def validate_landing(
             sub = df[list(cols)] if all(c in df.columns for c in cols) else df
             batch = batch_def.get_batch(batch_parameters={"dataframe": sub})
             basic = batch.validate(
-                gx.ExpectationSuite(
-                    name=f"{kind}__rows", expectations=[map_exps[i].configuration for i in idxs]
-                ),
+                gx.ExpectationSuite(name=f"{kind}__rows", expectations=[map_exps[i].configuration for i in idxs]),
                 result_format="BASIC",
                 expectation_parameters=params,
             )
@@ -227,9 +225,7 @@ def validate_landing(
 
     results: list[CheckResult] = []
 
-    def add(
-        exp: Any, file_name: str, success: bool, count: int | None, lines: list[int], msg: str | None
-    ) -> None:
+    def add(exp: Any, file_name: str, success: bool, count: int | None, lines: list[int], msg: str | None) -> None:
         meta = exp.meta
         results.append(
             CheckResult(
@@ -361,14 +357,10 @@ def failure_parts(f: Failure) -> tuple[str, str, str | None, int | None, list[in
     return f.file_name, f.check, f.column, f.unexpected_count, list(f.sample_lines)
 
 
-def one_line_reason(
-    failures: Iterable[Failure] | dict[str, list[Failure]], *, quarantined: bool = True
-) -> str:
+def one_line_reason(failures: Iterable[Failure] | dict[str, list[Failure]], *, quarantined: bool = True) -> str:
     """e.g. "crimes_2021_03.csv: blocking check recorded_at_not_before_reported_at failed on 3 rows
     (lines 5, 9, 12); file quarantined". Several checks or files are joined with "; "."""
-    items: list[Failure] = (
-        [x for v in failures.values() for x in v] if isinstance(failures, dict) else list(failures)
-    )
+    items: list[Failure] = [x for v in failures.values() for x in v] if isinstance(failures, dict) else list(failures)
     items = [f for f in items if (f.blocking if isinstance(f, FileFault) else (f.blocking and not f.success))]
     if not items:
         return "no blocking failures"
