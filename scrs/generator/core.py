@@ -10,13 +10,13 @@ import numpy as np
 from tqdm import tqdm
 
 from scrs.generator.crimes import Crimes, build_crimes
+from scrs.generator.improvement import generate_improvement_updates
 from scrs.generator.incidents import Incidents, build_incidents
 from scrs.generator.mixes import build_mixes
 from scrs.generator.periods import Window, fiscal_year_label
 from scrs.generator.reference import load_reference
 from scrs.generator.sampling import CellGrid
 from scrs.generator.training import build_assignments, build_people
-from scrs.generator.improvement import generate_improvement_updates
 from scrs.generator.truth import TestRecords, aggregate, evaluate, write_truth
 from scrs.generator.writer import (
     incident_ids,
