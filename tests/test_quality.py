@@ -342,11 +342,32 @@ def test_one_line_reason(con, tmp_path: Path):
     _, faults, results = b.check("crimes")
     reason = one_line_reason(blocking_failures(results, faults))
     assert reason == (
-        "crimes_2021_03.csv: blocking check recorded_at_not_before_reported_at [recorded_at, reported_at] "
-        "failed on 3 rows (lines 5, 9, 12); file quarantined"
+        "crimes_2021_03.csv: blocking check recorded_at_not_before_reported_at failed on 3 rows "
+        "(lines 5, 9, 12); file quarantined"
     )
     assert "\n" not in reason
     assert one_line_reason([]) == "no blocking failures"
+
+
+def test_sample_lines_are_the_first_100_and_count_is_all(con, tmp_path: Path):
+    b = Batch(con, tmp_path)
+    rows = numbered(incident, 160, "incident_id", "PS-{:04d}")
+    for r in rows[10:]:
+        r["division_code"] = "Z"  # rows 11..160 -> lines 12..161
+    b.write("incidents", "incidents_2021_01.csv", rows)
+    _, faults, results = b.check("incidents")
+    (r,) = [r for r in results if not r.success]
+    assert (r.check, r.column, r.unexpected_count, r.rows_checked) == (
+        "code_in_reference_set",
+        "division_code",
+        150,
+        160,
+    )
+    assert r.sample_lines == list(range(12, 112))
+    assert one_line_reason(blocking_failures(results, faults)) == (
+        "incidents_2021_01.csv: blocking check code_in_reference_set [division_code] failed on 150 rows "
+        "(lines 12, 13, 14, 15, 16, ...); file quarantined"
+    )
 
 
 # ------------------------------------------------------------------------------------------ warnings

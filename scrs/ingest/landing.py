@@ -353,16 +353,23 @@ def read_into_landing(
                 )
             )
         # Positional column names: the header is parsed above, so odd names cannot break the SQL.
+        # Personal columns are pseudonymised as they are read: not even the temp table holds them as given.
         colspec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+        read_cols = [
+            f"{pseudonym_sql(f'c{i}')} AS c{i}" if name in personal else f"c{i}" for i, name in enumerate(header)
+        ]
+        read_params: dict[str, object] = {"path": str(f.path)}
+        if personal & set(header):
+            read_params.update(pads)
         _drop_temp(con)
         try:
             run(
                 con,
-                f"""CREATE TEMP TABLE _scrs_read AS SELECT * FROM read_csv($path, columns={colspec},
-                    header=true, auto_detect=false, delim=',', quote='"', escape='"', encoding='utf-8',
-                    strict_mode=true, null_padding=false, store_rejects=true,
+                f"""CREATE TEMP TABLE _scrs_read AS SELECT {", ".join(read_cols)} FROM read_csv($path,
+                    columns={colspec}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+                    encoding='utf-8', strict_mode=true, null_padding=false, store_rejects=true,
                     rejects_table='_scrs_rejects', rejects_scan='_scrs_rejects_scan')""",
-                {"path": str(f.path)},
+                read_params,
             )
         except duckdb.Error as e:
             msg = _safe_duckdb_message(e)
@@ -414,17 +421,8 @@ def read_into_landing(
         # the line map needs an explicit sort.
         order_sql = "ORDER BY r.rowid" if join_sql else ""
         position = {name: i for i, name in enumerate(header)}
-        select = []
-        for c in expected:
-            if c not in position:
-                select.append(f'NULL::VARCHAR AS "{c}"')
-            elif c in personal:
-                select.append(f'{pseudonym_sql(f"r.c{position[c]}")} AS "{c}"')
-            else:
-                select.append(f'r.c{position[c]} AS "{c}"')
+        select = [f'r.c{position[c]} AS "{c}"' if c in position else f'NULL::VARCHAR AS "{c}"' for c in expected]
         params: dict[str, object] = {"file": f.name}
-        if any(c in personal and c in position for c in expected):
-            params.update(pads)
         run(
             con,
             f"""INSERT INTO landing.{kind} SELECT {", ".join(select)}, $file AS _source_file,

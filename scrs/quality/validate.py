@@ -375,7 +375,8 @@ def one_line_reason(failures: Iterable[Failure] | dict[str, list[Failure]], *, q
             shown = ", ".join(str(x) for x in lines[:5]) + (", ..." if len(lines) > 5 else "")
             where = f" (lines {shown})" if lines else ""
             on = f" on {count} rows" if count else ""
-            col = f" [{column}]" if column and column not in check else ""
+            named = column and all(c.strip() in check for c in column.split(","))
+            col = f" [{column}]" if column and not named else ""
             descs.append(f"{check}{col} failed{on}{where}")
         head = "blocking check" if len(descs) == 1 else f"{len(descs)} blocking checks"
         tail = "; file quarantined" if quarantined else ""
