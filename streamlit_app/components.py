@@ -507,7 +507,8 @@ def status_matrix(
     st.caption(
         f"Each cell: the rate and its status. meets = the whole 95% interval is at or above {fmt_target()}; "
         f"below = the whole interval is under {fmt_target()}; can't tell = the interval straddles "
-        f"{fmt_target()}; suppressed = fewer than {min_records()} records (committee view)."
+        f"{fmt_target()}; suppressed = fewer than {min_records()} records (committee view); blank = no records "
+        "examined."
     )
 
 

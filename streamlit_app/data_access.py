@@ -25,6 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from scrs.settings import Settings
+from scrs.warehouse import NoPublicationError, read_only
 from streamlit_app.viewer import Viewer
 
 RATE_VALUE_COLUMNS = ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct")
@@ -66,18 +67,18 @@ def _file_key() -> tuple[str, int, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached_query(file_key: tuple[str, int, int, int], sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    # file_key is part of the cache key only: a replaced served file has a new mtime/inode.
-    con = duckdb.connect(file_key[0], read_only=True)
-    try:
+    # file_key names the file and, through its mtime/size/inode, the publication: a replaced served file
+    # is a new cache key. The connection is read-only and closed before returning (scrs.warehouse).
+    with read_only(Path(file_key[0])) as con:
         return con.execute(sql, list(params)).df()
-    finally:
-        con.close()
 
 
 def _query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
     key = _file_key()
     try:
         return _cached_query(key, sql, tuple(params))
+    except NoPublicationError as exc:  # removed between the stat and the connect
+        raise DataUnavailable(str(exc)) from exc
     except duckdb.CatalogException as exc:
         raise DataUnavailable(
             f"The published warehouse at `{key[0]}` does not have what this page needs "
@@ -494,27 +495,30 @@ def training_rollup(
 # --------------------------------------------------------------------------------------------------------
 # Data quality (quality.check_results, quality.expectation_catalogue)
 #
-# The quality package owns these tables' exact columns; the names below are read with a few accepted
-# spellings so the page keeps working while that schema settles. Preferred names come first.
+# Columns as scrs/quality/history.py writes them (check_name, column_name, field, suite/extract, why, ...).
+# A few other spellings are accepted, and several candidates are coalesced in order, so the page keeps
+# working if that schema moves. Normalised names: the keys below.
 
 _CHECK_ALIASES: dict[str, tuple[str, ...]] = {
     "run_id": ("run_id",),
-    "checked_at": ("checked_at", "run_at", "validated_at", "run_time", "started_at", "created_at"),
-    "extract_kind": ("extract_kind", "kind", "suite_name", "suite"),
-    "file_name": ("file_name", "source_file", "_source_file", "file"),
-    "expectation_type": ("expectation_type", "expectation", "check_name", "check"),
-    "column_name": ("column_name", "column", "field"),
+    "checked_at": ("checked_at", "run_at", "validated_at", "started_at", "created_at"),
+    "extract": ("extract", "extract_kind", "suite", "kind", "suite_name"),
+    "file_name": ("file_name", "source_file", "file"),
+    "field": ("field", "column_name", "column"),
+    "check": ("check_name", "check", "expectation_type", "expectation"),
     "severity": ("severity", "level"),
     "success": ("success", "passed"),
     "unexpected_count": ("unexpected_count", "failing_rows", "failed_rows"),
-    "element_count": ("element_count", "row_count", "rows_checked"),
+    "rows_checked": ("rows_checked", "element_count", "row_count"),
+    "message": ("message", "why"),
     "published": ("published",),
 }
 _CATALOGUE_ALIASES: dict[str, tuple[str, ...]] = {
-    "extract_kind": ("extract_kind", "kind", "suite_name", "suite"),
-    "column_name": ("column_name", "column", "field"),
-    "expectation_type": ("expectation_type", "expectation", "check_name", "check"),
-    "check_description": ("check_description", "description", "notes"),
+    "extract": ("extract", "extract_kind", "suite", "kind", "suite_name"),
+    "field": ("field", "column_name", "column"),
+    "check": ("check_name", "check", "expectation_type", "expectation"),
+    "expectation_type": ("expectation_type", "expectation"),
+    "description": ("why", "check_description", "description", "notes"),
     "severity": ("severity", "level"),
     "owner": ("owner", "data_owner", "responsible"),
 }
@@ -525,8 +529,12 @@ def _normalise(frame: pd.DataFrame, aliases: Mapping[str, tuple[str, ...]]) -> p
     lower = {c.lower(): c for c in frame.columns}
     out = pd.DataFrame(index=frame.index)
     for name, candidates in aliases.items():
-        source = next((lower[c] for c in candidates if c in lower), None)
-        out[name] = frame[source] if source is not None else None
+        column: pd.Series | None = None
+        for candidate in candidates:
+            if candidate in lower:
+                values = frame[lower[candidate]]
+                column = values if column is None else column.combine_first(values)
+        out[name] = column if column is not None else None
     if "severity" in out.columns:
         if out["severity"].isna().all() and "blocking" in lower:
             out["severity"] = frame[lower["blocking"]]
@@ -551,7 +559,7 @@ def quality_check_results(viewer: Viewer) -> pd.DataFrame:
     frame["success"] = frame["success"].astype("boolean")
     frame["checked_at"] = pd.to_datetime(frame["checked_at"])
     return frame.sort_values(
-        ["checked_at", "run_id", "severity", "extract_kind", "column_name"],
+        ["checked_at", "run_id", "severity", "extract", "field"],
         ascending=[False, False, True, True, True],
         na_position="last",
     ).reset_index(drop=True)
@@ -597,10 +605,10 @@ def quality_runs(viewer: Viewer) -> pd.DataFrame:
 
 
 def expectation_catalogue(viewer: Viewer) -> pd.DataFrame:
-    """One row per expectation: extract_kind, column_name, expectation_type, description, severity, owner."""
+    """One row per expectation: extract, field, check, expectation_type, description, severity, owner."""
     _require_quality("quality.expectation_catalogue")
     frame = _normalise(_query("SELECT * FROM quality.expectation_catalogue"), _CATALOGUE_ALIASES)
-    return frame.sort_values(["extract_kind", "column_name", "expectation_type"]).reset_index(drop=True)
+    return frame.sort_values(["extract", "field", "check"], na_position="last").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -608,7 +616,8 @@ def expectation_catalogue(viewer: Viewer) -> pd.DataFrame:
 
 
 def publication(viewer: Viewer) -> dict[str, Any] | None:
-    """The `meta.publication` row (run_id, published_at, latest_extracted_at, files_loaded), or None."""
+    """The `meta.publication` row (run_id, published_at, latest_extracted_at, files_loaded, and
+    latest_extracted_at_by_extract as JSON text when the pipeline wrote it), or None."""
     if "meta.publication" not in _tables():
         return None
     frame = _query("SELECT * FROM meta.publication ORDER BY published_at DESC LIMIT 1")

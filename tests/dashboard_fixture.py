@@ -16,11 +16,14 @@ Deliberate features the tests rely on:
   division/quarter/test with nothing examined has no row, as the contract says).
 - Timeliness failures are concentrated in Resolution Teams (the source paper's finding).
 - The second of three quality runs failed a blocking check and was not published.
+
+The quality tables and meta.publication have the columns scrs/quality/history.py and scrs/publish.py write.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from datetime import date, datetime, timedelta
@@ -234,159 +237,83 @@ def _training(divisions: pd.DataFrame, rng: random.Random) -> pd.DataFrame:
 
 
 _CATALOGUE = [
-    # suite, kind, column, expectation_type, description, severity, owner
-    (
-        "incidents",
-        "incidents",
-        "incident_id",
-        "expect_column_values_to_not_be_null",
-        "Key present",
-        "blocking",
-        "Data engineering",
-    ),
-    (
-        "incidents",
-        "incidents",
-        "incident_id",
-        "expect_column_values_to_be_unique",
-        "Key unique within a file",
-        "blocking",
-        "Data engineering",
-    ),
-    (
-        "incidents",
-        "incidents",
-        "division_code",
-        "expect_column_values_to_be_in_set",
-        "Known division code",
-        "blocking",
-        "Data engineering",
-    ),
-    (
-        "incidents",
-        "incidents",
-        "closed_at",
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "closed_at not before created_at",
-        "blocking",
-        "C3 systems",
-    ),
-    (
-        "incidents",
-        "incidents",
-        "disposal_code",
-        "expect_column_values_to_be_in_set",
-        "Known disposal code",
-        "blocking",
-        "C3 systems",
-    ),
-    (
-        "crimes",
-        "crimes",
-        "crime_id",
-        "expect_column_values_to_be_unique",
-        "Key unique within a file",
-        "blocking",
-        "Data engineering",
-    ),
-    (
-        "crimes",
-        "crimes",
-        "crime_code",
-        "expect_column_values_to_be_in_set",
-        "Known crime code",
-        "blocking",
-        "Crime registrars",
-    ),
-    (
-        "crimes",
-        "crimes",
-        "recorded_at",
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "recorded_at not before reported_at",
-        "blocking",
-        "Crime registrars",
-    ),
-    (
-        "crimes",
-        "crimes",
-        "no_crime_at",
-        "expect_column_values_to_not_be_null",
-        "NO_CRIME has no_crime_at",
-        "blocking",
-        "Crime registrars",
-    ),
-    (
-        "crimes",
-        "crimes",
-        "incident_id",
-        "expect_column_values_to_be_in_set",
-        "Linked incident not closed as non-crime",
-        "warning",
-        "Crime registrars",
-    ),
-    (
-        "training",
-        "training",
-        "course_code",
-        "expect_column_values_to_be_in_set",
-        "Known course code",
-        "blocking",
-        "Learning and development",
-    ),
-    (
-        "training",
-        "training",
-        "completed_on",
-        "expect_column_values_to_not_be_null",
-        "Completed course has a completion date",
-        "warning",
-        "Learning and development",
-    ),
-]
+    # extract, field, check_name, expectation_type, why, severity, owner
+    ("incidents", "incident_id", "column_exists", "expect_column_to_exist", "Key column present", "blocking",
+     "C3 systems"),
+    ("incidents", "incident_id", "unique_in_file", "expect_column_values_to_be_unique", "Key unique within a file",
+     "blocking", "C3 systems"),
+    ("incidents", "division_code", "known_code", "expect_column_values_to_be_in_set", "Known division code",
+     "blocking", "C3 systems"),
+    ("incidents", "closed_at", "not_before_created", "expect_column_pair_values_a_to_be_greater_than_b",
+     "closed_at not before created_at", "blocking", "C3 systems"),
+    ("incidents", "disposal_code", "known_code", "expect_column_values_to_be_in_set", "Known disposal code",
+     "blocking", "C3 systems"),
+    ("crimes", "crime_id", "unique_in_file", "expect_column_values_to_be_unique", "Key unique within a file",
+     "blocking", "Crime registrar"),
+    ("crimes", "crime_code", "known_code", "expect_column_values_to_be_in_set", "Known crime code", "blocking",
+     "Crime registrar"),
+    ("crimes", "recorded_at", "not_before_reported", "expect_column_pair_values_a_to_be_greater_than_b",
+     "recorded_at not before reported_at", "blocking", "Crime registrar"),
+    ("crimes", "no_crime_at", "present_when_no_crime", "expect_column_values_to_not_be_null",
+     "NO_CRIME has no_crime_at", "blocking", "Crime registrar"),
+    ("crimes", "incident_id", "incident_crime_related", "expect_column_values_to_be_in_set",
+     "Linked incident not closed as non-crime", "warning", "Crime manager"),
+    ("training", "course_code", "known_code", "expect_column_values_to_be_in_set", "Known course code",
+     "blocking", "Learning and development"),
+    ("training", "completed_on", "present_when_completed", "expect_column_values_to_not_be_null",
+     "Completed course has a completion date", "warning", "Learning and development"),
+]  # fmt: skip
 
 
 def _quality() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """quality.check_results and quality.expectation_catalogue, columns as scrs/quality/history.py writes."""
     catalogue = pd.DataFrame(
         [
             {
-                "suite_name": suite,
-                "extract_kind": kind,
-                "expectation_id": f"{suite}.{column}.{etype}",
+                "suite": extract,
+                "extract": extract,
+                "position": position,
+                "check_name": check,
                 "expectation_type": etype,
-                "column_name": column,
-                "check_description": description,
+                "column_name": field,
+                "field": field,
                 "severity": severity,
                 "owner": owner,
+                "why": why,
+                "kwargs_json": json.dumps({"column": field}),
             }
-            for suite, kind, column, etype, description, severity, owner in _CATALOGUE
+            for position, (extract, field, check, etype, why, severity, owner) in enumerate(_CATALOGUE)
         ]
     )
     runs = [
-        ("run-20210430-0600", datetime(2021, 4, 30, 6, 0), True, {}),
-        ("run-20210501-0600", datetime(2021, 5, 1, 6, 0), False, {"crimes.recorded_at": 3, "crimes.incident_id": 12}),
-        (PUBLISHED_RUN_ID, datetime(2021, 5, 2, 6, 0), True, {"crimes.incident_id": 7, "training.completed_on": 2}),
+        ("run-20210430-0600", datetime(2021, 4, 30, 6, 0), {}),
+        ("run-20210501-0600", datetime(2021, 5, 1, 6, 0), {"crimes.recorded_at": 3, "crimes.incident_id": 12}),
+        (PUBLISHED_RUN_ID, datetime(2021, 5, 2, 6, 0), {"crimes.incident_id": 7, "training.completed_on": 2}),
     ]
     rows = []
-    for run_id, checked_at, published, failures in runs:
+    for run_id, checked_at, failures in runs:
         for entry in catalogue.itertuples():
-            key = f"{entry.extract_kind}.{entry.column_name}"
-            unexpected = failures.get(key, 0)
+            unexpected = failures.get(f"{entry.extract}.{entry.field}", 0)
             rows.append(
                 {
                     "run_id": run_id,
-                    "checked_at": checked_at,
-                    "extract_kind": entry.extract_kind,
-                    "file_name": f"{entry.extract_kind}_{checked_at:%Y_%m}.csv",
-                    "suite_name": entry.suite_name,
-                    "expectation_id": entry.expectation_id,
+                    "file_name": f"{entry.extract}_{checked_at:%Y_%m}.csv",
+                    "suite": entry.suite,
+                    "source": "gx",
                     "expectation_type": entry.expectation_type,
+                    "check_name": entry.check_name,
                     "column_name": entry.column_name,
+                    "field": entry.field,
                     "severity": entry.severity,
                     "success": unexpected == 0,
-                    "element_count": 4000,
                     "unexpected_count": unexpected,
-                    "published": published,
+                    "sample_lines": list(range(2, 2 + min(unexpected, 5))),
+                    "owner": entry.owner,
+                    "why": entry.why,
+                    "message": f"{unexpected} rows failed" if unexpected else None,
+                    "position": entry.position,
+                    "rows_checked": 4000,
+                    "checked_at": checked_at,
                 }
             )
     return pd.DataFrame(rows), catalogue
@@ -411,13 +338,15 @@ CREATE TABLE marts.record_failures (test_code VARCHAR, record_id VARCHAR, divisi
   complainer_informed VARCHAR, source_system VARCHAR);
 CREATE TABLE marts.training_coverage (unit_code VARCHAR, role_cluster VARCHAR, course_code VARCHAR,
   people BIGINT, assigned BIGINT, in_progress BIGINT, completed BIGINT, completion_pct DOUBLE);
-CREATE TABLE quality.check_results (run_id VARCHAR, checked_at TIMESTAMP, extract_kind VARCHAR,
-  file_name VARCHAR, suite_name VARCHAR, expectation_id VARCHAR, expectation_type VARCHAR, column_name VARCHAR,
-  severity VARCHAR, success BOOLEAN, element_count BIGINT, unexpected_count BIGINT, published BOOLEAN);
-CREATE TABLE quality.expectation_catalogue (suite_name VARCHAR, extract_kind VARCHAR, expectation_id VARCHAR,
-  expectation_type VARCHAR, column_name VARCHAR, check_description VARCHAR, severity VARCHAR, owner VARCHAR);
+CREATE TABLE quality.check_results (run_id VARCHAR, file_name VARCHAR, suite VARCHAR, source VARCHAR,
+  expectation_type VARCHAR, check_name VARCHAR, column_name VARCHAR, field VARCHAR, severity VARCHAR,
+  success BOOLEAN, unexpected_count BIGINT, sample_lines BIGINT[], owner VARCHAR, why VARCHAR, message VARCHAR,
+  position BIGINT, rows_checked BIGINT, checked_at TIMESTAMP);
+CREATE TABLE quality.expectation_catalogue (suite VARCHAR, extract VARCHAR, position BIGINT,
+  check_name VARCHAR, expectation_type VARCHAR, column_name VARCHAR, field VARCHAR, severity VARCHAR,
+  owner VARCHAR, why VARCHAR, kwargs_json VARCHAR);
 CREATE TABLE meta.publication (run_id VARCHAR, published_at TIMESTAMP, latest_extracted_at TIMESTAMP,
-  files_loaded BIGINT);
+  files_loaded BIGINT, latest_extracted_at_by_extract VARCHAR);
 CREATE TABLE raw.load_registry (file_name VARCHAR, extract_kind VARCHAR, checksum_sha256 VARCHAR,
   row_count BIGINT, loaded_at TIMESTAMP, run_id VARCHAR);
 """
@@ -463,6 +392,13 @@ def build_fixture_warehouse(directory: Path | str, *, seed: int = 20210331) -> P
                 "published_at": datetime(2021, 5, 2, 6, 4, 31),
                 "latest_extracted_at": datetime(2021, 4, 30, 23, 15),
                 "files_loaded": len(registry),
+                "latest_extracted_at_by_extract": json.dumps(
+                    {
+                        "incidents": "2021-04-30 23:15:00",
+                        "crimes": "2021-04-30 23:10:00",
+                        "training": "2021-04-01 05:00:00",
+                    }
+                ),
             }
         ]
     )

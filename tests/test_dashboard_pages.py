@@ -442,9 +442,7 @@ def test_data_quality_shows_latest_run_history_and_qa_matrix(warehouse: Path) ->
     failed = table_named(at, "Result")
     assert len(failed) == int((~latest["success"]).sum())
 
-    catalogue = sql(
-        warehouse, "SELECT extract_kind || '.' || column_name AS field, owner FROM quality.expectation_catalogue"
-    )
+    catalogue = sql(warehouse, "SELECT extract || '.' || field AS field, owner FROM quality.expectation_catalogue")
     matrix = table_named(at, "Field")
     assert set(matrix["Field"]) == set(catalogue["field"])
     cells = " ".join(matrix.drop(columns=["Field"]).to_numpy().ravel().astype(str))
@@ -480,7 +478,11 @@ def test_about_shows_publication_extracts_and_definitions(warehouse: Path) -> No
     assert list(tests["Code"]) == list(
         sql(warehouse, "SELECT test_code FROM reference.audit_tests ORDER BY display_order")["test_code"]
     )
-    loads = table_named(at, "Extract")
+    loads = next(f.value for f in at.dataframe if "Files loaded" in f.value.columns)
+    dates = next(f.value for f in at.dataframe if "Latest extracted at" in f.value.columns)
+    assert dict(zip(dates["Extract"], dates["Latest extracted at"], strict=True)) == json.loads(
+        publication["latest_extracted_at_by_extract"]
+    )
     registry = sql(warehouse, "SELECT extract_kind, count(*) AS files FROM raw.load_registry GROUP BY 1")
     assert dict(zip(loads["Extract"], loads["Files loaded"], strict=True)) == dict(
         zip(registry["extract_kind"], registry["files"], strict=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -21,6 +23,12 @@ def _publication(viewer: Viewer) -> None:
         cols[1].metric("Data extracted up to", f"{pub['latest_extracted_at']:%d %b %Y %H:%M}")
         cols[2].metric("Extract files loaded", c.fmt_count(pub.get("files_loaded")))
         st.caption(f"Pipeline run {pub['run_id']}. Times are UK local time.")
+        by_extract = pub.get("latest_extracted_at_by_extract")
+        if isinstance(by_extract, str) and by_extract.strip():
+            extracts = pd.DataFrame(
+                [{"Extract": kind, "Latest extracted at": when} for kind, when in json.loads(by_extract).items()]
+            )
+            c.table(extracts, "extract_dates", key="about_extract_dates", caption="Latest extract date of each kind")
     periods = da.fiscal_periods(viewer)
     if not periods.empty:
         first, last = periods.iloc[0], periods.iloc[-1]

@@ -34,8 +34,9 @@ CHECK_WORDS = {
 }
 
 
-def check_words(expectation_type: object) -> str:
-    text = str(expectation_type)
+def check_words(check: object) -> str:
+    """A check's name for people: "column_exists" -> "Column exists"; GX expectation types mapped."""
+    text = str(check)
     return CHECK_WORDS.get(text, text.removeprefix("expect_").replace("_", " ").capitalize())
 
 
@@ -131,13 +132,14 @@ def _run_checks(viewer: Viewer, runs: pd.DataFrame) -> None:
     table = pd.DataFrame(
         {
             "Result": [_result_words(s, v) for s, v in zip(checks["success"], checks["severity"], strict=True)],
-            "Extract": checks["extract_kind"],
+            "Extract": checks["extract"],
             "File": checks["file_name"],
-            "Field": checks["column_name"],
-            "Check": [check_words(t) for t in checks["expectation_type"]],
+            "Field": checks["field"],
+            "Check": [check_words(t) for t in checks["check"]],
             "Severity": checks["severity"].map(SEVERITY_WORDS),
             "Failing rows": checks["unexpected_count"],
-            "Rows checked": checks["element_count"],
+            "Rows checked": checks["rows_checked"],
+            "Detail": checks["message"],
         }
     )
     c.table(table, f"quality_checks_{run_id}", key="dq_checks")
@@ -156,28 +158,29 @@ def _qa_matrix(viewer: Viewer) -> None:
         "teams. Each cell names who owns that check on that field and whether it blocks publication."
     )
     cells = catalogue.assign(
-        check=[check_words(t) for t in catalogue["expectation_type"]],
-        field=catalogue["extract_kind"].astype(str) + "." + catalogue["column_name"].astype(str),
+        check_label=[check_words(t) for t in catalogue["check"]],
+        field_label=catalogue["extract"].astype(str) + "." + catalogue["field"].fillna("(whole file)").astype(str),
         cell=catalogue["owner"].fillna("(no owner)") + " (" + catalogue["severity"] + ")",
     )
     matrix = (
-        cells.pivot_table(index="field", columns="check", values="cell", aggfunc="; ".join)
+        cells.pivot_table(index="field_label", columns="check_label", values="cell", aggfunc="; ".join)
         .fillna("")
         .reset_index()
-        .rename(columns={"field": "Field"})
+        .rename(columns={"field_label": "Field"})
     )
     matrix.columns.name = None
     c.table(matrix, "qa_framework_matrix", key="dq_matrix")
     with st.expander("Every check with its description"):
         c.table(
-            catalogue.rename(
-                columns={
-                    "extract_kind": "Extract",
-                    "column_name": "Field",
-                    "expectation_type": "Check",
-                    "check_description": "What it checks",
-                    "severity": "Severity",
-                    "owner": "Owner",
+            pd.DataFrame(
+                {
+                    "Extract": catalogue["extract"],
+                    "Field": catalogue["field"],
+                    "Check": [check_words(t) for t in catalogue["check"]],
+                    "Why it matters": catalogue["description"],
+                    "Severity": catalogue["severity"],
+                    "Owner": catalogue["owner"],
+                    "Expectation": catalogue["expectation_type"],
                 }
             ),
             "expectation_catalogue",
