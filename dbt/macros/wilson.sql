@@ -45,11 +45,20 @@
 {%- endmacro %}
 
 {#
-    The four figure columns of a compliance mart from counts: compliance_pct, ci_lower_pct, ci_upper_pct
-    (percent 0-100, rounded to 2 dp) and status (decided on the unrounded bounds).
+    100 * part / whole as a percentage to 2 dp, computed exactly in integers and rounded half up, as people
+    round (29 of 32 = 90.625 -> 90.63; 3 of 4000 = 0.075 -> 0.08, which round() on a DOUBLE gets wrong).
+    NULL when whole = 0. part and whole must be non-negative integers.
+#}
+{% macro percentage_half_up(part, whole) -%}
+    ((20000 * ({{ part }}) + ({{ whole }})) // nullif(2 * ({{ whole }}), 0)) / 100.0
+{%- endmacro %}
+
+{#
+    The four figure columns of a compliance mart from counts: compliance_pct (exact, half up),
+    ci_lower_pct, ci_upper_pct (percent 0-100, rounded to 2 dp) and status (decided on the unrounded bounds).
 #}
 {% macro compliance_figures(compliant, examined) -%}
-    round(100.0 * {{ compliant }} / nullif({{ examined }}, 0), 2) as compliance_pct,
+    {{ percentage_half_up(compliant, examined) }} as compliance_pct,
     round(100.0 * {{ wilson_lower(compliant, examined) }}, 2) as ci_lower_pct,
     round(100.0 * {{ wilson_upper(compliant, examined) }}, 2) as ci_upper_pct,
     {{ compliance_status(

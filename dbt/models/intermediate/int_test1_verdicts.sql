@@ -37,8 +37,7 @@ linked_crimes as (
 
     select
         incident_id,
-        count(*) as linked_crime_count,
-        min(crime_id) as first_linked_crime_id
+        count(*) as linked_crime_count
 
     from crimes
     where incident_id is not null
@@ -51,7 +50,6 @@ judged as (
     select
         crime_related_incidents.*,
         coalesce(linked_crimes.linked_crime_count, 0) as linked_crime_count,
-        linked_crimes.first_linked_crime_id,
 
         nullif(concat_ws(';',
             case when linked_crimes.incident_id is null then 'CRIME_NOT_RECORDED' end
@@ -97,8 +95,7 @@ final as (
         initial_type_code,
         final_type_code,
         closed_at,
-        linked_crime_count,
-        first_linked_crime_id
+        linked_crime_count
 
     from judged
 

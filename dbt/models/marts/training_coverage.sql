@@ -35,7 +35,7 @@ final as (
         assigned,
         in_progress,
         completed,
-        round(100.0 * completed / nullif(people, 0), 2) as completion_pct
+        {{ percentage_half_up('completed', 'people') }} as completion_pct
 
     from counted
     order by unit_code, role_cluster, course_code
