@@ -22,5 +22,6 @@ def scrs_dbt_models(
     settings = warehouse.settings()
     build = prepare_build(settings, context.run_id)
     os.environ["SCRS_DUCKDB_PATH"] = str(build.path)
-    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    # Unit tests check the SQL's logic, not the data: they run in the test suite (`make test`), not per run.
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(settings.dbt_vars())]
     yield from dbt.cli(args, context=context).stream()

@@ -1,0 +1,243 @@
+"""The quality gate and atomic publication, end to end through `scrs run` (issue 3's acceptance).
+
+Each bad extract is dropped into a copy of a landing folder that has already been published; the run must
+fail with a one-line reason naming the file and check, quarantine the file with a report of the right lines,
+and leave the published warehouse (and what is exported from it) byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests import extract_factory as xf
+from tests.conftest import REPO, SCRS, run_scrs
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_digests(warehouse: Path, out: Path) -> dict[str, str]:
+    """Digests of the committee's CSV and Parquet pack (Excel files carry a creation time, so not compared)."""
+    run_scrs("export", "--warehouse", str(warehouse), "--out", str(out), "--national", check=True)
+    return {p.name: sha256(p) for p in sorted(out.iterdir()) if p.suffix in (".csv", ".parquet")}
+
+
+def report(landing: Path, name: str) -> dict:
+    return json.loads((landing / "quarantine" / f"{name}.report.json").read_text())
+
+
+def failing(report_: dict, check: str, column: str | None = None) -> dict:
+    matches = [c for c in report_["checks"] if c["check"] == check and (column is None or c["column"] == column)]
+    assert matches, f"{check} [{column}] not in {[(c['check'], c['column']) for c in report_['checks']]}"
+    return matches[0]
+
+
+G1 = "PS-20990101-{:05d}"
+
+# name -> (file content writer, expected (check, column, first lines))
+BAD_FILES = {
+    "crimes_bad_missing_column.csv": (
+        lambda p: xf.write_crimes(p, [xf.crime()], column_order=[c for c in xf.CRIME_COLUMNS if c != "crime_code"]),
+        ("column_exists", "crime_code", []),
+    ),
+    "incidents_bad_timestamp.csv": (
+        lambda p: xf.write_incidents(
+            p, [xf.incident(incident_id="PS-X-1"), xf.incident(incident_id="PS-X-2", created_at="2021-02-30 10:00:00")]
+        ),
+        ("timestamp_valid", "created_at", [3]),
+    ),
+    "incidents_bad_division.csv": (
+        lambda p: xf.write_incidents(p, [xf.incident(incident_id="PS-X-3", division_code="Z")]),
+        ("code_in_reference_set", "division_code", [2]),
+    ),
+    "crimes_bad_crime_code.csv": (
+        lambda p: xf.write_crimes(p, [xf.crime(crime_id="CR/X/1"), xf.crime(crime_id="CR/X/2", crime_code="9999")]),
+        ("code_in_reference_set", "crime_code", [3]),
+    ),
+    "crimes_bad_duplicate_key.csv": (
+        lambda p: xf.write_crimes(
+            p, [xf.crime(crime_id="CR/X/3"), xf.crime(crime_id="CR/X/4"), xf.crime(crime_id="CR/X/3")]
+        ),
+        ("key_unique_in_file", None, [2, 4]),
+    ),
+    "crimes_bad_recorded_before_reported.csv": (
+        lambda p: xf.write_crimes(p, [xf.crime(crime_id="CR/X/5", recorded_at="2021-01-14 09:59:59")]),
+        ("recorded_at_not_before_reported_at", None, [2]),
+    ),
+    "crimes_bad_no_crime_before_recorded.csv": (
+        lambda p: xf.write_crimes(p, [xf.no_crime(crime_id="CR/X/6", no_crime_at="2021-01-14 14:00:00")]),
+        ("no_crime_at_not_before_recorded_at", None, [2]),
+    ),
+    "crimes_bad_no_crime_without_date.csv": (
+        lambda p: xf.write_crimes(p, [xf.crime(crime_id="CR/X/7"), xf.no_crime(crime_id="CR/X/8", no_crime_at=None)]),
+        ("no_crime_has_no_crime_at", None, [3]),
+    ),
+    "training_bad_empty.csv": (lambda p: p.write_bytes(b""), ("file_not_empty", None, [])),
+    "incidents_bad_header_only.csv": (lambda p: xf.write_incidents(p, []), ("file_has_rows", None, [])),
+    "incidents_bad_not_utf8.csv": (
+        lambda p: xf.write_incidents(
+            p, [xf.incident(incident_id="PS-X-9"), xf.incident(incident_id="PS-Ü-10")], encoding="latin-1"
+        ),
+        ("file_is_utf8", None, [3]),
+    ),
+    "crimes_bad_truncated.csv": (
+        lambda p: p.write_bytes(
+            xf.csv_bytes([xf.crime(crime_id="CR/X/11"), xf.crime(crime_id="CR/X/12")], xf.CRIME_COLUMNS)[:-60]
+        ),
+        ("row_field_count_matches_header", None, [3]),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def rejected_run(pipeline_run, tmp_path_factory):
+    """One `scrs run` with every bad file at once, on a copy of an already-published landing and warehouse."""
+    base = tmp_path_factory.mktemp("rejected")
+    landing, warehouse = base / "landing", base / "warehouse"
+    shutil.copytree(pipeline_run["landing"], landing)
+    shutil.copytree(pipeline_run["warehouse"], warehouse)
+    served = warehouse / "warehouse.duckdb"
+    before = {"served": sha256(served), "exports": export_digests(warehouse, base / "export_before")}
+    for name, (write, _) in BAD_FILES.items():
+        write(landing / name)
+    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    after = {"served": sha256(served), "exports": export_digests(warehouse, base / "export_after")}
+    return {"proc": proc, "landing": landing, "warehouse": warehouse, "before": before, "after": after}
+
+
+def test_a_bad_extract_stops_publication_with_a_one_line_reason(rejected_run):
+    proc = rejected_run["proc"]
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrs run: not published: ")
+    assert "_bad_" in last and ".csv" in last, last
+    assert "quarantined" in last
+
+
+def test_the_published_warehouse_and_its_exports_are_unchanged(rejected_run):
+    assert rejected_run["after"]["served"] == rejected_run["before"]["served"]
+    assert rejected_run["after"]["exports"] == rejected_run["before"]["exports"]
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_each_bad_file_is_quarantined_with_a_report_of_the_failing_lines(rejected_run, name):
+    landing = rejected_run["landing"]
+    assert not (landing / name).exists(), "a rejected file must leave the landing folder"
+    assert (landing / "quarantine" / name).exists()
+    check, column, lines = BAD_FILES[name][1]
+    found = failing(report(landing, name), check, column)
+    assert found["severity"] == "blocking"
+    assert found["first_lines"][: len(lines)] == lines
+    text = (landing / "quarantine" / f"{name}.report.txt").read_text()
+    assert name in text and check in text
+
+
+def test_good_files_stay_in_landing_and_the_next_good_run_publishes(rejected_run):
+    landing, warehouse = rejected_run["landing"], rejected_run["warehouse"]
+    assert len(list(landing.glob("incidents_*.csv"))) > 10
+    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_a_single_bad_file_is_named_with_its_check(fresh_pipeline):
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    xf.write_crimes(landing / "crimes_2099_01.csv", [xf.crime(crime_id="CR/X/20", recorded_at="2021-01-14 09:00:00")])
+    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "crimes_2099_01.csv" in last and "recorded_at_not_before_reported_at" in last and "line" in last, last
+    history = list((warehouse / "quality" / "history").glob("*.parquet"))
+    rows = duckdb.sql(
+        f"select check_name, success from read_parquet({[str(h) for h in history]}) "
+        "where file_name = 'crimes_2099_01.csv'"
+    ).fetchall()
+    assert ("recorded_at_not_before_reported_at", False) in rows, "the failed run's results are kept in history"
+
+
+def test_a_run_killed_mid_build_leaves_the_publication_unchanged(fresh_pipeline):
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    served = warehouse / "warehouse.duckdb"
+    before = sha256(served)
+    (landing / "incidents_2019_04.csv").rename(landing / "incidents_2019_04_redelivered.csv")  # same content
+    xf.write_incidents(landing / "incidents_2099_02.csv", [xf.incident(incident_id="PS-KILL-1")])
+    proc = subprocess.Popen(
+        [SCRS, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    build_dir = warehouse / ".build"
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(build_dir.glob("*.duckdb")):  # wait until it is building
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert sha256(served) == before
+    ok = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    with duckdb.connect(str(served), read_only=True) as con:
+        assert con.execute("select count(*) from raw.incidents where incident_id = 'PS-KILL-1'").fetchone()[0] == 1
+        # the re-delivered file (same content, another name) added nothing
+        names = [r[0] for r in con.execute("select file_name from raw.load_registry").fetchall()]
+    assert "incidents_2019_04_redelivered.csv" not in names
+    assert not list(build_dir.glob("*.duckdb")), "no build file is left behind"
+
+
+def test_a_reader_keeps_its_publication_while_a_run_publishes(fresh_pipeline):
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    served = warehouse / "warehouse.duckdb"
+    reader = duckdb.connect(str(served), read_only=True)
+    try:
+        runs_before = reader.execute("select run_id from meta.publication").fetchone()[0]
+        xf.write_incidents(landing / "incidents_2099_03.csv", [xf.incident(incident_id="PS-READER-1")])
+        proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        # the open reader still works, on the publication it opened
+        assert reader.execute("select run_id from meta.publication").fetchone()[0] == runs_before
+        assert reader.execute("select count(*) from marts.compliance_national_test").fetchone()[0] > 0
+    finally:
+        reader.close()
+    with duckdb.connect(str(served), read_only=True) as fresh:
+        assert fresh.execute("select run_id from meta.publication").fetchone()[0] != runs_before
+        assert fresh.execute("select count(*) from raw.incidents where incident_id = 'PS-READER-1'").fetchone()[0] == 1
+
+
+def test_warnings_are_recorded_but_do_not_block(fresh_pipeline):
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    # a crime whose division differs from its incident's: a warning, not a structural fault
+    xf.write_incidents(landing / "incidents_2099_04.csv", [xf.incident(incident_id="PS-WARN-1", division_code="G")])
+    xf.write_crimes(
+        landing / "crimes_2099_04.csv", [xf.crime(crime_id="CR/W/1", incident_id="PS-WARN-1", division_code="E")]
+    )
+    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select severity, success from quality.check_results "
+            "where file_name = 'crimes_2099_04.csv' and check_name = 'division_matches_linked_incident'"
+        ).fetchall()
+    assert rows == [("warning", False)]
+
+
+def test_another_run_in_progress_is_refused(fresh_pipeline):
+    import fcntl
+
+    warehouse = fresh_pipeline["warehouse"]
+    with open(warehouse / ".run.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = run_scrs("run", "--landing", str(fresh_pipeline["landing"]), "--warehouse", str(warehouse))
+    assert proc.returncode == 3
+    assert "another pipeline run is in progress" in proc.stderr.strip().splitlines()[-1]
