@@ -44,14 +44,6 @@ STATUS_WORDS = {
 }
 
 
-# TEMPORARY: replaced by the real-pipeline fixture in tests/conftest.py
-@pytest.fixture(scope="module")
-def published_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("published_warehouse")
-    build_fixture_warehouse(directory)
-    return directory
-
-
 @pytest.fixture
 def warehouse(published_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The published warehouse, served to the app through SCRS_WAREHOUSE_DIR."""

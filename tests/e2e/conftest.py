@@ -26,21 +26,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
-try:
-    from tests.dashboard_fixture import build_fixture_warehouse
-except ImportError:  # tests/ is not a package
-    sys.path.insert(0, str(REPO_ROOT / "tests"))
-    from dashboard_fixture import build_fixture_warehouse
-
-
-# TEMPORARY: replaced by the real-pipeline fixture in tests/conftest.py
-@pytest.fixture(scope="module")
-def published_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("published_warehouse")
-    build_fixture_warehouse(directory)
-    return directory
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
