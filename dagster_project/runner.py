@@ -17,6 +17,8 @@ class RunOutcome:
     published: bool
     run_id: str
     reason: str  # one line: what was published, or why nothing was
+    # (step key, start, end) in epoch seconds, from the run's event log: what `make bench` reports per stage
+    steps: tuple[tuple[str, float, float], ...] = ()
 
 
 def _first_line(text: str) -> str:
@@ -42,6 +44,21 @@ def failure_reason(result) -> str:
     return "the run did not reach publication"
 
 
+def step_times(instance: DagsterInstance, run_id: str) -> tuple[tuple[str, float, float], ...]:
+    """(step key, start, end) of every step of a run that started, from the instance's event log."""
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    kinds = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    for entry in instance.all_logs(run_id, of_type=kinds):
+        if entry.step_key is None or entry.dagster_event is None:
+            continue
+        if entry.dagster_event.event_type == DagsterEventType.STEP_START:
+            starts.setdefault(entry.step_key, entry.timestamp)
+        else:
+            ends[entry.step_key] = entry.timestamp
+    return tuple((key, start, ends.get(key, start)) for key, start in sorted(starts.items(), key=lambda kv: kv[1]))
+
+
 def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) -> RunOutcome:
     """Ingest, quality gate, dbt build and publish, under the warehouse's run lock."""
     os.environ["SCRS_LANDING_DIR"] = str(Path(landing_dir).resolve())
@@ -65,7 +82,8 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) 
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
+            steps = step_times(instance, result.run_id)
         discard_build(settings, result.run_id)
         if result.success:
-            return RunOutcome(True, result.run_id, f"published {settings.served_db}")
-        return RunOutcome(False, result.run_id, failure_reason(result))
+            return RunOutcome(True, result.run_id, f"published {settings.served_db}", steps)
+        return RunOutcome(False, result.run_id, failure_reason(result), steps)

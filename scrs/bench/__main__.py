@@ -1,0 +1,152 @@
+"""`python -m scrs.bench` (`make bench`): measure, print the table, write docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from scrs.bench import extracts
+from scrs.bench.measure import Measured, measure, measure_child
+from scrs.bench.report import Report, machine_info
+from scrs.settings import REPO_ROOT
+
+DEFAULT_TEN_YEARS = "2012/13..2021/22"
+DEFAULT_YEAR = "2020/21"
+SCRS = str(Path(sys.executable).parent / "scrs")
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scrs.bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="smoke run: scale 0.05, one year, no ten-year case")
+    ten = p.add_mutually_exclusive_group()
+    ten.add_argument("--years-ten", default=DEFAULT_TEN_YEARS, help=f"the ten-year case (default {DEFAULT_TEN_YEARS})")
+    ten.add_argument("--skip-ten", action="store_true", help="leave out the ten-year case")
+    p.add_argument("--year", default=DEFAULT_YEAR, help=f"the one-year case (default {DEFAULT_YEAR})")
+    p.add_argument("--scale", type=float, default=None, help="1 = national volume (default 1; --quick 0.05)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--runs", type=int, default=None, help="repeats per dashboard page (default 20; --quick 3)")
+    p.add_argument("--cache", type=Path, default=REPO_ROOT / ".bench" / "extracts", help="extract cache")
+    p.add_argument("--work", type=Path, default=REPO_ROOT / ".bench" / "work", help="warehouses built here")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md", help="report to write")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.skip_ten = True
+    args.scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
+    args.runs = args.runs if args.runs is not None else (3 if args.quick else 20)
+    return args
+
+
+def command_line(args: argparse.Namespace, argv: list[str] | None) -> str:
+    given = list(sys.argv[1:] if argv is None else argv)
+    return "python -m scrs.bench" + (" " + " ".join(given) if given else "") + ("" if given else "   (make bench)")
+
+
+def _check(m: Measured, what: str) -> None:
+    if not m.ok or (m.result and m.result.get("published") is False):
+        reason = m.result.get("reason") if m.result else m.stderr.strip().splitlines()[-1:] or ["?"]
+        raise SystemExit(f"bench: {what} failed (exit {m.returncode}): {reason}\n{m.stderr[-2000:]}")
+
+
+def full_run(report: Report, label: str, case: str, landing: Path, warehouse_dir: Path) -> Measured:
+    shutil.rmtree(warehouse_dir, ignore_errors=True)
+    log(f"{label}: full pipeline run (scrs run) ...")
+    m = measure_child("run", landing, warehouse_dir)
+    _check(m, label)
+    report.add_run(label, case, m)
+    log(f"{label}: {m.seconds:.1f} s, peak {m.peak_rss_bytes / 1e9:.2f} GB")
+    return m
+
+
+def floor(report: Report, label: str, case: str, landing: Path, work: Path) -> Measured:
+    log(f"{label}: floor (DuckDB read_csv into typed tables) ...")
+    db = work / f"floor_{case}.duckdb"
+    m = measure_child("floor", landing, db)
+    _check(m, label)
+    db.unlink(missing_ok=True)
+    report.add_floor(label, case, m)
+    log(f"{label}: {m.result['seconds']:.1f} s ({sum(m.result['rows'].values()):,} rows)")
+    return m
+
+
+def exports(report: Report, case: str, warehouse_dir: Path, work: Path) -> None:
+    for who, flag in (("national", ["--national"]), ("division G", ["--division", "G"])):
+        out = work / f"export_{case}_{who.replace(' ', '_')}"
+        shutil.rmtree(out, ignore_errors=True)
+        log(f"export --{who} ({case}) ...")
+        m = measure([SCRS, "export", "--warehouse", str(warehouse_dir), "--out", str(out), *flag])
+        _check(m, f"export {who}")
+        size = sum(p.stat().st_size for p in out.glob("*") if p.is_file())
+        report.add_export(f"export --{who.replace(' ', ' ')} ({case})", case, m, size)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    report = Report(command=command_line(args, argv), machine=machine_info(), quick=args.quick, scale=args.scale)
+    started = time.perf_counter()
+
+    # ---- data ---------------------------------------------------------------------------------------
+    year = extracts.year_set(args.cache, args.scale, args.seed, args.year, log=log)
+    report.add_data("one year", year)
+    ten = None
+    if not args.skip_ten:
+        ten = extracts.multi_year_set(args.cache, args.scale, args.seed, args.years_ten, log=log)
+        report.add_data("ten years", ten)
+
+    # ---- one year -------------------------------------------------------------------------------------
+    floor(report, f"floor, one year ({args.year})", "1y", year.landing, args.work)
+    wh1 = args.work / "warehouse_1y"
+    full_run(report, f"scrs run, one year ({args.year})", "1y", year.landing, wh1)
+
+    # ---- incremental month onto the one-year warehouse ----------------------------------------------
+    assert year.next_month is not None
+    inc_dir = args.work / "warehouse_1y_plus_month"
+    shutil.rmtree(inc_dir, ignore_errors=True)
+    shutil.copytree(wh1, inc_dir, ignore=shutil.ignore_patterns(".build", ".run.lock"))
+    inc_landing = extracts.link_landing(args.work / "landing_1y_plus_month", year.landing, year.next_month)
+    next_files = sorted(p.name for p in year.next_month.glob("*.csv"))
+    log(f"incremental: {', '.join(next_files)} onto the one-year warehouse ...")
+    m = measure_child("run", inc_landing, inc_dir)
+    _check(m, "incremental run")
+    report.add_run("scrs run, incremental: +1 month onto one year", "inc", m, note=", ".join(next_files))
+    log(f"incremental: {m.seconds:.1f} s")
+    shutil.rmtree(inc_dir, ignore_errors=True)
+    shutil.rmtree(inc_landing, ignore_errors=True)
+
+    exports(report, "one year", wh1, args.work)
+
+    # ---- ten years ------------------------------------------------------------------------------------
+    dash_wh, dash_case = wh1, "one year"
+    if ten is not None:
+        span = f"{ten.years[0]}..{ten.years[-1]}"
+        floor(report, f"floor, ten years ({span})", "10y", ten.landing, args.work)
+        wh10 = args.work / "warehouse_10y"
+        full_run(report, f"scrs run, ten years ({span})", "10y", ten.landing, wh10)
+        exports(report, "ten years", wh10, args.work)
+        dash_wh, dash_case = wh10, "ten years"
+    else:
+        report.skip("ten years", "--skip-ten" if not args.quick else "--quick")
+
+    # ---- dashboard --------------------------------------------------------------------------------------
+    log(f"dashboard queries on the {dash_case} warehouse, {args.runs} cold runs per page ...")
+    m = measure_child("dashboard", dash_wh, runs=args.runs)
+    _check(m, "dashboard queries")
+    report.add_dashboard(dash_case, m)
+
+    report.finish(time.perf_counter() - started, machine_info())
+    print(report.table())
+    report.write(args.out)
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

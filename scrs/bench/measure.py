@@ -1,0 +1,86 @@
+"""Run one job as a subprocess; wall time and peak memory of its whole process tree (psutil sampling)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+SAMPLE_SECONDS = 0.05
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    result: dict = field(default_factory=dict)
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    """Run `cmd`; sample the RSS of its process tree (sum over processes) every 50 ms."""
+    full_env = {**os.environ, "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", **(env or {})}
+    with tempfile.TemporaryFile(mode="w+") as err:
+        t0 = time.perf_counter()
+        popen = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            try:
+                proc = psutil.Process(popen.pid)
+            except psutil.Error:
+                return
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        returncode = popen.wait()
+        seconds = time.perf_counter() - t0
+        done.set()
+        sampler.join()
+        err.seek(0)
+        stderr = err.read()
+    return Measured(seconds, peak, returncode, stderr=stderr[-4000:])
+
+
+def measure_child(job: str, *args: str | Path, runs: int | None = None, env: dict[str, str] | None = None) -> Measured:
+    """`python -m scrs.bench.child JOB ARGS --out X.json`, with its JSON result attached."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "scrs.bench.child", job, *map(str, args), "--out", str(out)]
+        if runs is not None:
+            cmd += ["--runs", str(runs)]
+        m = measure(cmd, env=env)
+        if out.exists():
+            m.result = json.loads(out.read_text())
+    return m

@@ -1,0 +1,344 @@
+"""The benchmark's table (stdout) and docs/benchmarks.md.
+
+Text after the line `<!-- bench:notes -->` in an existing report is kept when the report is rewritten, so
+the hand-written analysis (what was tried, why a target is missed) stays beside the latest numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from scrs.bench.extracts import ExtractSet
+from scrs.bench.measure import Measured
+from scrs.settings import REPO_ROOT
+
+NOTES_MARKER = "<!-- bench:notes -->"
+STAGES = ("ingest", "quality", "dbt", "publish")
+GB = 1e9
+
+# Targets (issue #7), on this 2-core machine.
+FULL_YEAR_MAX_RATIO = 3.0
+INCREMENTAL_MAX_SECONDS = 15.0
+TEN_YEARS_MAX_SECONDS = 600.0
+TEN_YEARS_MAX_PEAK_BYTES = 4 * GB
+DASHBOARD_P95_MAX_SECONDS = 0.300
+
+
+def stage_of(step_key: str) -> str:
+    """Which stage a Dagster step belongs to (dagster_project: landing/raw assets, GX checks, dbt, publish)."""
+    if "expectations" in step_key:
+        return "quality"
+    if step_key.startswith(("landing", "raw")):
+        return "ingest"
+    if "dbt" in step_key:
+        return "dbt"
+    if "publish" in step_key:
+        return "publish"
+    return "other"
+
+
+def stage_seconds(steps: list[list]) -> dict[str, float]:
+    out = dict.fromkeys((*STAGES, "other"), 0.0)
+    for key, start, end in steps:
+        out[stage_of(key)] += float(end) - float(start)
+    return out
+
+
+def _versions() -> str:
+    names = ("duckdb", "dagster", "dbt-core", "dbt-duckdb", "great-expectations", "pandas", "pyarrow", "streamlit")
+    found = []
+    for name in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found.append(f"{name} {metadata.version(name)}")
+    return ", ".join([f"Python {platform.python_version()}", *found])
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine_info() -> dict[str, str]:
+    load = os.getloadavg()
+    return {
+        "cpu": _cpu_model(),
+        "cores": f"{psutil.cpu_count(logical=True)} logical ({psutil.cpu_count(logical=False)} physical)",
+        "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "load": f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)",
+        "os": f"{platform.system()} {platform.release()}",
+        "versions": _versions(),
+        "commit": _git_commit(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _s(x: float | None) -> str:
+    return "" if x is None else f"{x:,.1f}"
+
+
+def _ms(x: float | None) -> str:
+    return "" if x is None else f"{x * 1000:,.0f}"
+
+
+def _gb(x: int | None) -> str:
+    return "" if not x else f"{x / GB:.2f}"
+
+
+@dataclass
+class Row:
+    label: str
+    case: str
+    kind: str  # floor | run | export
+    seconds: float
+    peak: int
+    stages: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+    floor_seconds: float | None = None  # DuckDB load time inside the floor process (the ratio's denominator)
+
+
+@dataclass
+class Report:
+    command: str
+    machine: dict[str, str]
+    quick: bool
+    scale: float
+    rows: list[Row] = field(default_factory=list)
+    data: list[tuple[str, ExtractSet]] = field(default_factory=list)
+    floor_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    dashboard: dict[str, dict] = field(default_factory=dict)
+    dashboard_case: str = ""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    total_seconds: float = 0.0
+    machine_end: dict[str, str] = field(default_factory=dict)
+
+    # ---- collecting ---------------------------------------------------------------------------------
+    def add_data(self, label: str, extract_set: ExtractSet) -> None:
+        self.data.append((label, extract_set))
+
+    def add_floor(self, label: str, case: str, m: Measured) -> None:
+        self.floor_rows[case] = m.result["rows"]
+        self.rows.append(Row(label, case, "floor", m.seconds, m.peak_rss_bytes, floor_seconds=m.result["seconds"]))
+
+    def add_run(self, label: str, case: str, m: Measured, note: str = "") -> None:
+        stages = stage_seconds(m.result.get("steps", []))
+        stages["other"] = max(0.0, m.seconds - sum(stages[s] for s in STAGES))
+        self.rows.append(Row(label, case, "run", m.seconds, m.peak_rss_bytes, stages, note))
+
+    def add_export(self, label: str, case: str, m: Measured, size: int) -> None:
+        self.rows.append(Row(label, case, "export", m.seconds, m.peak_rss_bytes, note=f"{size / 1e6:,.1f} MB written"))
+
+    def add_dashboard(self, case: str, m: Measured) -> None:
+        self.dashboard = m.result["pages"]
+        self.dashboard_case = case
+
+    def skip(self, what: str, why: str) -> None:
+        self.skipped.append((what, why))
+
+    def finish(self, seconds: float, machine_end: dict[str, str]) -> None:
+        self.total_seconds = seconds
+        self.machine_end = machine_end
+
+    # ---- judging ------------------------------------------------------------------------------------
+    def _floor(self, case: str) -> float | None:
+        for r in self.rows:
+            if r.kind == "floor" and r.case == case:
+                return r.floor_seconds
+        return None
+
+    def ratio(self, row: Row) -> float | None:
+        base = self._floor("10y" if row.case == "10y" else "1y")
+        return row.seconds / base if base and row.kind == "run" else None
+
+    def targets(self) -> list[tuple[str, str, str, bool | None]]:
+        """(target, limit, measured, met) for every target of the issue."""
+        out: list[tuple[str, str, str, bool | None]] = []
+        by_case = {r.case: r for r in self.rows if r.kind == "run"}
+        if "1y" in by_case:
+            r = by_case["1y"]
+            ratio = self.ratio(r)
+            out.append(
+                (
+                    "one national year, full run",
+                    f"≤ {FULL_YEAR_MAX_RATIO:g}× floor",
+                    f"{ratio:.1f}× ({r.seconds:.1f} s vs {self._floor('1y'):.1f} s)" if ratio else "",
+                    ratio is not None and ratio <= FULL_YEAR_MAX_RATIO,
+                )
+            )
+        if "inc" in by_case:
+            r = by_case["inc"]
+            out.append(
+                (
+                    "incremental month onto a year",
+                    f"≤ {INCREMENTAL_MAX_SECONDS:g} s wall",
+                    f"{r.seconds:.1f} s",
+                    r.seconds <= INCREMENTAL_MAX_SECONDS,
+                )
+            )
+        if "10y" in by_case:
+            r = by_case["10y"]
+            out.append(
+                ("ten years, full run", f"≤ {TEN_YEARS_MAX_SECONDS / 60:g} min", f"{r.seconds / 60:.1f} min",
+                 r.seconds <= TEN_YEARS_MAX_SECONDS)
+            )  # fmt: skip
+            out.append(
+                ("ten years, peak memory", f"≤ {TEN_YEARS_MAX_PEAK_BYTES / GB:g} GB", f"{r.peak / GB:.2f} GB",
+                 r.peak <= TEN_YEARS_MAX_PEAK_BYTES)
+            )  # fmt: skip
+        else:
+            out.append(("ten years, full run and peak memory", "≤ 10 min, ≤ 4 GB", "not measured (skipped)", None))
+        for page, res in self.dashboard.items():
+            if "p95" in res:
+                out.append(
+                    (
+                        f"dashboard p95: {page} ({self.dashboard_case})",
+                        f"≤ {DASHBOARD_P95_MAX_SECONDS * 1000:g} ms",
+                        f"{res['p95'] * 1000:.0f} ms",
+                        res["p95"] <= DASHBOARD_P95_MAX_SECONDS,
+                    )
+                )
+            else:
+                out.append((f"dashboard p95: {page}", "≤ 300 ms", f"error: {res.get('error')}", False))
+        return out
+
+    # ---- output -------------------------------------------------------------------------------------
+    def _run_table(self) -> list[str]:
+        head = "| case | wall s | ingest s | quality s | dbt s | publish s | other s | peak GB | × floor | note |"
+        lines = [head, "|" + "---|" * 10]
+        for r in self.rows:
+            if r.kind == "floor":
+                cells = [r.label, _s(r.floor_seconds), "", "", "", "", "", _gb(r.peak), "1.0",
+                         f"process wall {r.seconds:.1f} s"]  # fmt: skip
+            elif r.kind == "run":
+                st = r.stages
+                ratio = self.ratio(r)
+                cells = [r.label, _s(r.seconds), *(_s(st.get(s)) for s in (*STAGES, "other")), _gb(r.peak),
+                         f"{ratio:.1f}" if ratio else "", r.note]  # fmt: skip
+            else:
+                cells = [r.label, _s(r.seconds), "", "", "", "", "", _gb(r.peak), "", r.note]
+            lines.append("| " + " | ".join(cells) + " |")
+        for what, why in self.skipped:
+            lines.append(f"| {what} | skipped ({why}) |  |  |  |  |  |  |  |  |")
+        return lines
+
+    def _dashboard_table(self) -> list[str]:
+        lines = [
+            f"| dashboard page ({self.dashboard_case} warehouse) | median ms | p95 ms | runs |",
+            "|---|---|---|---|",
+        ]
+        for page, res in self.dashboard.items():
+            if "p95" in res:
+                lines.append(f"| {page} | {_ms(res['median'])} | {_ms(res['p95'])} | {res['runs']} |")
+            else:
+                lines.append(f"| {page} | error | {res.get('error')} | 0 |")
+        return lines
+
+    def _targets_table(self) -> list[str]:
+        lines = ["| target | limit | measured | met |", "|---|---|---|---|"]
+        for name, limit, measured, met in self.targets():
+            verdict = "n/a" if met is None else ("yes" if met else "**no**")
+            lines.append(f"| {name} | {limit} | {measured} | {verdict} |")
+        return lines
+
+    def _data_table(self) -> list[str]:
+        lines = ["| set | fiscal years | files | CSV size | rows loaded by the floor |", "|---|---|---|---|---|"]
+        for label, s in self.data:
+            case = "1y" if label == "one year" else "10y"
+            rows = self.floor_rows.get(case, {})
+            rows_text = ", ".join(f"{k} {v:,}" for k, v in rows.items())
+            years = s.years[0] if len(s.years) == 1 else f"{s.years[0]}..{s.years[-1]}"
+            lines.append(f"| {label} | {years} | {len(s.files())} | {s.size_bytes() / 1e9:.2f} GB | {rows_text} |")
+        return lines
+
+    def table(self) -> str:
+        return "\n".join(["", *self._run_table(), "", *self._dashboard_table(), "", *self._targets_table(), ""])
+
+    def markdown(self, notes: str) -> str:
+        m, e = self.machine, self.machine_end or self.machine
+        quick = " **Quick smoke run (`--quick`): small data, not a benchmark.**" if self.quick else ""
+        parts = [
+            "# Benchmarks",
+            "",
+            f"Written by `make bench` (`scrs/bench/`) on {m['date']}, in {self.total_seconds / 60:.1f} min.{quick} "
+            "Every figure below is from that one run; rerun `make bench` to refresh them. CI never fails on a time.",
+            "",
+            f"- command: `{self.command}`",
+            f"- machine: {m['cpu']}, {m['cores']}, {m['ram']} RAM, {m['os']}",
+            f"- load average: {m['load']} at the start, {e['load']} at the end (other processes share the machine)",
+            f"- versions: {m['versions']}",
+            f"- code: commit {m['commit']}",
+            f"- data: `scrs generate --scale {self.scale:g} --seed 42`, cached under `.bench/extracts/`",
+            "",
+            "## Data",
+            "",
+            *self._data_table(),
+            "",
+            "## Pipeline, floor and exports",
+            "",
+            "Each case runs in its own process; *wall* is that process's wall time (interpreter start included). "
+            "*Stages* are the Dagster steps' durations from the run's event log (ingest = landing + raw assets, "
+            "quality = the GX checks, dbt = the one `dbt build`, publish = the publish asset); *other* is the rest "
+            "of the process: start-up, imports, dbt manifest check, Dagster job setup. *Peak* is the largest sum "
+            "of RSS over the process tree (dbt's subprocess included), sampled every 50 ms. The *floor* is DuckDB "
+            "alone reading the same CSV files into typed tables (`read_csv` with explicit types, into a DuckDB "
+            "file), timed inside its process; *× floor* divides a run's wall time by it.",
+            "",
+            *self._run_table(),
+            "",
+            "## Dashboard queries",
+            "",
+            "Each page's `streamlit_app/data_access.py` calls with the page's default choices (Division detail: "
+            "Greater Glasgow, the largest division), as a committee viewer, plus the header's publication read; "
+            "`st.cache_data` is cleared before every run, so each is a cold page (the first view after a "
+            "publication). *Division detail (all years)* is the same page with *All years* chosen.",
+            "",
+            *self._dashboard_table(),
+            "",
+            "## Targets (issue #7)",
+            "",
+            *self._targets_table(),
+            "",
+            NOTES_MARKER,
+            notes.rstrip() if notes.strip() else "",
+            "",
+        ]
+        return "\n".join(parts)
+
+    def write(self, path: Path) -> None:
+        notes = ""
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            if NOTES_MARKER in text:
+                notes = text.split(NOTES_MARKER, 1)[1].strip("\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.markdown(notes), encoding="utf-8")
