@@ -143,13 +143,6 @@ def test_each_bad_file_is_quarantined_with_a_report_of_the_failing_lines(rejecte
     assert name in text and check in text
 
 
-def test_good_files_stay_in_landing_and_the_next_good_run_publishes(rejected_run):
-    landing, warehouse = rejected_run["landing"], rejected_run["warehouse"]
-    assert len(list(landing.glob("incidents_*.csv"))) > 10
-    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-
-
 def test_a_single_bad_file_is_named_with_its_check(fresh_pipeline):
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
     xf.write_crimes(landing / "crimes_2099_01.csv", [xf.crime(crime_id="CR/X/20", recorded_at="2021-01-14 09:00:00")])
@@ -165,12 +158,21 @@ def test_a_single_bad_file_is_named_with_its_check(fresh_pipeline):
     assert ("recorded_at_not_before_reported_at", False) in rows, "the failed run's results are kept in history"
 
 
-def test_a_run_killed_mid_build_leaves_the_publication_unchanged(fresh_pipeline):
-    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+@pytest.fixture(scope="module")
+def next_publication(rejected_run):
+    """After the rejection: a reader holds the publication open, a run is SIGKILLed mid-build, then a good run
+    publishes the files left in landing plus a new incident, a re-delivered file and a warning case."""
+    landing, warehouse = rejected_run["landing"], rejected_run["warehouse"]
     served = warehouse / "warehouse.duckdb"
-    before = sha256(served)
-    (landing / "incidents_2019_04.csv").rename(landing / "incidents_2019_04_redelivered.csv")  # same content
-    xf.write_incidents(landing / "incidents_2099_02.csv", [xf.incident(incident_id="PS-KILL-1")])
+    reader = duckdb.connect(str(served), read_only=True)
+    opened_run = reader.execute("select run_id from meta.publication").fetchone()[0]
+    shutil.copy(landing / "incidents_2019_04.csv", landing / "incidents_2019_04_redelivered.csv")  # same content
+    xf.write_incidents(landing / "incidents_2099_02.csv", [xf.incident(incident_id="PS-NEXT-1", division_code="G")])
+    # a crime whose division differs from its incident's: a warning, not a structural fault
+    xf.write_crimes(
+        landing / "crimes_2099_02.csv", [xf.crime(crime_id="CR/W/1", incident_id="PS-NEXT-1", division_code="E")]
+    )
+    before_kill = sha256(served)
     proc = subprocess.Popen(
         [SCRS, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
         cwd=REPO,
@@ -185,49 +187,55 @@ def test_a_run_killed_mid_build_leaves_the_publication_unchanged(fresh_pipeline)
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert sha256(served) == before
-    ok = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert ok.returncode == 0, ok.stderr[-2000:]
-    with duckdb.connect(str(served), read_only=True) as con:
-        assert con.execute("select count(*) from raw.incidents where incident_id = 'PS-KILL-1'").fetchone()[0] == 1
-        # the re-delivered file (same content, another name) added nothing
-        names = [r[0] for r in con.execute("select file_name from raw.load_registry").fetchall()]
-    assert "incidents_2019_04_redelivered.csv" not in names
-    assert not list(build_dir.glob("*.duckdb")), "no build file is left behind"
+    after_kill = sha256(served)
+    good = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    # What the reader that was open all along sees now. It is closed before anything else opens the served
+    # path: DuckDB shares one open database per path within a process, so a second connection made while
+    # this one is open would see the old file too (the dashboard's connections are short-lived for this).
+    reader_sees = reader.execute("select run_id from meta.publication").fetchone()[0]
+    reader_marts = reader.execute("select count(*) from marts.compliance_national_test").fetchone()[0]
+    reader.close()
+    return {
+        "landing": landing,
+        "warehouse": warehouse,
+        "opened_run": opened_run,
+        "reader_sees": reader_sees,
+        "reader_marts": reader_marts,
+        "kill": (before_kill, after_kill),
+        "good": good,
+    }
 
 
-def test_a_reader_keeps_its_publication_while_a_run_publishes(fresh_pipeline):
-    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
-    served = warehouse / "warehouse.duckdb"
-    reader = duckdb.connect(str(served), read_only=True)
-    try:
-        runs_before = reader.execute("select run_id from meta.publication").fetchone()[0]
-        xf.write_incidents(landing / "incidents_2099_03.csv", [xf.incident(incident_id="PS-READER-1")])
-        proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        # the open reader still works, on the publication it opened
-        assert reader.execute("select run_id from meta.publication").fetchone()[0] == runs_before
-        assert reader.execute("select count(*) from marts.compliance_national_test").fetchone()[0] > 0
-    finally:
-        reader.close()
-    with duckdb.connect(str(served), read_only=True) as fresh:
-        assert fresh.execute("select run_id from meta.publication").fetchone()[0] != runs_before
-        assert fresh.execute("select count(*) from raw.incidents where incident_id = 'PS-READER-1'").fetchone()[0] == 1
+def test_a_run_killed_mid_build_leaves_the_publication_unchanged(next_publication):
+    before, after = next_publication["kill"]
+    assert before == after
 
 
-def test_warnings_are_recorded_but_do_not_block(fresh_pipeline):
-    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
-    # a crime whose division differs from its incident's: a warning, not a structural fault
-    xf.write_incidents(landing / "incidents_2099_04.csv", [xf.incident(incident_id="PS-WARN-1", division_code="G")])
-    xf.write_crimes(
-        landing / "crimes_2099_04.csv", [xf.crime(crime_id="CR/W/1", incident_id="PS-WARN-1", division_code="E")]
-    )
-    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert proc.returncode == 0, proc.stderr[-2000:]
+def test_the_next_good_run_publishes_what_was_left_in_landing(next_publication):
+    good = next_publication["good"]
+    assert good.returncode == 0, good.stderr[-2000:]
+    assert len(list(next_publication["landing"].glob("incidents_*.csv"))) > 10, "good files stayed in landing"
+    warehouse = next_publication["warehouse"]
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.incidents where incident_id = 'PS-NEXT-1'").fetchone()[0] == 1
+        names = [r[0] for r in con.execute("select file_name from raw.load_registry").fetchall()]
+    assert "incidents_2019_04_redelivered.csv" not in names, "the same content under another name adds nothing"
+    assert not list((warehouse / ".build").glob("*.duckdb")), "no build file is left behind"
+
+
+def test_a_reader_keeps_its_publication_while_a_run_publishes(next_publication):
+    assert next_publication["reader_sees"] == next_publication["opened_run"]
+    assert next_publication["reader_marts"] > 0
+    with duckdb.connect(str(next_publication["warehouse"] / "warehouse.duckdb"), read_only=True) as fresh:
+        assert fresh.execute("select run_id from meta.publication").fetchone()[0] != next_publication["opened_run"]
+
+
+def test_warnings_are_recorded_but_do_not_block(next_publication):
+    with duckdb.connect(str(next_publication["warehouse"] / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select severity, success from quality.check_results "
-            "where file_name = 'crimes_2099_04.csv' and check_name = 'division_matches_linked_incident'"
+            "where file_name = 'crimes_2099_02.csv' and check_name = 'division_matches_linked_incident' "
+            "and run_id = (select run_id from meta.publication)"  # the killed run's results are kept too
         ).fetchall()
     assert rows == [("warning", False)]
 
