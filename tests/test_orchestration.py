@@ -1,0 +1,61 @@
+"""The Dagster definitions: the whole pipeline visible as one job, the quality gate blocking, the sensor."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetKey, RunRequest, build_sensor_context
+
+from dagster_project.dbt_project import prepare_manifest
+from tests import extract_factory as xf
+
+
+@pytest.fixture(scope="module")
+def defs():
+    prepare_manifest()
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+def test_the_job_holds_ingest_quality_dbt_and_publish(defs):
+    job = defs.resolve_job_def("scrs_pipeline")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    for kind in ("incidents", "crimes", "training", "improvement_updates"):
+        assert f"landing/{kind}" in keys and f"raw/{kind}" in keys
+    for mart in ("compliance_by_division_test", "compliance_national_test", "record_failures", "training_coverage"):
+        assert any(key.endswith(mart) for key in keys), mart
+    assert "published_warehouse" in keys
+
+
+def test_dbt_sources_hang_off_the_raw_assets(defs):
+    graph = defs.resolve_asset_graph()
+    stg = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "stg_crime_system__crimes")
+    assert AssetKey(["raw", "crimes"]) in graph.get(stg).parent_keys
+
+
+def test_quality_checks_are_blocking(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    for kind in ("incidents", "crimes", "training", "improvement_updates"):
+        spec = checks[f"{kind}_expectations"]
+        assert spec.blocking, kind
+        assert spec.asset_key == AssetKey(["landing", kind])
+
+
+def test_sensor_requests_a_run_when_files_land_and_not_again(defs, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRS_LANDING_DIR", str(tmp_path))
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    first = sensor.evaluate_tick(build_sensor_context(cursor=None))
+    assert not first.run_requests, "an empty landing folder starts nothing"
+    xf.write_incidents(tmp_path / "incidents_2021_01.csv", [xf.incident()])
+    second = sensor.evaluate_tick(build_sensor_context(cursor=None))
+    assert len(second.run_requests) == 1 and isinstance(second.run_requests[0], RunRequest)
+    third = sensor.evaluate_tick(build_sensor_context(cursor=second.cursor))
+    assert not third.run_requests and third.skip_message
+
+
+def test_monthly_schedule_runs_the_pipeline(defs):
+    schedule = defs.resolve_schedule_def("monthly_committee_run")
+    assert schedule.job_name == "scrs_pipeline"
+    assert schedule.cron_schedule == "0 6 2 * *"
+    assert schedule.execution_timezone == "Europe/London"
