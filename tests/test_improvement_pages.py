@@ -197,6 +197,16 @@ def test_page_runs_and_every_table_has_a_download(warehouse: Path, page: str) ->
 
 
 @pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("viewer", [Viewer("committee"), Viewer("division", "E")], ids=["committee", "division"])
+def test_every_role_sees_the_pages(warehouse: Path, page: str, viewer: Viewer) -> None:
+    """Aggregates only: every role sees both pages, the same tables as an engineer."""
+    at = open_page(page, viewer)
+    assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
+    assert at.title[0].value == PAGES[page]
+    assert len(at.dataframe) == len(open_page(page).dataframe)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
 def test_page_without_a_warehouse_shows_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
     monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(tmp_path / "nothing-here"))
     at = open_page(page)
