@@ -38,8 +38,9 @@ pipeline: install $(LANDING)/.generated
 	$(BIN)/scrs run --landing $(LANDING) --warehouse $(WAREHOUSE)
 
 demo: pipeline
+	@$(BIN)/scrs users --users-file $(DATA)/users.json demo
 	@$(BIN)/python -m scrs.demo_banner --landing $(LANDING) --warehouse $(WAREHOUSE) --port $(PORT)
-	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
+	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) SCRS_USERS_FILE=$(DATA)/users.json $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
 
 dashboard: install
 	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true

@@ -57,6 +57,78 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _users_file(args: argparse.Namespace):  # noqa: ANN202
+    from scrs.settings import Settings
+    from scrs.users import UsersFile
+
+    return UsersFile(Path(args.users_file) if args.users_file else Settings.from_env().users_file)
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """A password from stdin with --password-stdin (first line), else None (one is generated)."""
+    if not getattr(args, "password_stdin", False):
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from scrs.users import UsersError
+
+    users = _users_file(args)
+    try:
+        if args.users_command == "add":
+            password = users.add(
+                args.username,
+                args.role,
+                args.division,
+                _read_password(args),
+                identities=tuple(args.identity or ()),
+                local_password=not args.no_password,
+            )
+            account = users.get(args.username)
+            scope = f"division {account.division_code}" if account and account.division_code else args.role
+            print(f"added {args.username.strip().lower()} ({scope}) to {users.path}")
+            if password is not None and not args.password_stdin:
+                print(f"password (shown once, not stored): {password}")
+        elif args.users_command == "remove":
+            users.remove(args.username)
+            print(f"removed {args.username.strip().lower()}")
+        elif args.users_command == "set-password":
+            password = users.set_password(args.username, _read_password(args))
+            print(f"password changed for {args.username.strip().lower()}")
+            if not args.password_stdin:
+                print(f"password (shown once, not stored): {password}")
+        elif args.users_command == "unlock":
+            users.unlock(args.username)
+            print(f"unlocked {args.username.strip().lower()}")
+        elif args.users_command == "list":
+            accounts = users.accounts()
+            if not accounts:
+                print(f"no users in {users.path}")
+            for account in accounts:
+                status = "locked" if account.locked_until and account.locked_until > _utcnow() else "active"
+                print(
+                    f"{account.username}\t{account.role}\t{account.division_code or '-'}\t"
+                    f"{'password' if account.has_password else 'oidc-only'}\t{status}\t"
+                    f"{','.join(account.identities) or '-'}\t{'demo' if account.demo else ''}".rstrip()
+                )
+        elif args.users_command == "demo":
+            created = users.create_demo_accounts()
+            print(f"Demo accounts in {users.path} (passwords shown once; the file holds only salted hashes):")
+            for account, password in created:
+                scope = f"division {account.division_code}" if account.division_code else account.role
+                print(f"  {account.username:<12} {scope:<12} {password}")
+    except UsersError as exc:
+        return _fail("users", str(exc), EXIT_USAGE)
+    return EXIT_OK
+
+
+def _utcnow():  # noqa: ANN202
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scrs", description="SCRS crime-recording compliance warehouse")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed"
     )
     exp.set_defaults(func=cmd_export)
+
+    users = commands.add_parser("users", help="dashboard accounts: add, remove, list, set-password, unlock, demo")
+    users.add_argument(
+        "--users-file", default=None, help="users file (default: $SCRS_USERS_FILE, else beside the warehouse folder)"
+    )
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add = users_commands.add_parser("add", help="add an account; prints a generated password once")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["committee", "division", "registrar", "engineer"])
+    add.add_argument("--division", default=None, help="division code (division users only)")
+    add.add_argument("--identity", action="append", help="OIDC identity (e-mail or subject) mapped to this user")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    add.add_argument("--no-password", action="store_true", help="OIDC sign-in only: no local password")
+    rm = users_commands.add_parser("remove", help="remove an account")
+    rm.add_argument("username")
+    setpw = users_commands.add_parser("set-password", help="set a new password (generated unless --password-stdin)")
+    setpw.add_argument("username")
+    setpw.add_argument("--password-stdin", action="store_true")
+    unlock = users_commands.add_parser("unlock", help="end a lockout after failed sign-ins")
+    unlock.add_argument("username")
+    users_commands.add_parser("list", help="list accounts (never passwords or hashes)")
+    users_commands.add_parser("demo", help="(re)create the demo accounts, one per role and three divisions")
+    users.set_defaults(func=cmd_users)
     return parser
 
 

@@ -38,6 +38,12 @@ class Settings:
     timely_limit_hours: float = 72.0
     disclosure_min_records: int = 10
     extract_kinds: tuple[str, ...] = field(default=EXTRACT_KINDS)
+    # Dashboard access (docs/access.md): the users file, session lifetime, failed sign-in throttling.
+    users_path: Path | None = None
+    session_max_hours: float = 8.0
+    session_idle_minutes: float = 60.0
+    login_max_failures: int = 5
+    login_lockout_minutes: float = 15.0
 
     @classmethod
     def from_env(
@@ -56,6 +62,11 @@ class Settings:
             compliance_target_pct=float(os.environ.get("SCRS_COMPLIANCE_TARGET_PCT", "95")),
             timely_limit_hours=float(os.environ.get("SCRS_TIMELY_LIMIT_HOURS", "72")),
             disclosure_min_records=int(os.environ.get("SCRS_DISCLOSURE_MIN_RECORDS", "10")),
+            users_path=_env_path("SCRS_USERS_FILE", "") if os.environ.get("SCRS_USERS_FILE") else None,
+            session_max_hours=float(os.environ.get("SCRS_SESSION_HOURS", "8")),
+            session_idle_minutes=float(os.environ.get("SCRS_SESSION_IDLE_MINUTES", "60")),
+            login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
+            login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
         )
 
     @property
@@ -85,6 +96,11 @@ class Settings:
     @property
     def access_log(self) -> Path:
         return self.warehouse_dir / "logs" / "access.jsonl"
+
+    @property
+    def users_file(self) -> Path:
+        """Dashboard accounts (salted password hashes): `SCRS_USERS_FILE`, else beside the warehouse folder."""
+        return self.users_path if self.users_path is not None else self.warehouse_dir.parent / "users.json"
 
     @property
     def run_lock(self) -> Path:

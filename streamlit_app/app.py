@@ -21,7 +21,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from streamlit_app import data_access  # noqa: E402
+from streamlit_app import auth, data_access  # noqa: E402
 from streamlit_app.viewer import current_viewer  # noqa: E402
 
 APP_TITLE = "SCRS crime-recording compliance"
@@ -37,6 +37,36 @@ PAGES = [
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/rule:"),
     st.Page("app_pages/about.py", title="About the data", icon=":material/info:"),
 ]
+
+
+def _access_pages(viewer: object | None) -> list:
+    """Downloads for every signed-in user; the access log listed for registrars and engineers only.
+
+    The access log page is still registered (hidden) for everyone else, so a typed URL reaches it and
+    `data_access` refuses it and logs the attempt, instead of silently showing another page.
+    """
+    log_visible = getattr(viewer, "role", None) in data_access.LOG_READERS
+    return [
+        st.Page("app_pages/downloads.py", title="Downloads", icon=":material/download:"),
+        st.Page(
+            "app_pages/access_log.py",
+            title="Access log",
+            icon=":material/policy:",
+            visibility="visible" if log_visible else "hidden",
+        ),
+    ]
+
+
+def _account(viewer: object) -> None:
+    """Who is signed in, when the session ends, and the sign-out button."""
+    expires = auth.session_expires_at(viewer)
+    st.sidebar.caption(
+        f"Signed in as **{getattr(viewer, 'username', '')}**"
+        + (f" · session ends {expires:%H:%M} UTC" if expires is not None else "")
+    )
+    if st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:"):
+        auth.sign_out(viewer)
+        st.rerun()
 
 
 def _sidebar() -> None:
@@ -61,6 +91,19 @@ def _sidebar() -> None:
 
 
 st.set_page_config(page_title=APP_TITLE, page_icon=":material/fact_check:", layout="wide")
-navigation = st.navigation(PAGES)
+signed_in = auth.signed_in_viewer()
+if signed_in is None:
+    # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
+    st.navigation(PAGES + _access_pages(None), position="hidden")
+    auth.render_sign_in()
+    st.stop()
+navigation = st.navigation(PAGES + _access_pages(signed_in))
 _sidebar()
+_account(signed_in)
+try:
+    # A `?division=` deep link is honoured only within the viewer's scope; anything else is refused and logged.
+    data_access.check_division_request(signed_in, st.query_params.get("division"))
+except data_access.AccessDenied as refused:
+    st.warning(str(refused))
+    st.stop()
 navigation.run()

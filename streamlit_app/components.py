@@ -143,14 +143,39 @@ def slug(text: str) -> str:
 
 
 def render_page(body: Callable[[Viewer], None]) -> None:
-    """Run a page body with the session's viewer; missing data or refused access becomes a message."""
-    viewer = current_viewer()
+    """Run a page body with the signed-in viewer; missing data or refused access becomes a message.
+
+    Pages never choose the viewer: `current_viewer()` resolves the signed-in session (and refuses when there
+    is none), and `data_access` applies its scope.
+    """
+    try:
+        viewer = current_viewer()
+    except data_access.AccessDenied as exc:
+        st.warning(str(exc))
+        return
     try:
         body(viewer)
     except data_access.DataUnavailable as exc:
         st.info(str(exc))
     except data_access.AccessDenied as exc:
         st.warning(str(exc))
+    disclosure_note(viewer)
+
+
+def disclosure_note(viewer: Viewer) -> None:
+    """Say when this view suppresses small cells (committee-facing views), and for whom it does not."""
+    if not viewer.suppresses_small_cells:
+        return
+    own = (
+        f" Your own division ({viewer.division_code}) is shown unsuppressed."
+        if viewer.role == "division" and viewer.division_code
+        else ""
+    )
+    st.caption(
+        f":material/visibility_off: Disclosure control: any rate or count built on fewer than {min_records()} "
+        f"records is suppressed in this view (shown as “suppressed” or left blank), because small numbers can "
+        f"identify people.{own}"
+    )
 
 
 def period_caption(fiscal_year: str, fiscal_quarter: int | None) -> str:

@@ -12,11 +12,16 @@ Rules this module keeps (docs/architecture.md, ../shared/stack-notes.md):
 - SQL is parameterised (`?`); identifiers come only from constants in this module, never from user input.
 - Every public function takes the `viewer`; committee views get `suppress_small_cells` here, not in pages,
   and record-derived data of a division is refused to a viewer who may not see it.
+- Access control is enforced here and nowhere else (docs/access.md): the viewer is the one the signed-in
+  session resolved to (`streamlit_app.auth`); record-level data and downloads are scoped to it in
+  parameterised SQL (`scrs.export`'s queries); every refusal raises `AccessDenied` and is written to the
+  access log, and so is every download.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from scrs import access_log as _access_log
 from scrs.settings import Settings
 from scrs.warehouse import NoPublicationError, read_only
 from streamlit_app.viewer import Viewer
@@ -39,6 +45,24 @@ class DataUnavailable(Exception):
 
 class AccessDenied(Exception):
     """The viewer may not see this data."""
+
+
+def log_event(viewer: Viewer | None, event: str, **fields: Any) -> None:
+    """Append to the access log (`Settings.access_log`) on behalf of `viewer`."""
+    _access_log.append(
+        settings().access_log,
+        event,
+        user=None if viewer is None else viewer.username,
+        role=None if viewer is None else viewer.role,
+        division=None if viewer is None else viewer.division_code,
+        **fields,
+    )
+
+
+def _deny(viewer: Viewer, message: str, *, scope: str | None = None, detail: str | None = None) -> None:
+    """Log the refused attempt, then raise `AccessDenied` with `message` (shown to the user)."""
+    log_event(viewer, "access_denied", scope=scope, detail=detail or message)
+    raise AccessDenied(message)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -133,17 +157,21 @@ def suppress_small_cells(
     value_cols: Sequence[str] = RATE_VALUE_COLUMNS,
     status_col: str | None = "status",
     flag_col: str = "suppressed",
+    exempt: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Blank the figures of every row built on fewer than `min_records` records.
 
     `count_col` stays (it says why the row is blank) unless it is itself listed in `value_cols`; the
     values become missing, `status_col` (if present) becomes "suppressed", and `flag_col` marks the rows.
+    Rows where `exempt` is true (a division user's own division) are left as they are.
     """
     out = df.copy()
     if count_col not in out.columns:
         raise KeyError(f"suppress_small_cells: no column {count_col!r}")
     counts = pd.to_numeric(out[count_col], errors="coerce")
     small = (counts < min_records).fillna(False).astype(bool)
+    if exempt is not None:
+        small = small & ~exempt.reindex(out.index).fillna(False).astype(bool)
     for column in value_cols:
         if column in out.columns:
             out[column] = out[column].astype("float64").where(~small)
@@ -153,9 +181,24 @@ def suppress_small_cells(
     return out
 
 
-def _for_viewer(df: pd.DataFrame, viewer: Viewer, **kwargs: Any) -> pd.DataFrame:
-    if viewer.suppresses_small_cells:
-        return suppress_small_cells(df, settings().disclosure_min_records, **kwargs)
+def _for_viewer(
+    df: pd.DataFrame,
+    viewer: Viewer,
+    *,
+    own_col: str | None = None,
+    own_scope: str | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Disclosure control for this viewer: committee-facing rows built on few records are suppressed.
+
+    A division user sees its own division unsuppressed: rows whose `own_col` is its division code, or every
+    row when the query was limited to its division (`own_scope`).
+    """
+    if viewer.suppresses_small_cells and not viewer.sees_unsuppressed(own_scope):
+        exempt = None
+        if own_col is not None and own_col in df.columns and viewer.role == "division":
+            exempt = df[own_col].eq(viewer.division_code)
+        return suppress_small_cells(df, settings().disclosure_min_records, exempt=exempt, **kwargs)
     out = df.copy()
     out[kwargs.get("flag_col", "suppressed")] = False
     return out
@@ -285,7 +328,7 @@ def division_compliance(
     sql = _COMPLIANCE_SELECT.format(
         table="marts.compliance_by_division_test", where=where, extra_order=", m.division_code"
     )
-    return _for_viewer(_query(sql, params), viewer)
+    return _for_viewer(_query(sql, params), viewer, own_col="division_code")
 
 
 def audit_headlines(viewer: Viewer) -> pd.DataFrame:
@@ -337,10 +380,20 @@ def audit_headlines(viewer: Viewer) -> pd.DataFrame:
 def _check_division_access(viewer: Viewer, division_code: str | None) -> None:
     if division_code is None:
         if viewer.role == "division":
-            raise AccessDenied("Division users see record-derived figures for their own division only.")
+            _deny(
+                viewer,
+                "Division users see record-derived figures for their own division only.",
+                scope="all divisions",
+                detail="record-derived figures for all divisions",
+            )
         return
     if not viewer.may_see_division_records(division_code):
-        raise AccessDenied(f"Record-derived figures for division {division_code} are not available to you.")
+        _deny(
+            viewer,
+            f"Record-derived figures for division {division_code} are not available to you.",
+            scope=division_code,
+            detail="record-derived figures of another division",
+        )
 
 
 def failure_reasons(
@@ -387,6 +440,7 @@ def failure_reasons(
     return _for_viewer(
         frame,
         viewer,
+        own_scope=division_code,
         count_col="records",
         value_cols=("records", "share_of_failing_pct", "share_of_examined_pct"),
         status_col=None,
@@ -429,10 +483,184 @@ def late_recording_by_unit(
     return _for_viewer(
         frame,
         viewer,
+        own_scope=division_code,
         count_col="late_records",
         value_cols=("late_records", "share_of_late_pct", "median_hours_to_record"),
         status_col=None,
     )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Access control: division requests, downloads (the `scrs export` packs) and the access log
+
+NATIONAL = "national"
+DOWNLOAD_FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("CSV", "text/csv"),
+    "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "parquet": ("Parquet", "application/vnd.apache.parquet"),
+}
+LOG_READERS = ("registrar", "engineer")
+
+
+@dataclass(frozen=True)
+class PackFile:
+    mart: str
+    ext: str
+    file_name: str
+    data: bytes
+    mime: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class DownloadPack:
+    """One pack as `scrs export` writes it: every mart as CSV, Excel and Parquet, named for the download."""
+
+    scope: str  # a division code, or NATIONAL
+    period: str  # e.g. "2019-20_to_2020-21"
+    published: str  # publication date, YYYY-MM-DD
+    suppressed: bool  # small cells suppressed (the national pack)
+    marts: tuple[tuple[str, int], ...]  # (mart, rows), in export order
+    files: tuple[PackFile, ...]
+
+    def file(self, mart: str, ext: str) -> PackFile:
+        return next(f for f in self.files if f.mart == mart and f.ext == ext)
+
+
+def _division_codes() -> list[str]:
+    return list(_query("SELECT division_code FROM reference.divisions ORDER BY 1")["division_code"])
+
+
+def check_division_request(viewer: Viewer, division_code: str | None) -> None:
+    """A division asked for by URL or widget state: refused (and logged) when it is not the viewer's own."""
+    if division_code is None or division_code == "":
+        return
+    if viewer.role == "division" and division_code != viewer.division_code:
+        _deny(
+            viewer,
+            f"Division {str(division_code)[:12]!r} is not yours: you see record-level data of division "
+            f"{viewer.division_code} only.",
+            scope=str(division_code),
+            detail="request for another division",
+        )
+
+
+def download_scopes(viewer: Viewer) -> list[str]:
+    """The packs this viewer may download: NATIONAL and/or division codes."""
+    if viewer.role == "committee":
+        return [NATIONAL]
+    if viewer.role == "division":
+        return [str(viewer.division_code), NATIONAL]
+    return [NATIONAL, *_division_codes()]
+
+
+def _check_pack_access(viewer: Viewer, scope: str) -> None:
+    if scope == NATIONAL:
+        return
+    if viewer.role == "committee":
+        _deny(
+            viewer,
+            "The committee receives the national pack only (aggregates, small cells suppressed): no division's "
+            "record-level data.",
+            scope=str(scope),
+            detail="division pack refused to committee",
+        )
+    check_division_request(viewer, scope)
+    if scope not in _division_codes():
+        raise DataUnavailable(f"There is no division {str(scope)[:12]!r}.")
+
+
+def _pack_name(scope: str, mart: str, period: str, published: str, ext: str) -> str:
+    who = "national" if scope == NATIONAL else f"division-{scope}"
+    return f"scrs_{who}_{mart}_{period}_published-{published}.{ext}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_pack(file_key: tuple[str, int, int, int], scope: str, min_records: int) -> DownloadPack:
+    import tempfile
+
+    from scrs.export import division_queries, national_queries, write_marts
+
+    queries = national_queries(min_records) if scope == NATIONAL else division_queries(scope)
+    with tempfile.TemporaryDirectory(prefix="scrs-pack-") as tmp, read_only(Path(file_key[0])) as con:
+        exported = write_marts(con, queries, Path(tmp))
+        years = con.execute("SELECT min(fiscal_year), max(fiscal_year) FROM marts.compliance_national_test").fetchone()
+        published_at = None
+        if con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'publication'"
+        ).fetchone()[0]:
+            row = con.execute("SELECT max(published_at) FROM meta.publication").fetchone()
+            published_at = row[0] if row else None
+        first, last = (str(y).replace("/", "-") if y else "none" for y in years)
+        period = first if first == last else f"{first}_to_{last}"
+        published = published_at.strftime("%Y-%m-%d") if published_at is not None else "unknown"
+        files = []
+        for mart in exported:
+            for path in mart.files:
+                ext = path.suffix.lstrip(".")
+                files.append(
+                    PackFile(
+                        mart=mart.mart,
+                        ext=ext,
+                        file_name=_pack_name(scope, mart.mart, period, published, ext),
+                        data=path.read_bytes(),
+                        mime=DOWNLOAD_FORMATS[ext][1],
+                        rows=mart.rows,
+                    )
+                )
+    return DownloadPack(
+        scope=scope,
+        period=period,
+        published=published,
+        suppressed=scope == NATIONAL,
+        marts=tuple((m.mart, m.rows) for m in exported),
+        files=tuple(files),
+    )
+
+
+def download_pack(viewer: Viewer, scope: str) -> DownloadPack:
+    """The pack `scrs export` writes for `scope` (a division code, or NATIONAL), if this viewer may have it.
+
+    Division packs hold record-level data (`record_failures`): a division user gets its own only, the
+    committee none; registrars and engineers any. The national pack suppresses small cells.
+    """
+    _check_pack_access(viewer, scope)
+    key = _file_key()
+    try:
+        return _cached_pack(key, scope, settings().disclosure_min_records)
+    except NoPublicationError as exc:
+        raise DataUnavailable(str(exc)) from exc
+    except (duckdb.CatalogException, duckdb.IOException) as exc:
+        raise DataUnavailable(
+            f"The published warehouse could not give this pack ({str(exc).splitlines()[0]}). Try again in a moment."
+        ) from exc
+
+
+def record_download(viewer: Viewer, pack: DownloadPack, file_name: str) -> None:
+    """Log a download (called when the user clicks a download button)."""
+    _check_pack_access(viewer, pack.scope)
+    chosen = next((f for f in pack.files if f.file_name == file_name), None)
+    if chosen is None:
+        _deny(viewer, "That file is not part of this pack.", scope=pack.scope, detail="unknown download file")
+        return
+    log_event(viewer, "download", scope=pack.scope, file=chosen.file_name, rows=chosen.rows)
+
+
+def access_log_entries(viewer: Viewer) -> pd.DataFrame:
+    """Every access-log entry, newest first (registrars and engineers only)."""
+    if viewer.role not in LOG_READERS:
+        _deny(viewer, "The access log is for registrars and engineers only.", scope="access log")
+    columns = [c for c in _access_log.FIELDS if c != "prev"]
+    entries = _access_log.read(settings().access_log)
+    frame = pd.DataFrame(entries, columns=list(_access_log.FIELDS)) if entries else pd.DataFrame(columns=columns)
+    return frame[columns].iloc[::-1].reset_index(drop=True)
+
+
+def access_log_intact(viewer: Viewer) -> int | None:
+    """The first access-log line whose hash chain is broken, or None when the log is intact."""
+    if viewer.role not in LOG_READERS:
+        _deny(viewer, "The access log is for registrars and engineers only.", scope="access log")
+    return _access_log.verify(settings().access_log)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -462,7 +690,15 @@ def training_coverage(
         """,
         params,
     )
-    return _for_viewer(frame, viewer, count_col="people", value_cols=TRAINING_VALUE_COLUMNS, status_col=None)
+    return _for_viewer(
+        frame,
+        viewer,
+        own_col="unit_code",
+        own_scope=unit_code,
+        count_col="people",
+        value_cols=TRAINING_VALUE_COLUMNS,
+        status_col=None,
+    )
 
 
 def training_rollup(
@@ -489,7 +725,15 @@ def training_rollup(
         """,
         params,
     )
-    return _for_viewer(frame, viewer, count_col="people", value_cols=TRAINING_VALUE_COLUMNS, status_col=None)
+    return _for_viewer(
+        frame,
+        viewer,
+        own_col="unit_code" if by == "unit_code" else None,
+        own_scope=unit_code,
+        count_col="people",
+        value_cols=TRAINING_VALUE_COLUMNS,
+        status_col=None,
+    )
 
 
 # --------------------------------------------------------------------------------------------------------

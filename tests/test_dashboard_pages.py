@@ -7,6 +7,7 @@ app's own data_access module, so a wrong query in the app fails a test.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +25,13 @@ try:
 except ImportError:  # tests/ is not a package
     from dashboard_fixture import build_fixture_warehouse
 
+try:
+    from tests.access_helpers import ensure, make_users_file, sign_in
+except ImportError:  # tests/ is not a package
+    from access_helpers import ensure, make_users_file, sign_in
+
 from streamlit_app import data_access  # noqa: E402
-from streamlit_app.viewer import SESSION_KEY, Viewer  # noqa: E402
+from streamlit_app.viewer import Viewer  # noqa: E402
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {
@@ -51,6 +57,17 @@ def warehouse(published_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return published_warehouse
 
 
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_users_file(tmp_path_factory.mktemp("accounts") / "users.json")
+
+
+@pytest.fixture(autouse=True)
+def _accounts(users_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are seen by signing in (the test accounts of tests/access_helpers.py)."""
+    monkeypatch.setenv("SCRS_USERS_FILE", str(users_file))
+
+
 def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
     """Independent read of the served file (short-lived, read-only, like the app)."""
     con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
@@ -61,10 +78,10 @@ def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataF
 
 
 def open_page(page: str, viewer: Viewer | None = None) -> AppTest:
+    """Sign in as a test account with the viewer's role (default: engineer), then open the page."""
     at = AppTest.from_file(str(APP), default_timeout=60)
-    if viewer is not None:
-        at.session_state[SESSION_KEY] = viewer
-    at.run()
+    viewer = viewer or Viewer("engineer")
+    sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at

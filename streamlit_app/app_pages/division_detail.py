@@ -20,6 +20,15 @@ def _choose_division(viewer: Viewer) -> tuple[str, str]:
     if divisions.empty:
         raise da.AccessDenied("There is no division you may see.")
     names = dict(zip(divisions["division_code"], divisions["division_name"], strict=True))
+    # A `?division=` deep link preselects; a division asked for by URL or session state that is not in the
+    # viewer's list is refused (and logged) by data_access, never shown.
+    link = st.query_params.get("division")
+    if link is not None and "detail_division" not in st.session_state:
+        st.session_state["detail_division"] = link
+    requested = st.session_state.get("detail_division")
+    if requested is not None and requested not in names:
+        st.session_state.pop("detail_division", None)
+        da.check_division_request(viewer, str(requested))
     code = st.selectbox(
         "Division",
         list(names),

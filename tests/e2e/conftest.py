@@ -26,6 +26,13 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
+try:
+    from tests.access_helpers import make_users_file
+except ImportError:  # tests/ is not a package
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    from access_helpers import make_users_file
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -33,12 +40,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(published_warehouse: Path) -> Iterator[str]:
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboard's accounts: tests/access_helpers.py's test accounts (sign in with `browser_sign_in`)."""
+    return make_users_file(tmp_path_factory.mktemp("accounts") / "users.json")
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(published_warehouse: Path, users_file: Path) -> Iterator[str]:
     """`streamlit run streamlit_app/app.py` on a free port against the warehouse; stopped afterwards."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "streamlit-e2e.log"
-    env = {**os.environ, "SCRS_WAREHOUSE_DIR": str(published_warehouse), "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "SCRS_WAREHOUSE_DIR": str(published_warehouse),
+        "SCRS_USERS_FILE": str(users_file),
+        "DO_NOT_TRACK": "1",
+    }
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [

@@ -18,6 +18,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+try:
+    from tests.access_helpers import browser_sign_in
+except ImportError:  # tests/ is not a package
+    from access_helpers import browser_sign_in
+
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +75,8 @@ def wait_until_idle(page) -> None:  # noqa: ANN001
 
 def load(page, url: str, path: str, title: str) -> None:  # noqa: ANN001
     page.goto(f"{url}/{path}")
+    page.get_by_role("heading", name="Sign in", level=1).wait_for()  # every new tab is a new session
+    browser_sign_in(page, "engineer")
     page.get_by_role("heading", name=title, level=1).wait_for()
     page.locator('[data-testid="stDownloadButton"]').first.wait_for()  # every page has a table to download
     wait_until_idle(page)

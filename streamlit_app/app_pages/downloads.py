@@ -1,0 +1,108 @@
+"""Downloads: the packs `scrs export` writes, as CSV, Excel and Parquet, within the signed-in user's scope.
+
+- A division user: its own division's pack (`scrs export --division CODE`: its rows of every mart,
+  `record_failures` included, unsuppressed), and the national pack.
+- The committee: the national pack only (`scrs export --national`: aggregates, small cells suppressed).
+- Registrars and engineers: the national pack and any division's pack.
+
+Which packs exist for whom is decided in `data_access` (`download_scopes`, `download_pack`), which refuses and
+logs anything else; every download is logged there too.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from streamlit_app import components as c
+from streamlit_app import data_access as da
+from streamlit_app.viewer import Viewer, current_viewer
+
+SCOPE_KEY = "downloads_scope"
+MART_WORDS = {
+    "compliance_by_division_test": "Compliance by division and test",
+    "compliance_by_command_area_test": "Compliance by command area and test",
+    "compliance_national_test": "Compliance across Scotland, by test",
+    "record_failures": "Record failures: every failing record and why it failed",
+    "training_coverage": "Training coverage",
+}
+
+
+def _label(scope: str, names: dict[str, str]) -> str:
+    if scope == da.NATIONAL:
+        return "Committee pack: national (aggregates only, small cells suppressed)"
+    return f"Division pack: {names.get(scope, scope)} ({scope})"
+
+
+def _choose_scope(viewer: Viewer, names: dict[str, str]) -> str:
+    scopes = da.download_scopes(viewer)
+    link = st.query_params.get("division")
+    if link is not None and SCOPE_KEY not in st.session_state:
+        st.session_state[SCOPE_KEY] = link
+    requested = st.session_state.get(SCOPE_KEY)
+    if requested is not None and requested not in scopes:
+        st.session_state.pop(SCOPE_KEY, None)
+        da.download_pack(viewer, str(requested))  # refused and logged unless merely unknown
+    if len(scopes) == 1:
+        return scopes[0]
+    return st.selectbox("Pack", scopes, format_func=lambda s: _label(s, names), key=SCOPE_KEY)
+
+
+def _log_download(pack: da.DownloadPack, file_name: str) -> None:
+    """on_click of every download button: log it as the viewer the session resolves to now."""
+    try:
+        viewer = current_viewer()
+    except da.AccessDenied:
+        return
+    da.record_download(viewer, pack, file_name)
+
+
+def main(viewer: Viewer) -> None:
+    st.title("Downloads")
+    st.markdown(
+        "The published marts as files, exactly as `scrs export` writes them, each as CSV, Excel and Parquet. "
+        "File names give the pack, the mart, the financial years covered and the publication date. "
+        "Every download is recorded in the access log."
+    )
+    divisions = da.divisions(viewer)
+    names = dict(zip(divisions["division_code"], divisions["division_name"], strict=True))
+    scope = _choose_scope(viewer, names)
+    pack = da.download_pack(viewer, scope)
+
+    st.subheader(_label(scope, names))
+    command = "scrs export --national" if scope == da.NATIONAL else f"scrs export --division {scope}"
+    example = pack.file(pack.marts[0][0], "csv").file_name
+    st.caption(
+        f"Same content as `{command}` · financial years {pack.period.replace('_to_', ' to ').replace('-', '/')} · "
+        f"published {pack.published} · files named like `{example}`"
+    )
+    if pack.suppressed:
+        st.info(
+            f"Disclosure control: in this pack every rate built on fewer than {c.min_records()} examined records "
+            "is suppressed (compliant, rate, interval and status left blank; the examined count stays). "
+            "It holds no record-level data."
+        )
+    else:
+        st.warning(
+            "OFFICIAL-SENSITIVE: this pack holds record-level data (`record_failures`) of one division, "
+            "unsuppressed. Keep it within the division's crime management team.",
+            icon=":material/lock:",
+        )
+    for mart, rows in pack.marts:
+        name_col, rows_col, *format_cols = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
+        name_col.markdown(f"**{MART_WORDS.get(mart, mart)}**  \n`{mart}`")
+        rows_col.markdown(f"{rows:,} rows")
+        for col, (ext, (label, _)) in zip(format_cols, da.DOWNLOAD_FORMATS.items(), strict=True):
+            file = pack.file(mart, ext)
+            col.download_button(
+                label,
+                data=file.data,
+                file_name=file.file_name,
+                mime=file.mime,
+                key=f"pack_{mart}_{ext}",
+                icon=":material/download:",
+                on_click=_log_download,
+                args=(pack, file.file_name),
+            )
+
+
+c.render_page(main)

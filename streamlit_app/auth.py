@@ -1,0 +1,344 @@
+"""Sign-in, sessions and sign-out for the dashboard (docs/access.md).
+
+Two ways to sign in:
+- **Local accounts** (default): username and password checked against the users file (`scrs.users`:
+  argon2id hashes, failed-attempt throttling and lockout).
+- **OIDC**, when Streamlit secrets hold an `[auth]` section (`st.login`): the identity provider signs the user
+  in; the users file maps the identity (e-mail, or subject) to a role. An identity it does not list is refused.
+
+A signed-in session holds one opaque random token in `st.session_state`. The token names a record kept in
+this process's memory (never in session state): username, how and when the user signed in, last activity,
+and the Streamlit session it belongs to. Every script run resolves the token afresh and reads the user's
+role and division from the users file, so a removed user or a changed role takes effect at once. A made-up
+token, a token from another session, or a forged `viewer` object in session state gives nothing and is logged
+as `session_tampered`. Sessions end on sign-out, after `Settings.session_max_hours`, or after
+`Settings.session_idle_minutes` without a run.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from scrs import access_log as _access_log
+from scrs.settings import Settings
+from scrs.users import UsersFile
+from streamlit_app import data_access
+from streamlit_app.viewer import SESSION_KEY, Viewer
+
+TOKEN_KEY = "_scrs_session_token"
+NOTICE_KEY = "_scrs_auth_notice"
+OIDC_REFUSED_KEY = "_scrs_oidc_refused"
+
+
+class NotSignedIn(data_access.AccessDenied):
+    """No valid signed-in session (shown as the sign-in form by app.py)."""
+
+
+@dataclass
+class _Session:
+    username: str
+    method: str  # "password" or "oidc"
+    identity: str | None
+    issued_at: float
+    last_seen: float
+    streamlit_session: str | None
+
+
+_SESSIONS: dict[str, _Session] = {}
+_PURGED: dict[str, str] = {}  # token -> username of sessions forgotten after expiry (so they log as expired)
+_LOCK = threading.Lock()
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _users() -> UsersFile:
+    return UsersFile(_settings().users_file)
+
+
+def _streamlit_session_id() -> str | None:
+    ctx = get_script_run_ctx()
+    return None if ctx is None else ctx.session_id
+
+
+def _log(event: str, viewer: Viewer | None = None, **fields: Any) -> None:
+    data_access.log_event(viewer, event, **fields)
+
+
+# --------------------------------------------------------------------------------------------------------
+# OIDC configuration
+
+
+def oidc_provider() -> tuple[bool, str | None]:
+    """(configured, provider name) from Streamlit secrets: `[auth]` with client_id, or `[auth.<name>]`."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False, None
+    if not isinstance(auth, Mapping) or not auth:
+        return False, None
+    if auth.get("client_id"):
+        return True, None
+    for name, section in auth.items():
+        if isinstance(section, Mapping) and section.get("client_id"):
+            return True, str(name)
+    return False, None
+
+
+def _oidc_identity() -> str | None:
+    """The signed-in OIDC user's identity (e-mail when verified or unstated, else subject), or None."""
+    user = st.user
+    if not user.get("is_logged_in"):
+        return None
+    email = user.get("email")
+    if email and user.get("email_verified", True) is not False:
+        return str(email).strip().lower()
+    subject = user.get("sub")
+    return str(subject).strip().lower() if subject else None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sessions
+
+
+def _new_session(username: str, method: str, identity: str | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    settings = _settings()
+    with _LOCK:
+        # Forget sessions that can no longer be used (tabs closed without signing out).
+        for stale in [
+            t
+            for t, r in _SESSIONS.items()
+            if now - r.issued_at > settings.session_max_hours * 3600
+            or now - r.last_seen > settings.session_idle_minutes * 60
+        ]:
+            _PURGED[stale] = _SESSIONS.pop(stale).username
+        while len(_PURGED) > 10_000:
+            _PURGED.pop(next(iter(_PURGED)))
+        _SESSIONS[token] = _Session(username, method, identity, now, now, _streamlit_session_id())
+    st.session_state[TOKEN_KEY] = token
+    return token
+
+
+def _end_session(token: str | None) -> _Session | None:
+    with _LOCK:
+        record = _SESSIONS.pop(token, None) if isinstance(token, str) else None
+    if TOKEN_KEY in st.session_state:
+        del st.session_state[TOKEN_KEY]
+    return record
+
+
+def _viewer_of(username: str) -> Viewer | None:
+    account = _users().get(username)
+    if account is None:
+        return None
+    return Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+
+
+def _check_forged_viewer(viewer: Viewer) -> None:
+    """A `viewer` value in session state is never used; one that differs from the real viewer is logged."""
+    if SESSION_KEY in st.session_state:
+        forged = st.session_state[SESSION_KEY]
+        del st.session_state[SESSION_KEY]
+        if forged != viewer:
+            _log("session_tampered", viewer, detail=f"session state {SESSION_KEY!r} set to {str(forged)[:120]}")
+
+
+def signed_in_viewer() -> Viewer | None:
+    """The viewer of this session's signed-in user, or None. Resolved afresh on every call."""
+    settings = _settings()
+    token = st.session_state.get(TOKEN_KEY)
+    oidc, _ = oidc_provider()
+    if token is None:
+        if oidc:
+            return _oidc_session()
+        if SESSION_KEY in st.session_state:
+            forged = st.session_state[SESSION_KEY]
+            del st.session_state[SESSION_KEY]
+            _log("session_tampered", None, detail=f"not signed in; session state {SESSION_KEY!r} set to {forged!s:.99}")
+        return None
+    with _LOCK:
+        record = _SESSIONS.get(token) if isinstance(token, str) else None
+        purged = _PURGED.pop(token, None) if isinstance(token, str) and record is None else None
+    if purged is not None:
+        del st.session_state[TOKEN_KEY]
+        _access_log.append(settings.access_log, "session_expired", user=purged, detail="session timed out")
+        st.session_state[NOTICE_KEY] = "Your session has ended. Please sign in again."
+        return None
+    if record is None or record.streamlit_session != _streamlit_session_id():
+        # A made-up token, or one issued to another session (that session keeps it): this one gets nothing.
+        del st.session_state[TOKEN_KEY]
+        _log("session_tampered", None, detail="session token not issued to this session")
+        return None
+    now = _now()
+    expired = None
+    if now - record.issued_at > settings.session_max_hours * 3600:
+        expired = f"signed in more than {settings.session_max_hours:g} hours ago"
+    elif now - record.last_seen > settings.session_idle_minutes * 60:
+        expired = f"no activity for {settings.session_idle_minutes:g} minutes"
+    if oidc and record.method == "oidc" and _oidc_identity() != record.identity:
+        expired = "identity provider session ended"
+    viewer = _viewer_of(record.username)
+    if viewer is None and expired is None:
+        expired = "account removed"
+    if expired is not None:
+        _end_session(token)
+        if viewer is not None:
+            _log("session_expired", viewer, detail=expired)
+        else:
+            _access_log.append(settings.access_log, "session_expired", user=record.username, detail=expired)
+        st.session_state[NOTICE_KEY] = f"Your session has ended ({expired}). Please sign in again."
+        if record.method == "oidc" and st.user.get("is_logged_in"):
+            st.logout()
+        return None
+    record.last_seen = now
+    assert viewer is not None
+    _check_forged_viewer(viewer)
+    return viewer
+
+
+def _oidc_session() -> Viewer | None:
+    identity = _oidc_identity()
+    if identity is None:
+        return None
+    account = _users().find_identity(identity)
+    if account is None:
+        if st.session_state.get(OIDC_REFUSED_KEY) != identity:
+            _log("sign_in_failed", None, detail="OIDC identity not in the users file")
+            st.session_state[OIDC_REFUSED_KEY] = identity
+        return None
+    _new_session(account.username, "oidc", identity)
+    viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+    _log("sign_in", viewer, detail="oidc")
+    _check_forged_viewer(viewer)
+    return viewer
+
+
+def require_viewer() -> Viewer:
+    viewer = signed_in_viewer()
+    if viewer is None:
+        raise NotSignedIn("Please sign in to see this page.")
+    return viewer
+
+
+def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, str]:
+    """Check the password (throttled); on success start a session. Returns (viewer, message)."""
+    settings = _settings()
+    users = UsersFile(settings.users_file)
+    outcome = users.authenticate(
+        username,
+        password,
+        max_failures=settings.login_max_failures,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
+    if outcome.ok and outcome.account is not None:
+        account = outcome.account
+        _end_session(st.session_state.get(TOKEN_KEY))
+        _new_session(account.username, "password")
+        viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+        _log("sign_in", viewer, detail="password")
+        return viewer, "ok"
+    # Only a known account's name is logged: an unknown "username" may be a password typed in the wrong box.
+    known = users.get(username) if outcome.known_user else None
+    who = Viewer(known.role, known.division_code, username=known.username) if known else None  # type: ignore[arg-type]
+    _log("sign_in_failed", who, detail=outcome.reason if known else f"{outcome.reason} (name not logged)")
+    if outcome.reason == "locked" and outcome.locked_until is not None:
+        until = outcome.locked_until.astimezone(UTC)
+        return None, (
+            f"Too many failed sign-ins. Try again after {until:%H:%M} UTC on {until:%d %b %Y}, "
+            "or ask an engineer to unlock the account."
+        )
+    return None, "Wrong username or password."
+
+
+def sign_out(viewer: Viewer | None) -> None:
+    token = st.session_state.get(TOKEN_KEY)
+    record = _end_session(token)
+    if record is not None:
+        _log("sign_out", viewer)
+    st.session_state[NOTICE_KEY] = "You have signed out."
+    if record is not None and record.method == "oidc":
+        st.logout()
+
+
+def session_expires_at(viewer: Viewer) -> datetime | None:
+    token = st.session_state.get(TOKEN_KEY)
+    with _LOCK:
+        record = _SESSIONS.get(token) if isinstance(token, str) else None
+    if record is None:
+        return None
+    return datetime.fromtimestamp(record.issued_at + _settings().session_max_hours * 3600, UTC)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The sign-in page
+
+
+def render_sign_in() -> None:
+    """The sign-in form (local accounts) or the provider's button (OIDC)."""
+    st.title("Sign in")
+    st.caption(
+        "SCRS crime-recording compliance. Crime records are OFFICIAL-SENSITIVE: sign in with the account "
+        "your registrar or engineer gave you."
+    )
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(notice)
+    oidc, provider = oidc_provider()
+    if oidc:
+        _render_oidc(provider)
+        return
+    users = _users()
+    if not users.exists() or not users.accounts():
+        st.warning(
+            "No accounts exist yet, so nobody can sign in. An engineer creates them with "
+            "`scrs users add USERNAME --role ROLE` (`make demo` creates demonstration accounts)."
+        )
+    form_column, _ = st.columns([2, 3])
+    with form_column.form("sign_in", clear_on_submit=True, enter_to_submit=True):
+        username = st.text_input("Username", key="login_username", autocomplete="username")
+        password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        if not username or not password:
+            st.error("Enter your username and password.")
+            return
+        viewer, message = sign_in_with_password(username, password)
+        if viewer is None:
+            st.error(message)
+            return
+        st.rerun()
+
+
+def _render_oidc(provider: str | None) -> None:
+    refused = st.session_state.get(OIDC_REFUSED_KEY)
+    if refused and st.user.get("is_logged_in"):
+        st.error(
+            "Your identity is signed in with the identity provider but has no role in this dashboard. "
+            "Ask a registrar or engineer to add it (`scrs users add NAME --role ROLE --identity YOUR-EMAIL`)."
+        )
+        if st.button("Sign out", key="oidc_sign_out"):
+            st.session_state.pop(OIDC_REFUSED_KEY, None)
+            st.logout()
+        return
+    st.write("Sign in with your force account.")
+    if st.button("Sign in", type="primary", key="oidc_sign_in"):
+        try:
+            st.login(provider) if provider else st.login()
+        except Exception as exc:  # Authlib missing, or the provider misconfigured  # noqa: BLE001
+            st.error(f"Sign-in with the identity provider is not available: {exc}")
