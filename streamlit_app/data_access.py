@@ -991,6 +991,7 @@ def crime_system_impact(viewer: Viewer, *, test_code: str | Sequence[str] | None
         frame = _for_viewer(
             frame,
             viewer,
+            own_col="division_code",
             count_col=f"{side}_examined",
             value_cols=tuple(f"{side}_{c}" for c in IMPACT_SIDE_COLUMNS),
             status_col=f"{side}_status",
