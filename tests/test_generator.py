@@ -214,7 +214,7 @@ def test_parse_years() -> None:
 
 def test_defaults_and_summary(small: tuple[Path, GenerateSummary]) -> None:
     assert DEFAULT_SCALE == 0.02
-    assert list(DEFAULT_YEARS) == ["2017/18", "2018/19", "2019/20", "2020/21", "2021/22"]
+    assert list(DEFAULT_YEARS) == ["2017/18", "2018/19", "2019/20", "2020/21", "2021/22", "2022/23", "2023/24"]
     out, summary = small
     assert summary.out_dir == out
     assert sorted(p.name for p in summary.files) == sorted(p.name for p in out.glob("*.csv"))
@@ -418,7 +418,7 @@ def test_late_updates_and_variety(demo: Path) -> None:
     cr = current(cr_all, ["crime_id"])
     assert 0.02 <= (cr.status == "NO_CRIME").mean() <= 0.04
     # volumes and shares
-    years = 5
+    years = len(DEFAULT_YEARS)
     assert 0.8 < len(inc) / (1_500_000 * DEFAULT_SCALE * years) < 1.2
     sc01 = inc.disposal_code == "SC01"
     assert 0.28 < sc01.mean() < 0.34
@@ -432,8 +432,11 @@ def test_late_updates_and_variety(demo: Path) -> None:
     closed_sc01 = inc[sc01]
     assert (closed_sc01.final_type_code == "").sum() > 50
     assert (closed_sc01.final_type_code != closed_sc01.initial_type_code).sum() > 100
-    # COS only from D's go-live in this span
-    assert set(cr.division_code[cr.source_system == "COS"]) == {"D"}
+    # COS only in divisions live by the end of the span, and never before their go-live
+    go_live = pd.read_csv(SEEDS / "crime_system_go_live.csv", dtype=str).set_index("division_code").go_live_date
+    cos = cr[cr.source_system == "COS"]
+    assert set(cos.division_code) == {d for d, day in go_live.items() if day <= "2024-03-31"}
+    assert (cos.recorded_at.str[:10] >= cos.division_code.map(go_live)).all()
     # records within minutes of 1 April midnight and of clock changes
     t = inc.created_at.str[5:16]
     assert ((t >= "03-31 23:45") | (t <= "04-01 00:15")).sum() >= 20

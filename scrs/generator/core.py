@@ -27,7 +27,9 @@ from scrs.generator.writer import (
 )
 
 DEFAULT_SCALE = 0.02
-DEFAULT_YEARS: tuple[str, ...] = tuple(fiscal_year_label(y) for y in range(2017, 2022))
+# 2017/18 to 2023/24: the source paper's audit years, plus two years after the first crime-system go-lives
+# (D pilot Sept 2021, A Aug 2022) so the Impact view has a year on each side to compare.
+DEFAULT_YEARS: tuple[str, ...] = tuple(fiscal_year_label(y) for y in range(2017, 2024))
 TRUTH_DIR = "_truth"
 #: Above this, a busy day would exceed the 5-digit daily sequence of `PS-YYYYMMDD-NNNNN`.
 MAX_SCALE = 10.0
