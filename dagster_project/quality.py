@@ -16,7 +16,7 @@ from dagster import (
 from dagster_project.ingest import build_connection, landed_files, load_file_faults
 from dagster_project.resources import ScrsWarehouse
 from scrs.quality import blocking_failures, one_line_reason, validate_landing
-from scrs.quality.data_docs import build_data_docs
+from scrs.quality.data_docs import build_data_docs, write_data_docs_index
 from scrs.quality.history import write_history
 from scrs.quality.quarantine import quarantine
 from scrs.settings import EXTRACT_KINDS
@@ -41,6 +41,7 @@ def build_quality_check(kind: str) -> AssetChecksDefinition:
         if results or faults:
             write_history([*results, *faults], settings.quality_history_dir, run_id)
             build_data_docs(results, settings.data_docs_dir / kind, file_faults=faults)
+            write_data_docs_index(settings.data_docs_dir)
         quarantined = [
             str(quarantine(settings.landing_dir / name, items, settings.quarantine_dir, run_id=run_id))
             for name, items in failures.items()

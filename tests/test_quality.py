@@ -702,3 +702,17 @@ def test_frame_order_repair_helpers():
     assert sorted(got) == [("a", 2), ("a", 3), ("b", 2), ("b", 3)]
     assert got[0][0] == got[1][0] and got[2][0] == got[3][0]  # each file contiguous
     assert got[0][1] < got[1][1] and got[2][1] < got[3][1]  # in line order
+
+
+def test_data_docs_index_links_each_extract(tmp_path):
+    from scrs.quality.data_docs import write_data_docs_index
+
+    for kind in ("crimes", "incidents"):
+        (tmp_path / kind).mkdir()
+        (tmp_path / kind / "index.html").write_text("<html></html>")
+    (tmp_path / "crimes" / "run_summary.html").write_text("<html></html>")
+    (tmp_path / "empty").mkdir()
+    text = write_data_docs_index(tmp_path).read_text()
+    assert 'href="crimes/index.html"' in text and 'href="incidents/index.html"' in text
+    assert 'href="crimes/run_summary.html"' in text and "incidents/run_summary.html" not in text
+    assert "empty" not in text

@@ -200,3 +200,23 @@ header = line 1 (first 100). GX Data Docs per file and suite: <a href="index.htm
 """,
         encoding="utf-8",
     )
+
+
+def write_data_docs_index(data_docs_dir: Path | str) -> Path:
+    """A top-level index.html linking each extract's Data Docs and run summary (one folder per extract)."""
+    root = Path(data_docs_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    items = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "index.html").exists()):
+        name = html.escape(folder.name)
+        summary = f' · <a href="{name}/run_summary.html">run summary</a>' if (folder / "run_summary.html").exists() else ""
+        items.append(f'<li><a href="{name}/index.html">{name}</a>{summary}</li>')
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>SCRS data quality: Data Docs</title></head>"
+        "<body><h1>SCRS data quality: Data Docs</h1>"
+        "<p>The latest Great Expectations validation of each extract, and a summary of its last run.</p>"
+        f"<ul>{''.join(items) or '<li>No extract validated yet.</li>'}</ul></body></html>\n"
+    )
+    index = root / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
