@@ -209,7 +209,8 @@ def write_data_docs_index(data_docs_dir: Path | str) -> Path:
     items = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "index.html").exists()):
         name = html.escape(folder.name)
-        summary = f' · <a href="{name}/run_summary.html">run summary</a>' if (folder / "run_summary.html").exists() else ""
+        has_summary = (folder / "run_summary.html").exists()
+        summary = f' · <a href="{name}/run_summary.html">run summary</a>' if has_summary else ""
         items.append(f'<li><a href="{name}/index.html">{name}</a>{summary}</li>')
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>SCRS data quality: Data Docs</title></head>"
