@@ -321,10 +321,13 @@ def read_into_landing(
     ensure_landing(con, kind)
     faults: list[FileFault] = []
 
+    # Files read before into this landing (re-reading replaces their rows; a fresh batch skips the scan).
+    read_before = {r[0] for r in run(con, "SELECT file_name FROM landing.files WHERE extract_kind = ?", [kind])}
     for f in files:
         if f.kind != kind:
             raise ValueError(f"{f.name} is a {f.kind} file, not {kind}")
-        run(con, f"DELETE FROM landing.{kind} WHERE _source_file = ?", [f.name])
+        if f.name in read_before:
+            run(con, f"DELETE FROM landing.{kind} WHERE _source_file = ?", [f.name])
         size = f.path.stat().st_size
         if size == 0:
             faults.append(FileFault(f.name, "file_not_empty", "the file is empty (0 bytes)", kind=kind))

@@ -85,6 +85,7 @@ def append_to_raw(
 
     run(con, "BEGIN TRANSACTION")
     try:
+        batch: list[LandingFile] = []
         for f in sorted(files, key=lambda x: x.name):
             if f.kind != kind:
                 raise ValueError(f"{f.name} is a {f.kind} file, not {kind}")
@@ -97,23 +98,37 @@ def append_to_raw(
                 raise ValueError(f"{f.name} was not read into landing.{kind} (or changed since)")
             if m["pseudonym_key_fingerprint"] != fingerprint:
                 raise ValueError(f"{f.name} was pseudonymised in landing with a different key")
+            registered.add(f.checksum_sha256)
+            batch.append(f)
+        if batch:
+            names = [f.name for f in batch]
+            rows = dict(
+                run(
+                    con,
+                    f"""SELECT _source_file, count(*) FROM landing.{kind}
+                        WHERE list_contains($files, _source_file) GROUP BY _source_file""",
+                    {"files": names},
+                )
+            )
+            # One statement for the whole batch (not a scan of landing per file): rows go in in landing order,
+            # which DuckDB keeps, i.e. each file's rows in line order, files in the order they were read.
             before = scalar(con, f"SELECT count(*) FROM raw.{kind}")
             run(
                 con,
                 f"""INSERT INTO raw.{kind}
                     SELECT {select}, l._source_file, l._source_line, $run_id, $loaded_at
-                    FROM landing.{kind} l WHERE l._source_file = $file ORDER BY l._source_line""",
-                {"run_id": run_id, "loaded_at": loaded_at, "file": f.name},
+                    FROM landing.{kind} l WHERE list_contains($files, l._source_file)""",
+                {"run_id": run_id, "loaded_at": loaded_at, "files": names},
             )
-            n = scalar(con, f"SELECT count(*) FROM raw.{kind}") - before
-            run(
-                con,
+            if scalar(con, f"SELECT count(*) FROM raw.{kind}") - before != sum(rows.values()):
+                raise RuntimeError(f"raw.{kind}: appended row count differs from landing")
+            con.executemany(
                 "INSERT INTO raw.load_registry VALUES (?, ?, ?, ?, ?, ?)",
-                [f.name, kind, f.checksum_sha256, n, loaded_at, run_id],
+                [[f.name, kind, f.checksum_sha256, int(rows.get(f.name, 0)), loaded_at, run_id] for f in batch],
             )
-            registered.add(f.checksum_sha256)
-            appended[f.name] = n
-            log.info("%s: %d rows appended to raw.%s", f.name, n, kind)
+            for f in batch:
+                appended[f.name] = int(rows.get(f.name, 0))
+                log.info("%s: %d rows appended to raw.%s", f.name, appended[f.name], kind)
         run(con, "COMMIT")
     except BaseException:
         run(con, "ROLLBACK")

@@ -69,26 +69,16 @@ def _landing_cte(kind: str) -> str:
     return f"l AS (SELECT rowid AS _rid, * FROM landing.{kind} WHERE list_contains($files, _source_file))"
 
 
-def frame_sql(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, str | None]:
-    """(main, joined) SELECTs for files `$files` (a list parameter).
+def days_open_sql(prefix: str = "") -> str:
+    """`_days_open_at_extract` of an incidents row (columns qualified with `prefix`, e.g. "l.")."""
+    return f"""CASE WHEN {prefix}closed_at IS NULL THEN
+        (epoch({_ts(prefix + "extracted_at")}) - epoch({_ts(prefix + "created_at")})) / 86400.0
+        END AS _days_open_at_extract"""
 
-    `main` is a scan + filter + projection of landing, so DuckDB returns it in insertion order (file by file,
-    line by line) without sorting 15 columns. `joined` gives the helper columns that need a join, narrow and
-    ordered by the landing rowid `_rid`, to be put next to `main`'s rows.
-    """
-    cols = ", ".join(f'"{c}"' for c in schema.column_names(kind))
-    projected = ["_source_file", "_source_line"]
-    if kind == "incidents":
-        projected.append(
-            f"""CASE WHEN closed_at IS NULL THEN
-                (epoch({_ts("extracted_at")}) - epoch({_ts("created_at")})) / 86400.0
-                END AS _days_open_at_extract"""
-        )
-    main = (
-        f"SELECT rowid AS _rid, {cols}, {', '.join(projected)} FROM landing.{kind} "
-        "WHERE list_contains($files, _source_file)"
-    )
 
+def helper_parts(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[list[str], list[str], list[str]]:
+    """(CTEs, helper column expressions, joins) giving the helper columns that need a join, over the CTE `l`
+    (landing rows of the files `$files`, with `_rid`). Crimes also need the parameter `$crime_related`."""
     ctes = [_landing_cte(kind)]
     helpers: list[str] = []
     joins: list[str] = []
@@ -131,6 +121,25 @@ def frame_sql(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, str | Non
             f"""CASE WHEN l.incident_id IS NULL OR {inc_div} IS NULL OR l.division_code IS NULL THEN NULL
                 WHEN {inc_div} = l.division_code THEN 'Y' ELSE 'N' END AS _division_matches_incident""",
         ]
+    return ctes, helpers, joins
+
+
+def frame_sql(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, str | None]:
+    """(main, joined) SELECTs for files `$files` (a list parameter).
+
+    `main` is a scan + filter + projection of landing, so DuckDB returns it in insertion order (file by file,
+    line by line) without sorting 15 columns. `joined` gives the helper columns that need a join, narrow and
+    ordered by the landing rowid `_rid`, to be put next to `main`'s rows.
+    """
+    cols = ", ".join(f'"{c}"' for c in schema.column_names(kind))
+    projected = ["_source_file", "_source_line"]
+    if kind == "incidents":
+        projected.append(days_open_sql())
+    main = (
+        f"SELECT rowid AS _rid, {cols}, {', '.join(projected)} FROM landing.{kind} "
+        "WHERE list_contains($files, _source_file)"
+    )
+    ctes, helpers, joins = helper_parts(con, kind)
     joined = f"""WITH {", ".join(ctes)}
         SELECT l._rid, {", ".join(helpers)} FROM l {" ".join(joins)} ORDER BY l._rid"""
     return main, joined

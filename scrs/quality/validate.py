@@ -32,10 +32,13 @@ import pandas as pd
 from scrs.ingest import schema
 from scrs.ingest.landing import MAX_SAMPLE_LINES, FileFault, LandingFile, landing_files
 from scrs.quality.frames import build_frame
+from scrs.quality.screen import screen_landing
 from scrs.quality.suites import (
+    crime_related_disposals,
     expectation_columns,
     is_map_expectation,
     load_suite,
+    load_suite_json,
     seed_parameters,
 )
 from scrs.settings import EXPECTATIONS_DIR, SEEDS_DIR
@@ -158,70 +161,59 @@ def validate_landing(
     loaded = load_suite(expectations_dir, kind, seeds_dir)
     params = seed_parameters(seeds_dir)
     checked_at = _now()
-    df = build_frame(con, kind, names, seeds_dir)
-
-    # Row ranges of each file in the frame (rows of one file are contiguous and in line order).
-    lines_arr = df["_source_line"].to_numpy(dtype=np.int64)
-    bounds: dict[str, tuple[int, int]] = {n: (0, 0) for n in names}
-    if len(df):
-        source = df["_source_file"].astype("category")
-        codes = source.cat.codes.to_numpy()
-        categories = [str(c) for c in source.cat.categories]
-        change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        seg_starts = np.concatenate(([0], change))
-        seg_ends = np.concatenate((change, [len(df)]))
-        seg_names = [categories[codes[a]] for a in seg_starts]
-        for name, a, b in zip(seg_names, seg_starts, seg_ends, strict=True):
-            bounds[name] = (int(a), int(b))
-        seg_file_idx = np.repeat(np.arange(len(seg_starts)), seg_ends - seg_starts)
-    else:
-        seg_file_idx = np.zeros(0, dtype=np.int64)
-        seg_names = []
-
-    ctx = new_context()
-    ds = ctx.data_sources.add_pandas(f"landing_{kind}")
-    batch_def = ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
     expectations = list(loaded.suite.expectations)
     position = {id(e): i for i, e in enumerate(expectations)}
     map_exps = [e for e in expectations if is_map_expectation(e.expectation_type)]
     table_exps = [e for e in expectations if not is_map_expectation(e.expectation_type)]
+    layout_exps = [e for e in table_exps if e.expectation_type in COLUMN_LAYOUT_TYPES]
+    file_exps = [e for e in table_exps if e.expectation_type not in COLUMN_LAYOUT_TYPES]
+
+    # DuckDB screens every file where its rows are, and only the rows it flags (a superset of those GX would
+    # flag, see scrs/quality/screen.py) are copied into pandas for GX to judge: nearly all rows pass, so a
+    # national batch is never copied out of DuckDB. A row the screen passes is one GX would pass.
+    raw_kwargs = load_suite_json(expectations_dir, kind).get("expectations", [])
+    screened_exps = [*map_exps, *file_exps]
+    screened = screen_landing(
+        con,
+        kind,
+        names,
+        [(e.expectation_type, raw_kwargs[position[id(e)]].get("kwargs") or {}) for e in screened_exps],
+        params,
+        crime_related_disposals(seeds_dir) if kind == "crimes" else [],
+    )
+
+    ctx = new_context()
+    ds = ctx.data_sources.add_pandas(f"landing_{kind}")
+    batch_def = ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
 
     outcomes: dict[int, _Outcome] = {}
-    if map_exps and len(df):
-        # One GX run per set of columns read, on a frame of just those columns: GX filters the whole frame it
-        # is given for every column check (null filter, row conditions), so a narrow frame keeps it fast.
-        groups: dict[tuple[str, ...], list[int]] = {}
+    if screened.complete:
+        df = _empty_frame(kind)
+        bounds: dict[str, tuple[int, int]] = {}
+        suspects = screened.frame
         for i, e in enumerate(map_exps):
-            groups.setdefault(tuple(dict.fromkeys(expectation_columns(e.configuration.kwargs))), []).append(i)
-        for cols, idxs in groups.items():
-            sub = df[list(cols)] if all(c in df.columns for c in cols) else df
-            batch = batch_def.get_batch(batch_parameters={"dataframe": sub})
-            basic = batch.validate(
-                gx.ExpectationSuite(name=f"{kind}__rows", expectations=[map_exps[i].configuration for i in idxs]),
-                result_format="BASIC",
-                expectation_parameters=params,
-            )
-            failing: list[int] = []
-            for i, r in zip(idxs, basic.results, strict=True):
-                exc = r.exception_info if isinstance(r.exception_info, dict) else {}
-                if exc.get("raised_exception"):
-                    outcomes[i] = _Outcome(error=str(exc.get("exception_message"))[:500])
-                elif r.result.get("unexpected_count"):
-                    failing.append(i)
-                else:
-                    outcomes[i] = _Outcome()
-            if not failing:
+            if i not in screened.suspect_counts:
+                outcomes[i] = _Outcome()
                 continue
-            detail = batch.validate(
-                gx.ExpectationSuite(
-                    name=f"{kind}__rows_detail", expectations=[map_exps[i].configuration for i in failing]
-                ),
+            cols = list(dict.fromkeys([*expectation_columns(e.configuration.kwargs), "_source_file"]))
+            rows = suspects[suspects[f"_suspect_{i}"]].reset_index(drop=True)
+            detail = batch_def.get_batch(batch_parameters={"dataframe": rows[cols]}).validate(
+                gx.ExpectationSuite(name=f"{kind}__rows_detail", expectations=[e.configuration]),
                 result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
                 expectation_parameters=params,
             )
-            for i, r in zip(failing, detail.results, strict=True):
-                positions = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
-                outcomes[i] = _per_file(positions, seg_file_idx, seg_names, lines_arr)
+            r = detail.results[0]
+            exc = r.exception_info if isinstance(r.exception_info, dict) else {}
+            if exc.get("raised_exception"):
+                outcomes[i] = _Outcome(error=str(exc.get("exception_message"))[:500])
+                continue
+            positions = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
+            files_arr = rows["_source_file"].to_numpy(dtype=object)
+            lines = rows["_source_line"].to_numpy(dtype=np.int64)
+            outcomes[i] = _per_file_rows(positions, files_arr, lines)
+    else:
+        df = build_frame(con, kind, names, seeds_dir)
+        bounds, outcomes = _gx_whole(df, names, map_exps, batch_def, kind, params)
 
     results: list[CheckResult] = []
 
@@ -263,16 +255,15 @@ def validate_landing(
         return out
 
     extract_columns = schema.column_names(kind)
-    layout_exps = [e for e in table_exps if e.expectation_type in COLUMN_LAYOUT_TYPES]
-    file_exps = [e for e in table_exps if e.expectation_type not in COLUMN_LAYOUT_TYPES]
     layout_cache: dict[frozenset[str], list[tuple[Any, bool, int | None, str | None]]] = {}
     for name in names:
         missing = set(manifest[name]["missing_columns"] or [])
-        a, b = bounds[name]
-        rows_in_file = b - a
+        a, b = bounds.get(name, (0, 0))
+        rows_in_file = screened.rows.get(name, 0) if screened.complete else b - a
         present = [c for c in extract_columns if c not in missing]
         # Table-level expectations see exactly the file's (known) columns. Those that only look at the
-        # columns run once per column layout (nearly every file has the same); the others on each file.
+        # columns run once per column layout (nearly every file has the same); the others (row count) on each
+        # file: when screened, GX judges only a file whose count the screen flags, on a frame of that many rows.
         if layout_exps:
             key = frozenset(missing)
             if key not in layout_cache:
@@ -280,12 +271,21 @@ def validate_landing(
             for exp, ok, count, msg in layout_cache[key]:
                 add(exp, name, ok, count, [], msg)
         if file_exps:
-            for exp, ok, count, msg in run_table(file_exps, df.iloc[a:b][present]):
+            if not screened.complete:
+                judged = run_table(file_exps, df.iloc[a:b][present])
+            else:
+                flagged = [
+                    e for j, e in enumerate(file_exps, len(map_exps)) if name in screened.count_suspects.get(j, ())
+                ]
+                judged = run_table(flagged, _rows_frame(rows_in_file, present)) if flagged else []
+                verdicts = {id(e): v for e, *v in judged}
+                judged = [(e, *verdicts.get(id(e), (True, None, None))) for e in file_exps]
+            for exp, ok, count, msg in judged:
                 add(exp, name, ok, count, [], msg)
         for i, exp in enumerate(map_exps):
             if missing & set(expectation_columns(exp.configuration.kwargs)):
                 continue  # the column_exists failure reports it
-            if b == a:
+            if rows_in_file == 0:
                 add(exp, name, True, 0, [], None)  # no rows: nothing to judge (file_has_rows reports it)
                 continue
             o = outcomes.get(i, _Outcome())
@@ -293,11 +293,113 @@ def validate_landing(
                 add(exp, name, False, None, [], f"expectation could not be evaluated: {o.error}")
                 continue
             count = o.counts.get(name, 0)
-            success = _success(exp, count, df, a, b)
+            if screened.complete:
+                success = _success_counted(exp, count, screened.nonnull, name)
+            else:
+                success = _success(exp, count, df, a, b)
             add(exp, name, success, count, o.lines.get(name, []), None)
     order = {n: i for i, n in enumerate(names)}
     results.sort(key=lambda r: (order[r.file_name], r.position if r.position is not None else -1))
     return results
+
+
+def _gx_whole(
+    df: pd.DataFrame, names: list[str], map_exps: list[Any], batch_def: Any, kind: str, params: dict[str, Any]
+) -> tuple[dict[str, tuple[int, int]], dict[int, _Outcome]]:
+    """Every row-level expectation on a frame of whole files (when the SQL screen could not be used)."""
+    # Row ranges of each file in the frame (rows of one file are contiguous and in line order).
+    lines_arr = df["_source_line"].to_numpy(dtype=np.int64)
+    bounds: dict[str, tuple[int, int]] = {n: (0, 0) for n in names}
+    if len(df):
+        source = df["_source_file"].astype("category")
+        codes = source.cat.codes.to_numpy()
+        categories = [str(c) for c in source.cat.categories]
+        change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        seg_starts = np.concatenate(([0], change))
+        seg_ends = np.concatenate((change, [len(df)]))
+        seg_names = [categories[codes[a]] for a in seg_starts]
+        for name, a, b in zip(seg_names, seg_starts, seg_ends, strict=True):
+            bounds[name] = (int(a), int(b))
+        seg_file_idx = np.repeat(np.arange(len(seg_starts)), seg_ends - seg_starts)
+    else:
+        seg_file_idx = np.zeros(0, dtype=np.int64)
+        seg_names = []
+
+    outcomes: dict[int, _Outcome] = {}
+    if map_exps and len(df):
+        # One GX run per set of columns read, on a frame of just those columns: GX filters the whole frame it
+        # is given for every column check (null filter, row conditions), so a narrow frame keeps it fast.
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i, e in enumerate(map_exps):
+            groups.setdefault(tuple(dict.fromkeys(expectation_columns(e.configuration.kwargs))), []).append(i)
+        for cols, idxs in groups.items():
+            sub = df[list(cols)] if all(c in df.columns for c in cols) else df
+            batch = batch_def.get_batch(batch_parameters={"dataframe": sub})
+            basic = batch.validate(
+                gx.ExpectationSuite(name=f"{kind}__rows", expectations=[map_exps[i].configuration for i in idxs]),
+                result_format="BASIC",
+                expectation_parameters=params,
+            )
+            failing: list[int] = []
+            for i, r in zip(idxs, basic.results, strict=True):
+                exc = r.exception_info if isinstance(r.exception_info, dict) else {}
+                if exc.get("raised_exception"):
+                    outcomes[i] = _Outcome(error=str(exc.get("exception_message"))[:500])
+                elif r.result.get("unexpected_count"):
+                    failing.append(i)
+                else:
+                    outcomes[i] = _Outcome()
+            if not failing:
+                continue
+            detail = batch.validate(
+                gx.ExpectationSuite(
+                    name=f"{kind}__rows_detail", expectations=[map_exps[i].configuration for i in failing]
+                ),
+                result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+                expectation_parameters=params,
+            )
+            for i, r in zip(failing, detail.results, strict=True):
+                positions = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
+                outcomes[i] = _per_file(positions, seg_file_idx, seg_names, lines_arr)
+    return bounds, outcomes
+
+
+def _per_file_rows(positions: np.ndarray, files: np.ndarray, lines: np.ndarray) -> _Outcome:
+    """Per-file counts and first line numbers of the unexpected rows of a frame of suspect rows."""
+    o = _Outcome()
+    if positions.size == 0:
+        return o
+    hit_files = files[positions]
+    hit_lines = lines[positions]
+    for name in dict.fromkeys(hit_files):
+        sel = np.sort(hit_lines[hit_files == name])
+        o.counts[str(name)] = int(sel.size)
+        o.lines[str(name)] = [int(x) for x in sel[:MAX_SAMPLE_LINES]]
+    return o
+
+
+def _rows_frame(n: int, columns: list[str]) -> pd.DataFrame:
+    """A frame of `n` empty rows with these columns: all a row-count expectation looks at."""
+    return pd.DataFrame({c: pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str") for c in columns})
+
+
+def _success_counted(exp: Any, count: int, nonnull: dict[tuple[str, str], int], file_name: str) -> bool:
+    """As `_success`, with the file's non-null count from the SQL screen."""
+    if count == 0:
+        return True
+    mostly = exp.configuration.kwargs.get("mostly")
+    column = exp.configuration.kwargs.get("column")
+    if mostly is None or not isinstance(column, str):
+        return False
+    values = nonnull.get((column, file_name), 0)
+    return values > 0 and (values - count) / values >= float(mostly)
+
+
+def _empty_frame(kind: str) -> pd.DataFrame:
+    """No rows, the frame's columns: what column-layout expectations look at."""
+    cols = [*schema.column_names(kind), "_source_file", "_source_line"]
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+    return frame.astype({"_source_line": "int64"})
 
 
 def _table_count(r: Any) -> int | None:
