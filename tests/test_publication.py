@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scrs.generator.improvement import write_bad_improvement_file
 from tests import extract_factory as xf
 from tests.conftest import REPO, SCRS, run_scrs
 
@@ -100,6 +101,14 @@ BAD_FILES = {
 }
 
 
+# The improvement-plan tracker's bad cases, planted by its generator: case -> (check, column)
+BAD_IMPROVEMENT_CASES = {
+    "unknown_action_id": ("code_in_reference_set", "action_id"),
+    "revised_without_reason": ("revised_target_has_reason", None),
+    "update_before_plan": ("update_not_before_plan_start", None),
+}
+
+
 @pytest.fixture(scope="module")
 def rejected_run(pipeline_run, tmp_path_factory):
     """One `scrs run` with every bad file at once, on a copy of an already-published landing and warehouse."""
@@ -111,9 +120,17 @@ def rejected_run(pipeline_run, tmp_path_factory):
     before = {"served": sha256(served), "exports": export_digests(warehouse, base / "export_before")}
     for name, (write, _) in BAD_FILES.items():
         write(landing / name)
+    improvement_lines = {case: write_bad_improvement_file(landing, case) for case in BAD_IMPROVEMENT_CASES}
     proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
     after = {"served": sha256(served), "exports": export_digests(warehouse, base / "export_after")}
-    return {"proc": proc, "landing": landing, "warehouse": warehouse, "before": before, "after": after}
+    return {
+        "proc": proc,
+        "landing": landing,
+        "warehouse": warehouse,
+        "before": before,
+        "after": after,
+        "improvement": improvement_lines,
+    }
 
 
 def test_a_bad_extract_stops_publication_with_a_one_line_reason(rejected_run):
@@ -141,6 +158,17 @@ def test_each_bad_file_is_quarantined_with_a_report_of_the_failing_lines(rejecte
     assert found["first_lines"][: len(lines)] == lines
     text = (landing / "quarantine" / f"{name}.report.txt").read_text()
     assert name in text and check in text
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMPROVEMENT_CASES))
+def test_bad_improvement_plan_updates_are_quarantined_like_the_others(rejected_run, case):
+    path, lines = rejected_run["improvement"][case]
+    landing = rejected_run["landing"]
+    assert not path.exists() and (landing / "quarantine" / path.name).exists()
+    check, column = BAD_IMPROVEMENT_CASES[case]
+    found = failing(report(landing, path.name), check, column)
+    assert found["severity"] == "blocking"
+    assert found["first_lines"] == lines
 
 
 def test_a_single_bad_file_is_named_with_its_check(fresh_pipeline):
