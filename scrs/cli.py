@@ -29,7 +29,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.runner import run_pipeline
     from scrs.publish import RunInProgressError
+    from scrs.settings import Settings
 
+    if Settings.from_env(args.landing, args.warehouse).using_demo_key:
+        print(
+            "scrs run: warning: staff numbers are pseudonymised with the DEMO key; set SCRS_PSEUDONYM_KEY "
+            "to a long random secret for real data",
+            file=sys.stderr,
+        )
     try:
         outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose)
     except RunInProgressError as exc:
