@@ -3,25 +3,97 @@
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.dbt_project import scrs_dbt_project
-from dagster_project.resources import ScrsWarehouse
+from dagster_project.dbt_project import project_checksum, scrs_dbt_project
+from dagster_project.resources import ScrsWarehouse, duckdb_config
 from scrs.publish import prepare_build
+
+# Staging models built incrementally (by key), with the raw table they read.
+INCREMENTAL_STAGING = {"incidents": "stg_storm__incidents", "crimes": "stg_crime_system__crimes"}
+DBT_STATE_TABLE = "meta.dbt_state"
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    return con.execute(sql, params or []).fetchone()[0]
+
+
+def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: str) -> str | None:
+    """Why the incremental staging models can't be trusted to equal a full rebuild in this run, or None.
+
+    They recompute the keys with rows loaded at or after the newest load time they hold. That equals a full
+    rebuild when: they were built by this same dbt project and vars (checksum recorded at publication), raw
+    still holds exactly the rows it held then plus this run's, and this run's rows were loaded no earlier
+    than the rows already in staging (a clock set back between runs would break it)."""
+    exists = "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?"
+    if not _one(con, exists, ["meta", "dbt_state"]):
+        return "no record of an earlier dbt build"
+    state = con.execute(f"select * from {DBT_STATE_TABLE}").df()
+    if state.empty or state["project_checksum"].iloc[0] != checksum:
+        return "the dbt project or its vars changed"
+    for kind, model in INCREMENTAL_STAGING.items():
+        if not _one(con, exists, ["staging", model]) or not _one(con, exists, ["raw", kind]):
+            return f"staging.{model} or raw.{kind} is missing"
+        total = _one(con, f"select count(*) from raw.{kind}")
+        new, first_new = con.execute(
+            f"select count(*), min(_loaded_at) from raw.{kind} where _run_id = ?", [run_id]
+        ).fetchone()
+        if total - new != int(state[f"{kind}_rows"].iloc[0]):
+            return f"raw.{kind} does not hold exactly the rows of the last build plus this run's"
+        if new and first_new < _one(con, f"select max(_loaded_at) from staging.{model}"):
+            return f"raw.{kind}: this run's rows are stamped earlier than rows already in staging"
+    return None
+
+
+def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
+    """What the built tables were made from, for the next run's full_refresh_reason."""
+    counts = {kind: _one(con, f"select count(*) from raw.{kind}") for kind in INCREMENTAL_STAGING}
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create or replace table {DBT_STATE_TABLE} as select ?::varchar as project_checksum, "
+        + ", ".join(f"?::bigint as {kind}_rows" for kind in counts),
+        [checksum, *counts.values()],
+    )
+
 
 scrs_dbt_project.prepare_if_dev()
 
 
 @dbt_assets(manifest=scrs_dbt_project.manifest_path, project=scrs_dbt_project)
-def scrs_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: ScrsWarehouse
-) -> Iterator:
+def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: ScrsWarehouse) -> Iterator:
     """Seeds, staging, rules and marts, built and tested in the run's private build file."""
     settings = warehouse.settings()
     build = prepare_build(settings, context.run_id)
-    os.environ["SCRS_DUCKDB_PATH"] = str(build.path)
+    # dbt re-parses the whole project (about 2.5 s) whenever its profile differs from the last parse, and the
+    # profile holds the database path. So dbt works on the build under a name that is the same in every run
+    # (a hard link to the run's build file, removed afterwards), and keeps its target folder, with the
+    # partial-parse state, per warehouse rather than a new one per run.
+    stable = build.path.with_name("dbt.duckdb")
+    for stale in (stable, Path(f"{stable}.wal")):
+        stale.unlink(missing_ok=True)
+    os.link(build.path, stable)
+    os.environ["SCRS_DUCKDB_PATH"] = str(stable)
+    os.environ["SCRS_DUCKDB_MEMORY_LIMIT"] = duckdb_config()["memory_limit"]  # profiles.yml reads it
     # Unit tests check the SQL's logic, not the data: they run in the test suite (`make test`), not per run.
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(settings.dbt_vars())]
-    yield from dbt.cli(args, context=context).stream()
+    con = duckdb.connect(str(build.path), config=duckdb_config())
+    try:
+        reason = full_refresh_reason(con, context.run_id, project_checksum(settings.dbt_vars()))
+    finally:
+        con.close()
+    if reason:
+        context.log.info(f"dbt --full-refresh: {reason}")
+        args.append("--full-refresh")
+    target = settings.warehouse_dir / ".dbt" / "target"
+    (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
+    try:
+        yield from dbt.cli(args, context=context, target_path=target).stream()
+    finally:
+        if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
+            duckdb.connect(str(stable), config=duckdb_config()).close()
+        stable.unlink(missing_ok=True)
+        Path(f"{stable}.wal").unlink(missing_ok=True)

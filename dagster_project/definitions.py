@@ -1,10 +1,9 @@
 """Dagster definitions: thin; each concern lives in its own module."""
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from dagster_project.dbt import scrs_dbt_models
-from dagster_project.dbt_project import DBT_EXECUTABLE, scrs_dbt_project
+from dagster_project.dbt_project import DBT_EXECUTABLE, ScrsDbtCliResource, scrs_dbt_project
 from dagster_project.ingest import ingest_assets
 from dagster_project.jobs import scrs_pipeline
 from dagster_project.publish import published_warehouse
@@ -20,7 +19,7 @@ defs = Definitions(
     schedules=[monthly_committee_run],
     sensors=[landing_folder_sensor],
     resources={
-        "dbt": DbtCliResource(project_dir=scrs_dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": ScrsDbtCliResource(project_dir=scrs_dbt_project, dbt_executable=DBT_EXECUTABLE),
         "warehouse": ScrsWarehouse(),
     },
     executor=in_process_executor,

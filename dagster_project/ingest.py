@@ -13,7 +13,7 @@ from dataclasses import asdict
 import duckdb
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
-from dagster_project.resources import ScrsWarehouse
+from dagster_project.resources import ScrsWarehouse, duckdb_config
 from scrs.ingest import (
     FileFault,
     LandingFile,
@@ -39,7 +39,7 @@ SOURCE_SYSTEM = {
 def build_connection(run_id: str, warehouse: ScrsWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to this run's private build file, closed when the step ends (one writer at a time)."""
     build = prepare_build(warehouse.settings(), run_id)
-    con = duckdb.connect(str(build.path))
+    con = duckdb.connect(str(build.path), config=duckdb_config())
     try:
         yield con
     finally:

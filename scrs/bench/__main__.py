@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ten.add_argument("--years-ten", default=DEFAULT_TEN_YEARS, help=f"the ten-year case (default {DEFAULT_TEN_YEARS})")
     ten.add_argument("--skip-ten", action="store_true", help="leave out the ten-year case")
     p.add_argument("--year", default=DEFAULT_YEAR, help=f"the one-year case (default {DEFAULT_YEAR})")
+    p.add_argument(
+        "--points",
+        default="3,6",
+        help="also full runs on the first N years of the ten-year set, for docs/scaling.md (default 3,6; '' for none)",
+    )
     p.add_argument("--scale", type=float, default=None, help="1 = national volume (default 1; --quick 0.05)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--runs", type=int, default=None, help="repeats per dashboard page (default 20; --quick 3)")
@@ -40,6 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.skip_ten = True
     args.scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
     args.runs = args.runs if args.runs is not None else (3 if args.quick else 20)
+    args.points = [int(x) for x in str(args.points).split(",") if x.strip()]
     return args
 
 
@@ -106,22 +112,32 @@ def main(argv: list[str] | None = None) -> int:
     wh1 = args.work / "warehouse_1y"
     full_run(report, f"scrs run, one year ({args.year})", "1y", year.landing, wh1)
 
+    exports(report, "one year", wh1, args.work)
+
     # ---- incremental month onto the one-year warehouse ----------------------------------------------
+    # In place, as a month's delivery arrives in production: same warehouse folder (dbt's partial-parse state
+    # lives there), landing = the year's files (already loaded: skipped by checksum) + the next month's.
     assert year.next_month is not None
-    inc_dir = args.work / "warehouse_1y_plus_month"
-    shutil.rmtree(inc_dir, ignore_errors=True)
-    shutil.copytree(wh1, inc_dir, ignore=shutil.ignore_patterns(".build", ".run.lock"))
     inc_landing = extracts.link_landing(args.work / "landing_1y_plus_month", year.landing, year.next_month)
     next_files = sorted(p.name for p in year.next_month.glob("*.csv"))
     log(f"incremental: {', '.join(next_files)} onto the one-year warehouse ...")
-    m = measure_child("run", inc_landing, inc_dir)
+    m = measure_child("run", inc_landing, wh1)
     _check(m, "incremental run")
     report.add_run("scrs run, incremental: +1 month onto one year", "inc", m, note=", ".join(next_files))
     log(f"incremental: {m.seconds:.1f} s")
-    shutil.rmtree(inc_dir, ignore_errors=True)
     shutil.rmtree(inc_landing, ignore_errors=True)
 
-    exports(report, "one year", wh1, args.work)
+    # ---- more years: how cost grows (docs/scaling.md) -----------------------------------------------
+    if ten is not None:
+        for n in args.points:
+            if not 1 < n < len(ten.years):
+                continue
+            first = ten.years[:n]
+            landing = extracts.link_landing(args.work / f"landing_{n}y", *[ten.landing], only_years=first)
+            label = f"scrs run, {n} years ({first[0]}..{first[-1]})"
+            full_run(report, label, f"{n}y", landing, args.work / f"warehouse_{n}y")
+            shutil.rmtree(args.work / f"warehouse_{n}y", ignore_errors=True)
+            shutil.rmtree(landing, ignore_errors=True)
 
     # ---- ten years ------------------------------------------------------------------------------------
     dash_wh, dash_case = wh1, "one year"

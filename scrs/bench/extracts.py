@@ -92,12 +92,25 @@ def multi_year_set(cache: Path, scale: float, seed: int, years_spec: str, log=pr
     return ExtractSet(landing, None, tuple(years), seconds)
 
 
-def link_landing(target: Path, *sources: Path) -> Path:
-    """A landing folder holding (hard links to) every CSV of `sources`: no copy of the data."""
+def in_years(name: str, years: list[str] | tuple[str, ...]) -> bool:
+    """Is an extract file (`<kind>_YYYY_MM.csv`) dated in one of these fiscal years? (Plan-tracker files
+    run on their own calendar and always are.)"""
+    if name.startswith("improvement_updates"):
+        return True
+    stem = Path(name).stem
+    year, month = int(stem[-7:-3]), int(stem[-2:])
+    start = year if month >= 4 else year - 1
+    return fiscal_year_label(start) in years
+
+
+def link_landing(target: Path, *sources: Path, only_years: list[str] | tuple[str, ...] | None = None) -> Path:
+    """A landing folder holding (hard links to) every CSV of `sources` (of `only_years` if given)."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for src in sources:
         for path in sorted(src.glob("*.csv")):
+            if only_years is not None and not in_years(path.name, only_years):
+                continue
             try:
                 os.link(path, target / path.name)
             except OSError:

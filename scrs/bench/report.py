@@ -177,8 +177,29 @@ class Report:
         return None
 
     def ratio(self, row: Row) -> float | None:
-        base = self._floor("10y" if row.case == "10y" else "1y")
-        return row.seconds / base if base and row.kind == "run" else None
+        """A full run's wall time over the floor of the same files (measured for one and ten years)."""
+        if row.kind != "run" or row.case not in ("1y", "10y"):
+            return None
+        base = self._floor(row.case)
+        return row.seconds / base if base else None
+
+    def _growth_table(self) -> list[str]:
+        """Full runs by years of data: how cost grows (docs/scaling.md)."""
+        runs = [r for r in self.rows if r.kind == "run" and r.case.endswith("y")]
+        runs.sort(key=lambda r: int(r.case[:-1]))
+        if len(runs) < 2:
+            return []
+        base = runs[0]
+        lines = [
+            "| years | wall s | ingest s | quality s | dbt s | peak GB | wall per year s | wall vs one year |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in runs:
+            n = int(r.case[:-1])
+            cells = [str(n), _s(r.seconds), *(_s(r.stages.get(k)) for k in ("ingest", "quality", "dbt")), _gb(r.peak),
+                     _s(r.seconds / n), f"{r.seconds / base.seconds:.1f}×"]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+        return lines
 
     def targets(self) -> list[tuple[str, str, str, bool | None]]:
         """(target, limit, measured, met) for every target of the issue."""
@@ -315,6 +336,18 @@ class Report:
             "",
             *self._run_table(),
             "",
+            *(
+                [
+                    "## Cost by years of data",
+                    "",
+                    "Full runs on the first N years of the ten-year extracts.",
+                    "",
+                    *self._growth_table(),
+                    "",
+                ]
+                if self._growth_table()
+                else []
+            ),  # fmt: skip
             "## Dashboard queries",
             "",
             "Each page's `streamlit_app/data_access.py` calls with the page's default choices (Division detail: "

@@ -295,6 +295,185 @@ def _faults_from_rejects(f: LandingFile, rejects: Sequence[tuple[int, str, str |
     return faults
 
 
+@dataclass
+class _Reading:
+    """What read_into_landing needs to read one file of a kind."""
+
+    kind: str
+    expected: list[str]
+    personal: set[str]
+    pads: dict[str, bytes]
+    fingerprint: str
+
+
+def _read_sql(header: list[str], reading: _Reading, source: str, extra: str = "") -> tuple[str, bool]:
+    """SELECT reading `source` (a read_csv over `$path`/`$paths`) into positional columns c0..cN, personal
+    columns pseudonymised as they are read; and whether the pseudonym pads are parameters of it."""
+    # Positional column names: the header is parsed above, so odd names cannot break the SQL.
+    # Personal columns are pseudonymised as they are read: not even the temp table holds them as given.
+    colspec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    read_cols = [
+        f"{pseudonym_sql(f'c{i}')} AS c{i}" if name in reading.personal else f"c{i}" for i, name in enumerate(header)
+    ]
+    sql = f"""CREATE TEMP TABLE _scrs_read AS SELECT {", ".join(read_cols)}{extra} FROM read_csv({source},
+        columns={colspec}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+        encoding='utf-8', strict_mode=true, null_padding=false, store_rejects=true,
+        rejects_table='_scrs_rejects', rejects_scan='_scrs_rejects_scan'{", filename=true" if extra else ""})"""
+    return sql, bool(reading.personal & set(header))
+
+
+def _landing_select(header: list[str], expected: list[str]) -> str:
+    position = {name: i for i, name in enumerate(header)}
+    return ", ".join(f'r.c{position[c]} AS "{c}"' if c in position else f'NULL::VARCHAR AS "{c}"' for c in expected)
+
+
+def _read_file(
+    con: duckdb.DuckDBPyConnection,
+    f: LandingFile,
+    header: list[str],
+    missing: list[str],
+    extra: list[str],
+    reading: _Reading,
+    faults: list[FileFault],
+) -> None:
+    """Read one file into landing (the general path: any file, any layout)."""
+    kind = reading.kind
+    sql, with_pads = _read_sql(header, reading, "$path")
+    read_params: dict[str, object] = {"path": str(f.path), **(reading.pads if with_pads else {})}
+    _drop_temp(con)
+    try:
+        run(con, sql, read_params)
+    except duckdb.Error as e:
+        msg = _safe_duckdb_message(e)
+        m = _LINE_IN_MESSAGE.search(str(e))
+        lines = [int(m.group(1))] if m else []
+        faults.append(
+            FileFault(f.name, "file_readable", f"DuckDB could not read the file: {msg}", lines, len(lines), kind=kind)
+        )
+        _record_file(con, f, None, header, missing, extra, False, reading.fingerprint)
+        _drop_temp(con)
+        return
+
+    rejects = run(con, "SELECT line, error_type, error_message FROM _scrs_rejects ORDER BY line")
+    if rejects:
+        faults.extend(_faults_from_rejects(f, rejects, kind))
+        _record_file(con, f, None, header, missing, extra, False, reading.fingerprint)
+        _drop_temp(con)
+        return
+
+    n_rows = int(scalar(con, "SELECT count(*) FROM _scrs_read"))
+    if _physical_line_count(f.path) == n_rows + 1:
+        line_sql, join_sql = "r.rowid + 2", ""
+    else:
+        starts, blank = _logical_line_starts(f.path)
+        record_lines = [s for s, b in zip(starts, blank, strict=True) if not b][1:]
+        if len(record_lines) != n_rows:
+            log.warning("%s: could not map rows to lines exactly; using row order", f.name)
+            line_sql, join_sql = "r.rowid + 2", ""
+        else:
+            lines_tbl = pa.table(
+                {
+                    "ordinal": pa.array(range(n_rows), pa.int64()),
+                    "line": pa.array(record_lines, pa.int64()),
+                }
+            )
+            con.register("_scrs_lines_arrow", lines_tbl)
+            run(con, "CREATE TEMP TABLE _scrs_lines AS SELECT * FROM _scrs_lines_arrow")
+            con.unregister("_scrs_lines_arrow")
+            line_sql, join_sql = "l.line", "JOIN _scrs_lines l ON l.ordinal = r.rowid"
+
+    # Rows go in in file order (DuckDB keeps insertion order for a plain scan); only the rare join with
+    # the line map needs an explicit sort.
+    order_sql = "ORDER BY r.rowid" if join_sql else ""
+    run(
+        con,
+        f"""INSERT INTO landing.{kind} SELECT {_landing_select(header, reading.expected)}, $file AS _source_file,
+            {line_sql} AS _source_line FROM _scrs_read r {join_sql} {order_sql}""",
+        {"file": f.name},
+    )
+    _record_file(con, f, n_rows, header, missing, extra, True, reading.fingerprint)
+    _drop_temp(con)
+    log.info("%s: %d rows read into landing.%s", f.name, n_rows, kind)
+
+
+def _read_group(
+    con: duckdb.DuckDBPyConnection,
+    group: list[tuple[LandingFile, list[str], list[str], list[str]]],
+    reading: _Reading,
+    faults: list[FileFault],
+) -> list[LandingFile]:
+    """Read files with the same header in one DuckDB scan (per-file statements cost more than the reading at
+    national volume). A file with rejected rows gets exactly the faults it would get alone, and none of its
+    rows are kept. Returns the files left for the per-file path: those whose physical lines are not one per
+    row (quoted line breaks, blank lines), or all of them when the scan itself fails."""
+    kind = reading.kind
+    header = group[0][1]
+    by_path = {str(f.path): (f, h, m, x) for f, h, m, x in group}
+    sql, with_pads = _read_sql(header, reading, "$paths", extra=", filename AS _scrs_file")
+    params: dict[str, object] = {"paths": list(by_path), **(reading.pads if with_pads else {})}
+    _drop_temp(con)
+    try:
+        run(con, sql, params)
+    except duckdb.Error:
+        _drop_temp(con)
+        return [f for f, *_ in group]
+    rejects: dict[str, list[tuple[int, str, str | None]]] = {}
+    for path, line, error_type, message in run(
+        con,
+        """SELECT s.file_path, r.line, r.error_type, r.error_message FROM _scrs_rejects r
+           JOIN _scrs_rejects_scan s USING (scan_id, file_id) ORDER BY s.file_path, r.line""",
+    ):
+        rejects.setdefault(path, []).append((line, error_type, message))
+    # (rows, first rowid) per file, when its rows form one contiguous block of rowids (scan order)
+    spans = {
+        p: (int(n), int(first))
+        for p, n, first, last in run(
+            con, "SELECT _scrs_file, count(*), min(rowid), max(rowid) FROM _scrs_read GROUP BY _scrs_file"
+        )
+        if last - first + 1 == n
+    }
+    keep: list[tuple[LandingFile, list[str], list[str], list[str], int, int]] = []
+    left: list[LandingFile] = []
+    for path, (f, h, missing, extra) in by_path.items():
+        if path in rejects:
+            faults.extend(_faults_from_rejects(f, rejects[path], kind))
+            _record_file(con, f, None, h, missing, extra, False, reading.fingerprint)
+            continue
+        n_rows, first = spans.get(path, (-1, 0))
+        if n_rows < 0 or _physical_line_count(f.path) != n_rows + 1:
+            left.append(f)  # line numbers need the careful per-file mapping
+            continue
+        keep.append((f, h, missing, extra, n_rows, first))
+    if keep:
+        # One statement for every kept file: rows in scan order (file after file, line by line); the file name
+        # and line come from the row's position in its file's contiguous block of rowids.
+        first_row = " ".join(f"WHEN ? THEN {first}" for *_, first in keep)
+        name_of = " ".join("WHEN ? THEN ?" for _ in keep)
+        args: list[object] = [str(f.path) for f, *_ in keep]
+        args += [x for f, *_ in keep for x in (str(f.path), f.name)]
+        args += [str(f.path) for f, *_ in keep]
+        # A plain scan keeps insertion order; when some files' rows are left out, a filter would not, so the
+        # (rare) filtered insert sorts by rowid.
+        params_ = [*args[len(keep) : 3 * len(keep)], *args[: len(keep)]]
+        where = ""
+        if len(keep) < len(spans):
+            where = "WHERE list_contains(?, r._scrs_file) ORDER BY r.rowid"
+            params_.append(args[3 * len(keep) :])
+        run(
+            con,
+            f"""INSERT INTO landing.{kind} SELECT {_landing_select(header, reading.expected)},
+                CASE r._scrs_file {name_of} END AS _source_file,
+                r.rowid - CASE r._scrs_file {first_row} END + 2 AS _source_line
+                FROM _scrs_read r {where}""",
+            params_,
+        )
+        for f, h, missing, extra, n_rows, _ in keep:
+            _record_file(con, f, n_rows, h, missing, extra, True, reading.fingerprint)
+            log.info("%s: %d rows read into landing.%s", f.name, n_rows, kind)
+    _drop_temp(con)
+    return left
+
+
 def read_into_landing(
     con: duckdb.DuckDBPyConnection,
     files: Iterable[LandingFile],
@@ -309,20 +488,27 @@ def read_into_landing(
     are ignored) do not. A file lacking expected columns is read as it is: the missing columns are NULL in
     landing and listed in `landing.files.missing_columns` for the quality step.
 
+    Files with the same header are read in one scan (rows in landing file after file, each in line order);
+    a file that needs it (line breaks inside quotes, blank lines, a scan that fails) is read on its own.
+
     `pseudonym_key` defaults to `Settings.from_env().pseudonym_key` (env `SCRS_PSEUDONYM_KEY`).
     Re-reading a file replaces its earlier landing rows.
     """
     specs = schema.columns(kind)
-    expected = [c.name for c in specs]
-    personal = {c.name for c in specs if c.personal}
     key = pseudonym_key if pseudonym_key is not None else Settings.from_env().pseudonym_key
-    pads = hmac_pads(key)
-    fingerprint = key_fingerprint(key)
+    reading = _Reading(
+        kind=kind,
+        expected=[c.name for c in specs],
+        personal={c.name for c in specs if c.personal},
+        pads=hmac_pads(key),
+        fingerprint=key_fingerprint(key),
+    )
     ensure_landing(con, kind)
     faults: list[FileFault] = []
 
     # Files read before into this landing (re-reading replaces their rows; a fresh batch skips the scan).
     read_before = {r[0] for r in run(con, "SELECT file_name FROM landing.files WHERE extract_kind = ?", [kind])}
+    readable: list[tuple[LandingFile, list[str], list[str], list[str]]] = []
     for f in files:
         if f.kind != kind:
             raise ValueError(f"{f.name} is a {f.kind} file, not {kind}")
@@ -331,17 +517,17 @@ def read_into_landing(
         size = f.path.stat().st_size
         if size == 0:
             faults.append(FileFault(f.name, "file_not_empty", "the file is empty (0 bytes)", kind=kind))
-            _record_file(con, f, None, [], expected, [], False, fingerprint)
+            _record_file(con, f, None, [], reading.expected, [], False, reading.fingerprint)
             continue
         try:
             header = _read_header(f.path)
         except _HeaderError as e:
             faults.append(FileFault(f.name, e.check, str(e), e.lines, len(e.lines), kind=kind))
-            _record_file(con, f, None, [], expected, [], False, fingerprint)
+            _record_file(con, f, None, [], reading.expected, [], False, reading.fingerprint)
             continue
 
-        missing = [c for c in expected if c not in header]
-        extra = [c for c in header if c not in expected]
+        missing = [c for c in reading.expected if c not in header]
+        extra = [c for c in header if c not in reading.expected]
         if extra:
             log.warning("%s: unknown columns ignored: %s", f.name, ", ".join(extra))
             faults.append(
@@ -355,86 +541,20 @@ def read_into_landing(
                     severity="warning",
                 )
             )
-        # Positional column names: the header is parsed above, so odd names cannot break the SQL.
-        # Personal columns are pseudonymised as they are read: not even the temp table holds them as given.
-        colspec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-        read_cols = [
-            f"{pseudonym_sql(f'c{i}')} AS c{i}" if name in personal else f"c{i}" for i, name in enumerate(header)
-        ]
-        read_params: dict[str, object] = {"path": str(f.path)}
-        if personal & set(header):
-            read_params.update(pads)
-        _drop_temp(con)
-        try:
-            run(
-                con,
-                f"""CREATE TEMP TABLE _scrs_read AS SELECT {", ".join(read_cols)} FROM read_csv($path,
-                    columns={colspec}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-                    encoding='utf-8', strict_mode=true, null_padding=false, store_rejects=true,
-                    rejects_table='_scrs_rejects', rejects_scan='_scrs_rejects_scan')""",
-                read_params,
-            )
-        except duckdb.Error as e:
-            msg = _safe_duckdb_message(e)
-            m = _LINE_IN_MESSAGE.search(str(e))
-            lines = [int(m.group(1))] if m else []
-            faults.append(
-                FileFault(
-                    f.name,
-                    "file_readable",
-                    f"DuckDB could not read the file: {msg}",
-                    lines,
-                    len(lines),
-                    kind=kind,
-                )
-            )
-            _record_file(con, f, None, header, missing, extra, False, fingerprint)
-            _drop_temp(con)
-            continue
+        readable.append((f, header, missing, extra))
 
-        rejects = run(con, "SELECT line, error_type, error_message FROM _scrs_rejects ORDER BY line")
-        if rejects:
-            faults.extend(_faults_from_rejects(f, rejects, kind))
-            _record_file(con, f, None, header, missing, extra, False, fingerprint)
-            _drop_temp(con)
-            continue
-
-        n_rows = int(scalar(con, "SELECT count(*) FROM _scrs_read"))
-        if _physical_line_count(f.path) == n_rows + 1:
-            line_sql, join_sql = "r.rowid + 2", ""
+    groups: dict[tuple[str, ...], list[tuple[LandingFile, list[str], list[str], list[str]]]] = {}
+    for item in readable:
+        groups.setdefault(tuple(item[1]), []).append(item)
+    alone: set[str] = set()
+    for group in groups.values():
+        if len(group) > 1:
+            alone.update(f.name for f in _read_group(con, group, reading, faults))
         else:
-            starts, blank = _logical_line_starts(f.path)
-            record_lines = [s for s, b in zip(starts, blank, strict=True) if not b][1:]
-            if len(record_lines) != n_rows:
-                log.warning("%s: could not map rows to lines exactly; using row order", f.name)
-                line_sql, join_sql = "r.rowid + 2", ""
-            else:
-                lines_tbl = pa.table(
-                    {
-                        "ordinal": pa.array(range(n_rows), pa.int64()),
-                        "line": pa.array(record_lines, pa.int64()),
-                    }
-                )
-                con.register("_scrs_lines_arrow", lines_tbl)
-                run(con, "CREATE TEMP TABLE _scrs_lines AS SELECT * FROM _scrs_lines_arrow")
-                con.unregister("_scrs_lines_arrow")
-                line_sql, join_sql = "l.line", "JOIN _scrs_lines l ON l.ordinal = r.rowid"
-
-        # Rows go in in file order (DuckDB keeps insertion order for a plain scan); only the rare join with
-        # the line map needs an explicit sort.
-        order_sql = "ORDER BY r.rowid" if join_sql else ""
-        position = {name: i for i, name in enumerate(header)}
-        select = [f'r.c{position[c]} AS "{c}"' if c in position else f'NULL::VARCHAR AS "{c}"' for c in expected]
-        params: dict[str, object] = {"file": f.name}
-        run(
-            con,
-            f"""INSERT INTO landing.{kind} SELECT {", ".join(select)}, $file AS _source_file,
-                {line_sql} AS _source_line FROM _scrs_read r {join_sql} {order_sql}""",
-            params,
-        )
-        _record_file(con, f, n_rows, header, missing, extra, True, fingerprint)
-        _drop_temp(con)
-        log.info("%s: %d rows read into landing.%s", f.name, n_rows, kind)
+            alone.add(group[0][0].name)
+    for f, header, missing, extra in readable:
+        if f.name in alone:
+            _read_file(con, f, header, missing, extra, reading, faults)
     return faults
 
 

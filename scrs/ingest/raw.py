@@ -110,15 +110,21 @@ def append_to_raw(
                     {"files": names},
                 )
             )
-            # One statement for the whole batch (not a scan of landing per file): rows go in in landing order,
-            # which DuckDB keeps, i.e. each file's rows in line order, files in the order they were read.
+            # One statement for the whole batch, not a scan of landing per file.
             before = scalar(con, f"SELECT count(*) FROM raw.{kind}")
+            # A plain scan of landing keeps its order (each file's rows in line order); a filtered one may
+            # not, so appending only some of landing's files sorts by file and line (the rare case).
+            params: dict[str, object] = {"run_id": run_id, "loaded_at": loaded_at}
+            where = ""
+            if sum(rows.values()) != scalar(con, f"SELECT count(*) FROM landing.{kind}"):
+                where = "WHERE list_contains($files, l._source_file) ORDER BY l._source_file, l._source_line"
+                params["files"] = names
             run(
                 con,
                 f"""INSERT INTO raw.{kind}
                     SELECT {select}, l._source_file, l._source_line, $run_id, $loaded_at
-                    FROM landing.{kind} l WHERE list_contains($files, l._source_file)""",
-                {"run_id": run_id, "loaded_at": loaded_at, "files": names},
+                    FROM landing.{kind} l {where}""",
+                params,
             )
             if scalar(con, f"SELECT count(*) FROM raw.{kind}") - before != sum(rows.values()):
                 raise RuntimeError(f"raw.{kind}: appended row count differs from landing")

@@ -1,10 +1,27 @@
 -- Current state of each incident (latest extract), trimmed, with flags as booleans.
 
+-- Incremental (issue #7): a run recomputes only the keys that received rows, over all their rows, so the
+-- result equals a full rebuild. The pipeline runs dbt with --full-refresh whenever that would not hold
+-- (dbt project changed, raw rows removed, load times not after the last build: dagster_project/dbt.py).
+{{ config(
+    materialized='incremental',
+    unique_key='incident_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
 with
 
 source as (
 
     select * from {{ source('storm', 'incidents') }}
+    {% if is_incremental() %}
+    -- only the keys with rows loaded since this table was built, each recomputed over its whole history
+    where trim(incident_id) in (
+        select trim(incident_id) from {{ source('storm', 'incidents') }}
+        where _loaded_at >= (select max(_loaded_at) from {{ this }})
+    )
+    {% endif %}
 
 ),
 
