@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import project_checksum, scrs_dbt_project
+from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse, duckdb_config
 from scrs.publish import prepare_build
 
@@ -86,12 +87,15 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     finally:
         con.close()
     if reason:
-        context.log.info(f"dbt --full-refresh: {reason}")
         args.append("--full-refresh")
+    report(
+        context, "dbt build: staging, rules, marts and data tests" + (f" (full refresh: {reason})" if reason else "")
+    )
     target = settings.warehouse_dir / ".dbt" / "target"
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
+        report(context, "dbt build: done, every data test passed")
     finally:
         if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
             duckdb.connect(str(stable), config=duckdb_config()).close()

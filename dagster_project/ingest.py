@@ -13,6 +13,7 @@ from dataclasses import asdict
 import duckdb
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
+from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse, duckdb_config
 from scrs.ingest import (
     FileFault,
@@ -85,7 +86,7 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
             faults = read_into_landing(con, files, kind, pseudonym_key=settings.pseudonym_key)
             save_file_faults(con, kind, faults)
             rows = con.execute(f"select count(*) from landing.{kind}").fetchone()[0]
-        context.log.info(f"{kind}: {len(files)} new file(s), {rows} rows, {len(faults)} file fault(s)")
+        report(context, f"ingest {kind}: {len(files)} new file(s), {rows:,} rows read, {len(faults)} file fault(s)")
         return MaterializeResult(
             metadata={
                 "new_files": len(files),

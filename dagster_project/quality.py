@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from dagster_project.ingest import build_connection, landed_files, load_file_faults
+from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.quality import blocking_failures, one_line_reason, validate_landing
 from scrs.quality.data_docs import build_data_docs, write_data_docs_index
@@ -48,6 +49,9 @@ def build_quality_check(kind: str) -> AssetChecksDefinition:
         ]
         warnings = sum(1 for r in results if not r.success and not r.blocking)
         warnings += sum(1 for f in faults if not f.blocking)
+        if results or faults:
+            outcome = one_line_reason(failures) if failures else "every blocking check passed"
+            report(context, f"quality {kind}: {outcome}; {warnings} warning(s)")
         return AssetCheckResult(
             passed=not failures,
             severity=AssetCheckSeverity.ERROR,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from dagster_project.progress import PROGRESS_ENV
 from scrs.publish import discard_build, run_lock
 from scrs.settings import Settings
 
@@ -59,11 +61,12 @@ def step_times(instance: DagsterInstance, run_id: str) -> tuple[tuple[str, float
     return tuple((key, start, ends.get(key, start)) for key, start in sorted(starts.items(), key=lambda kv: kv[1]))
 
 
-def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) -> RunOutcome:
+def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False, progress: bool = True) -> RunOutcome:
     """Ingest, quality gate, dbt build and publish, under the warehouse's run lock."""
     os.environ["SCRS_LANDING_DIR"] = str(Path(landing_dir).resolve())
     os.environ["SCRS_WAREHOUSE_DIR"] = str(Path(warehouse_dir).resolve())
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ[PROGRESS_ENV] = "1" if progress else "0"
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     settings = Settings.from_env()
     if not settings.landing_dir.is_dir():
@@ -75,15 +78,22 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False) 
         from dagster_project.definitions import defs  # imported after the manifest exists
 
         job = defs.resolve_job_def("scrs_pipeline")
-        log_level = "INFO" if verbose else "WARNING"
-        with DagsterInstance.ephemeral() as instance:
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
+        log_level = "INFO" if verbose else "ERROR"
+        # dagster-dbt echoes dbt's whole log to stdout; keep it in a file unless asked to show it.
+        run_log = settings.warehouse_dir / "logs" / "last_run_stdout.log"
+        run_log.parent.mkdir(parents=True, exist_ok=True)
+        with DagsterInstance.ephemeral() as instance, open(run_log, "w") as log_file:
+            with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file):
+                result = job.execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                )
             steps = step_times(instance, result.run_id)
         discard_build(settings, result.run_id)
         if result.success:
             return RunOutcome(True, result.run_id, f"published {settings.served_db}", steps)
-        return RunOutcome(False, result.run_id, failure_reason(result), steps)
+        reason = failure_reason(result)
+        if reason.startswith("step ") and not verbose:
+            reason = f"{reason} (full output in {run_log})"
+        return RunOutcome(False, result.run_id, reason, steps)

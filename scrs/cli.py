@@ -38,7 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose)
+        outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose, progress=not args.quiet)
     except RunInProgressError as exc:
         return _fail("run", f"not published: {exc}", EXIT_BUSY)
     except FileNotFoundError as exc:
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", required=True, help="landing folder holding the extract files")
     run.add_argument("--warehouse", required=True, help="warehouse folder (the served file lives here)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
+    run.add_argument("--quiet", action="store_true", help="no progress lines, only the outcome")
     run.set_defaults(func=cmd_run)
 
     exp = commands.add_parser("export", help="write a division's or the committee's pack")
@@ -159,9 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True)
     who = exp.add_mutually_exclusive_group(required=True)
     who.add_argument("--division", help="division code: its own rows of every mart, record failures included")
-    who.add_argument(
-        "--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed"
-    )
+    who.add_argument("--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed")
     exp.set_defaults(func=cmd_export)
 
     users = commands.add_parser("users", help="dashboard accounts: add, remove, list, set-password, unlock, demo")
