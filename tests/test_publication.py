@@ -277,3 +277,25 @@ def test_another_run_in_progress_is_refused(fresh_pipeline):
         proc = run_scrs("run", "--landing", str(fresh_pipeline["landing"]), "--warehouse", str(warehouse))
     assert proc.returncode == 3
     assert "another pipeline run is in progress" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_an_incremental_build_equals_a_full_rebuild(next_publication, tmp_path):
+    """The next good run built staging incrementally; a fresh warehouse from the same landing folder must agree."""
+    progress = next_publication["good"].stderr
+    assert "dbt build:" in progress and "full refresh" not in progress, "the next run should be incremental"
+    full = tmp_path / "full"
+    proc = run_scrs("run", "--landing", str(next_publication["landing"]), "--warehouse", str(full), "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    marts = ["compliance_by_division_test", "compliance_by_command_area_test", "compliance_national_test"]
+    queries = {m: f"select * from marts.{m} order by all" for m in marts}
+    queries["record_failures"] = (
+        "select test_code, record_id, division_code, fiscal_year, fiscal_quarter, failure_reasons "
+        "from marts.record_failures order by all"
+    )
+    results = []
+    for warehouse in (next_publication["warehouse"], full):
+        with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+            results.append({name: con.execute(sql).fetchall() for name, sql in queries.items()})
+    incremental, rebuilt = results
+    for name in queries:
+        assert incremental[name] == rebuilt[name], name
