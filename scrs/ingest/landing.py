@@ -474,6 +474,23 @@ def _read_group(
     return left
 
 
+# Files per scan: up to about this many bytes, so the scan's temporary table stays in memory (a year of
+# national incidents is ~250 MB; ten years in one scan spilled to disk and took 2.5 times as long).
+GROUP_SCAN_BYTES = 256 << 20
+
+
+def _chunks(group: list) -> list[list]:
+    chunks: list[list] = [[]]
+    size = 0
+    for item in group:
+        if chunks[-1] and size + item[0].size > GROUP_SCAN_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += item[0].size
+    return [c for c in chunks if c]
+
+
 def read_into_landing(
     con: duckdb.DuckDBPyConnection,
     files: Iterable[LandingFile],
@@ -548,10 +565,11 @@ def read_into_landing(
         groups.setdefault(tuple(item[1]), []).append(item)
     alone: set[str] = set()
     for group in groups.values():
-        if len(group) > 1:
-            alone.update(f.name for f in _read_group(con, group, reading, faults))
-        else:
-            alone.add(group[0][0].name)
+        for chunk in _chunks(group):
+            if len(chunk) > 1:
+                alone.update(f.name for f in _read_group(con, chunk, reading, faults))
+            else:
+                alone.add(chunk[0][0].name)
     for f, header, missing, extra in readable:
         if f.name in alone:
             _read_file(con, f, header, missing, extra, reading, faults)
