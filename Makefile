@@ -64,6 +64,7 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m scrs.bench
+	$(BIN)/python -m scrs.bench.render
 
 clean:
 	rm -rf $(DATA) test-artifacts dbt/target dbt/logs .dagster_home
