@@ -11,12 +11,13 @@ import csv
 import io
 import os
 import shutil
-import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+
+from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, wait_until_idle
 
 try:
     from tests.access_helpers import browser_sign_in
@@ -50,29 +51,6 @@ def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataF
 
 
 # Elements that fill in after a script run ends (download buttons, tables, charts): wait for them to settle.
-_SETTLE_JS = """() => ['stElementContainer', 'stDownloadButton', 'stDataFrame', 'stVegaLiteChart', 'stMetric']
-    .map(id => document.querySelectorAll('[data-testid="' + id + '"]').length).join(',')"""
-_CHARTS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
-    .filter(chart => chart.offsetParent !== null)
-    .every(chart => chart.querySelector('svg.marks, canvas.marks'))"""
-
-
-def wait_until_idle(page) -> None:  # noqa: ANN001
-    """The script run has finished, the page has stopped changing, and every visible chart has drawn."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    previous, stable_since = None, time.monotonic()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        current = page.evaluate(_SETTLE_JS)
-        running = page.locator('[data-testid="stApp"][data-test-script-state="running"]').count()
-        if current != previous or running:
-            previous, stable_since = current, time.monotonic()
-        elif time.monotonic() - stable_since >= 0.5:
-            break
-        page.wait_for_timeout(100)
-    page.wait_for_function(_CHARTS_DRAWN_JS)
-
-
 def load(page, url: str, path: str, title: str) -> None:  # noqa: ANN001
     page.goto(f"{url}/{path}")
     page.get_by_role("heading", name="Sign in", level=1).wait_for()  # every new tab is a new session
@@ -91,7 +69,7 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
     )
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 8000)})
     page.wait_for_timeout(400)  # charts re-fit to the new size
-    page.wait_for_function(_CHARTS_DRAWN_JS)
+    page.wait_for_function(CHARTS_DRAWN_JS)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 900})

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, wait_until_idle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
@@ -31,27 +32,6 @@ pytestmark = pytest.mark.e2e
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 PAGES = [("improvement_plan", "Improvement plan"), ("impact", "Impact")]
-_SETTLE_JS = """() => ['stElementContainer', 'stDownloadButton', 'stDataFrame', 'stVegaLiteChart', 'stMetric']
-    .map(id => document.querySelectorAll('[data-testid="' + id + '"]').length).join(',')"""
-_CHARTS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
-    .filter(chart => chart.offsetParent !== null)
-    .every(chart => chart.querySelector('svg.marks, canvas.marks'))"""
-
-
-def wait_until_idle(page) -> None:  # noqa: ANN001
-    """The script run has finished, the page has stopped changing, and every visible chart has drawn."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    previous, stable_since = None, time.monotonic()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        current = page.evaluate(_SETTLE_JS)
-        running = page.locator('[data-testid="stApp"][data-test-script-state="running"]').count()
-        if current != previous or running:
-            previous, stable_since = current, time.monotonic()
-        elif time.monotonic() - stable_since >= 0.5:
-            break
-        page.wait_for_timeout(100)
-    page.wait_for_function(_CHARTS_DRAWN_JS)
 
 
 def load(page, url: str, path: str, title: str) -> None:  # noqa: ANN001
@@ -90,7 +70,7 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
     )
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 9000)})
     page.wait_for_timeout(400)
-    page.wait_for_function(_CHARTS_DRAWN_JS)
+    page.wait_for_function(CHARTS_DRAWN_JS)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 900})
