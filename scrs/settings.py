@@ -44,19 +44,15 @@ class Settings:
     session_idle_minutes: float = 60.0
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
+    # Figures as reported to the committee (`scrs report --final`): outside the rebuilt warehouse file.
+    as_reported_path: Path | None = None
 
     @classmethod
-    def from_env(
-        cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None
-    ) -> Settings:
+    def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
         return cls(
-            landing_dir=Path(landing_dir).resolve()
-            if landing_dir
-            else _env_path("SCRS_LANDING_DIR", "data/landing"),
+            landing_dir=Path(landing_dir).resolve() if landing_dir else _env_path("SCRS_LANDING_DIR", "data/landing"),
             warehouse_dir=(
-                Path(warehouse_dir).resolve()
-                if warehouse_dir
-                else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
+                Path(warehouse_dir).resolve() if warehouse_dir else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
             ),
             pseudonym_key=os.environ.get("SCRS_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
             compliance_target_pct=float(os.environ.get("SCRS_COMPLIANCE_TARGET_PCT", "95")),
@@ -67,6 +63,7 @@ class Settings:
             session_idle_minutes=float(os.environ.get("SCRS_SESSION_IDLE_MINUTES", "60")),
             login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
+            as_reported_path=_env_path("SCRS_AS_REPORTED_DB", "") if os.environ.get("SCRS_AS_REPORTED_DB") else None,
         )
 
     @property
@@ -101,6 +98,14 @@ class Settings:
     def users_file(self) -> Path:
         """Dashboard accounts (salted password hashes): `SCRS_USERS_FILE`, else beside the warehouse folder."""
         return self.users_path if self.users_path is not None else self.warehouse_dir.parent / "users.json"
+
+    @property
+    def as_reported_db(self) -> Path:
+        """The committee's figures as reported (SQLite, never rebuilt): `SCRS_AS_REPORTED_DB`, else
+        `<warehouse>/state/as_reported.sqlite`."""
+        if self.as_reported_path is not None:
+            return self.as_reported_path
+        return self.warehouse_dir / "state" / "as_reported.sqlite"
 
     @property
     def run_lock(self) -> Path:
