@@ -103,30 +103,7 @@ judged as (
 final as (
 
     select
-        'NOCRIME' as test_code,
-        crime_id as record_id,
-        division_code,
-        no_crime_at as event_at,
-        {{ event_period_columns('no_crime_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        crime_id,
-        incident_type_code,
-        disposal_code,
-        closing_unit,
-        crime_code,
-        crime_category,
-        recording_unit,
-        reported_at,
-        recorded_at,
-        crime_status,
-        no_crime_reason,
-        no_crime_authoriser_role,
-        complainer_informed,
-        source_system,
+        {{ verdict_select('NOCRIME', 'crime_id', 'no_crime_at') }},
 
         ----------  test-specific detail
         no_crime_at,
