@@ -19,23 +19,33 @@ Params = Sequence[Any] | Mapping[str, Any]
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
-def duckdb_config() -> dict[str, str]:
-    """Settings of every DuckDB connection the project opens (dbt's too, through profiles.yml).
+def memory_limit() -> str:
+    """DuckDB's memory limit for every connection the project opens (dbt's too, through profiles.yml).
 
-    A memory limit, so that ten years of history spill to disk rather than grow the process (DuckDB's
-    default is 80% of RAM). `SCRS_DUCKDB_MEMORY_LIMIT`, default 2GB: with Dagster's own process the
-    pipeline stays under 4 GB.
+    So that ten years of history spill to disk rather than grow the process (DuckDB's default is 80% of
+    RAM). `SCRS_DUCKDB_MEMORY_LIMIT`, default 2GB: with Dagster's own process the pipeline stays under 4 GB.
     """
-    return {"memory_limit": os.environ.get("SCRS_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
+    return os.environ.get("SCRS_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file with the project's settings (`duckdb_config`).
+    """Open a DuckDB file with the project's settings (the memory limit).
 
     One process may hold a file read-write, or many read-only, never both: readers open short-lived
     read-only connections and close them (scrs.warehouse.read_only), writers work on a private build file.
+
+    The settings are applied with `SET`, not `duckdb.connect(config=...)`: DuckDB refuses a second
+    connection to a file already open in the process with a different config, so a config here would make
+    any other reader of the same file (a test, a tool) fail with "different configuration".
     """
-    return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+    limit = memory_limit().replace("'", "''")
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con.execute(f"SET memory_limit = '{limit}'")
+    except duckdb.Error:
+        con.close()
+        raise
+    return con
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:

@@ -39,6 +39,14 @@ def test_read_only_connection_refuses_writes(con, tmp_path):
             ro.execute("create table s.other (x int)")
 
 
+def test_connect_beside_a_plain_connection_to_the_same_file(con, tmp_path):
+    """DuckDB refuses a second connection with a different config: the helper's settings must not clash."""
+    con.close()
+    path = tmp_path / "t.duckdb"
+    with duckdb.connect(str(path), read_only=True) as plain, db.connect(path, read_only=True) as ours:
+        assert db.value(ours, "select count(*) from s.facts") == db.value(plain, "select count(*) from s.facts")
+
+
 def test_read_only_on_a_missing_file_fails_rather_than_creating_it(tmp_path):
     missing = tmp_path / "missing.duckdb"
     with pytest.raises(duckdb.IOException):
