@@ -75,3 +75,17 @@
         {{- ',' if not loop.last }}
         {%- endfor %}
 {%- endmacro %}
+
+{# An incident's type as the tests read it: the final type, else the initial one. #}
+{% macro incident_type_code(relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    coalesce({{ prefix }}final_type_code, {{ prefix }}initial_type_code) as incident_type_code
+{%- endmacro %}
+
+{# The incident columns a crime's verdict shows (type, disposal, closing unit), from `relation`. #}
+{% macro incident_context_columns(relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {{ incident_type_code(relation) }},
+        {{ prefix }}disposal_code,
+        {{ prefix }}closing_unit
+{%- endmacro %}

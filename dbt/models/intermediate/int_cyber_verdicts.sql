@@ -27,9 +27,7 @@ cyber_incidents as (
     select
         incident_id,
         created_at as incident_created_at,
-        coalesce(final_type_code, initial_type_code) as incident_type_code,
-        disposal_code,
-        closing_unit
+        {{ incident_context_columns() }}
 
     from incidents
     where is_cyber_flagged

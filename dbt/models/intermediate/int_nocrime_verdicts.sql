@@ -61,9 +61,7 @@ checked as (
         coalesce(crime_codes.victim_based = 'Y', false) as is_victim_based,
         no_crime_reasons.no_crime_reason is not null as is_valid_reason,
         coalesce(authoriser_roles.may_authorise = 'Y', false) as is_authorised_role,
-        incidents.disposal_code,
-        incidents.closing_unit,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+        {{ incident_context_columns('incidents') }}
 
     from no_crimes
     left join crime_codes

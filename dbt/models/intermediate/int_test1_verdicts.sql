@@ -27,7 +27,7 @@ crime_related_incidents as (
 
     select
         incidents.*,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+        {{ incident_type_code('incidents') }}
 
     from incidents
     inner join disposal_codes

@@ -49,9 +49,7 @@ crime_related_incidents as (
         incidents.created_at as incident_created_at,
         incidents.initial_type_code,
         incidents.final_type_code,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code,
-        incidents.disposal_code,
-        incidents.closing_unit
+        {{ incident_context_columns('incidents') }}
 
     from incidents
     inner join disposal_codes

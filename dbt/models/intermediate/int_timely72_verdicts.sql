@@ -30,9 +30,7 @@ timed as (
         crimes.*,
         {{ local_elapsed_seconds('crimes.reported_at', 'crimes.recorded_at') }} as seconds_to_record,
         crime_codes.crime_category,
-        incidents.disposal_code,
-        incidents.closing_unit,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+        {{ incident_context_columns('incidents') }}
 
     from crimes
     left join crime_codes
