@@ -117,6 +117,18 @@ def test_modules_and_pages_stay_small() -> None:
     assert pages == {}
 
 
+def test_every_data_function_that_takes_a_viewer_uses_it() -> None:
+    """A viewer parameter is a promise that the function enforces access or disclosure with it."""
+    unused = []
+    for path in sorted((APP / "data").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(a.arg == "viewer" for a in node.args.args):
+                uses = [n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == "viewer"]
+                if not uses:
+                    unused.append(f"{path.name}:{node.name}")
+    assert unused == []
+
+
 @pytest.mark.parametrize("module", ["streamlit_app.access.policy", "scrs.disclosure", "scrs.roles"])
 def test_policy_and_disclosure_import_without_streamlit(module: str) -> None:
     code = f"import sys, {module}; print('streamlit' in sys.modules)"
