@@ -57,7 +57,8 @@ def marts(tmp_path_factory: pytest.TempPathFactory):
         [
             "build",
             "--select",
-            "+compliance_by_unit_test +compliance_national_category_test +compliance_change_national_test",
+            "+compliance_by_unit_test +compliance_national_category_test +compliance_change_national_test "
+            "+compliance_by_division_test",
             "--exclude",
             "test_type:unit",
             "--indirect-selection",

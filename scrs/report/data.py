@@ -7,13 +7,14 @@ quality marts, which are aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from scrs.db import rows as _rows
 from scrs.report import as_reported
 from scrs.report.model import Column, Pack, Publication, Table
 from scrs.report.suppression import COMPLIANCE_RULES, RATE_COLUMNS, Rule, suppress
@@ -64,13 +65,6 @@ WORDS = {
     "worsened": "worsened",
     "no_clear_change": "no clear change",
 }
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Every row as a dict (fully fetched: DuckDB 2.0 holds the connection until a result is read)."""
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

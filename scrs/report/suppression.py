@@ -9,8 +9,9 @@
   where exactly one part of a group is blanked, the smallest visible part is blanked too, repeated until no
   group has a single blanked part, so no blanked value can be worked out by subtraction.
 
-# TODO(issue 10 merge): delegate the rule itself to `scrs.disclosure` once it lands on main, keeping this
-# signature, so the pack, the dashboard and `scrs export` blank exactly the same cells.
+Which cells are small is decided by `scrs.disclosure.small_cells`, the project's one implementation of the
+threshold (shared with `scrs export` and the dashboard). The complementary rule is applied here because
+`scrs.disclosure` does not implement it yet; when it does, this function should delegate to it too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-RATE_COLUMNS = ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")
+import pandas as pd
+
+from scrs.disclosure import RATE_COLUMNS as DISCLOSURE_RATE_COLUMNS
+from scrs.disclosure import small_cells
+
+RATE_COLUMNS = tuple(DISCLOSURE_RATE_COLUMNS)
 YOY_COLUMNS = ("change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change")
 QOQ_COLUMNS = ("qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change")
 SUPPRESSED_FLAG = "suppressed"
@@ -66,15 +72,16 @@ def suppress(
     the first rule's count (the row's own).
     """
     out = [{**row, SUPPRESSED_FLAG: False, BLANKED_COLUMNS: ()} for row in rows]
+    if not out:
+        return out
     primary = rules[0]
     blanked: set[int] = set()
-    for index, row in enumerate(out):
-        for rule in rules:
-            count = row.get(rule.count)
-            if count is not None and count < min_records:
-                _blank(row, rule.columns)
-                if rule is primary:
-                    blanked.add(index)
+    for rule in rules:
+        counts = pd.DataFrame({rule.count: [row.get(rule.count) for row in out]})
+        for index in counts.index[small_cells(counts, min_records, count_col=rule.count)]:
+            _blank(out[index], rule.columns)
+            if rule is primary:
+                blanked.add(int(index))
     changed = True
     while changed:
         changed = False
