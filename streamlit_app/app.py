@@ -36,6 +36,7 @@ PAGES = [
     st.Page("app_pages/divisions.py", title="Divisions", icon=":material/grid_view:"),
     st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:"),
     st.Page("app_pages/division_detail.py", title="Division detail", icon=":material/location_city:"),
+    st.Page("app_pages/crime_types.py", title="Crime types and units", icon=":material/category:"),
     st.Page("app_pages/training.py", title="Training", icon=":material/school:"),
     st.Page("app_pages/improvement_plan.py", title="Improvement plan", icon=":material/flag:"),
     st.Page("app_pages/impact.py", title="Impact", icon=":material/compare_arrows:"),

@@ -21,6 +21,8 @@ from scrs.roles import DIVISION_ROLE, ROLES, Role
 SUPPRESSED_ROLES: tuple[Role, ...] = ("committee", DIVISION_ROLE)
 # Roles that may read the access log.
 LOG_READERS: tuple[Role, ...] = ("registrar", "engineer")
+# Roles that receive the committee's paper (`scrs report`) from the dashboard.
+PAPER_ROLES: tuple[Role, ...] = ("committee", "registrar")
 # The download scope of the committee's pack (`scrs export --national`); any other scope is a division code.
 NATIONAL = "national"
 
@@ -164,3 +166,15 @@ def access_log_refusal(viewer: Viewer) -> Refusal | None:
     if viewer.reads_access_log:
         return None
     return Refusal("The access log is for registrars and engineers only.", scope="access log")
+
+
+def committee_paper_refusal(viewer: Viewer) -> Refusal | None:
+    """The committee's paper (`scrs report`: aggregates only, suppressed) for committee members and crime
+    registrars; anyone else is refused (and logged)."""
+    if viewer.role in PAPER_ROLES:
+        return None
+    return Refusal(
+        "The committee's paper is for committee members and crime registrars.",
+        scope="committee paper",
+        detail="committee paper refused",
+    )

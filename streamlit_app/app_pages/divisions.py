@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import compliance, query, reference
+from streamlit_app.data import committee, compliance, query, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui.change import change_table
 from streamlit_app.ui.page import render_page
 
 ALL_AREAS = "All command areas"
@@ -134,6 +135,28 @@ def main(viewer: Viewer) -> None:
         },
     )
     tables.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
+
+    st.subheader("Change on a year and on a quarter")
+    st.caption(
+        "Each division against its own figure a year earlier (the same quarter) and a quarter earlier, with "
+        "Newcombe's 95% interval: improved or worsened only when the whole interval is above or below zero."
+    )
+    changes = committee.changes(viewer, "division", fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
+    if area is not None:
+        changes = changes[changes["command_area"].eq(area)]
+    tables.table(
+        change_table(
+            changes,
+            {
+                "division_code": "Division code",
+                "division_name": "Division",
+                "command_area": "Command area",
+                "test_name": "Test",
+            },
+        ),
+        f"division_changes_{scope}_{year}_q{quarter}_{test_code}",
+        key="divisions_changes",
+    )
 
 
 render_page(main)

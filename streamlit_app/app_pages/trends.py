@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import compliance, reference
+from streamlit_app.data import committee, compliance, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui.change import change_table
 from streamlit_app.ui.page import render_page
 
 LEVELS = ("Scotland", "Command areas", "Divisions in one command area")
@@ -83,6 +84,19 @@ def main(viewer: Viewer) -> None:
 
     table = tables.rate_table(rows, {**labels, "test_name": "Test", "fiscal_year": "Year", "fiscal_quarter": "Quarter"})
     tables.table(table, f"trend_{test_code}_{level}", key="trends_table")
+
+    st.subheader("Changes, Scotland")
+    st.caption(
+        "Each quarter against the same quarter a year earlier and against the quarter before, with Newcombe's 95% "
+        "interval. A rise or fall is called improved or worsened only when the whole interval is above or below "
+        "zero; otherwise no clear change."
+    )
+    changes = committee.changes(viewer, "national", test_code=test_code, fiscal_quarter=quarter)
+    tables.table(
+        change_table(changes, {"fiscal_year": "Year", "fiscal_quarter": "Quarter", "test_name": "Test"}),
+        f"trend_changes_{test_code}",
+        key="trends_changes",
+    )
 
 
 render_page(main)
