@@ -97,6 +97,12 @@ def _sidebar() -> None:
 
 
 st.set_page_config(page_title=APP_TITLE, page_icon=":material/fact_check:", layout="wide")
+# Streamlit draws captions at 60% opacity, below WCAG AA contrast (axe: color-contrast,
+# tests/e2e/test_accessibility_browser.py): full opacity in a dark grey, on every page and the sign-in page.
+st.html(
+    "<style>[data-testid='stCaptionContainer'] {opacity: 1 !important; color: #4a4a4a !important;} "
+    "[data-testid='stCaptionContainer'] code {color: #1a1a1a !important;}</style>"
+)
 signed_in = session.signed_in_viewer()
 if signed_in is None:
     # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
