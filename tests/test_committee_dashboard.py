@@ -8,7 +8,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,14 +16,12 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 from streamlit.testing.v1 import AppTest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from scrs.report import as_reported
+from scrs.report.data import current_figures
+from streamlit_app.access.policy import AccessDenied, Viewer
+from tests.access_helpers import ensure, make_users_file, sign_in
 
-from scrs.report import as_reported  # noqa: E402
-from scrs.report.data import current_figures  # noqa: E402
-from streamlit_app.access.policy import AccessDenied, Viewer  # noqa: E402
-from tests.access_helpers import ensure, make_users_file, sign_in  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 
@@ -111,9 +108,10 @@ def test_overview_shows_as_reported_beside_current_and_flags_restatements(wareho
         figures = current_figures(con, year, 4)
     finally:
         con.close()
-    # As reported: TEST1 nationally had two more compliant records than the warehouse now holds.
+    # As reported: TEST1 nationally and in G had two more compliant records than the warehouse now holds.
+    changed = {("national", "Scotland", "TEST1"), ("division", "G", "TEST1")}
     reported = [
-        {**f, "compliant": f["compliant"] + 2} if (f["level"], f["test_code"]) == ("national", "TEST1") else f
+        {**f, "compliant": f["compliant"] + 2} if (f["level"], f["unit_code"], f["test_code"]) in changed else f
         for f in figures
     ]
     store = warehouse / "state" / "as_reported.sqlite"
@@ -127,6 +125,14 @@ def test_overview_shows_as_reported_beside_current_and_flags_restatements(wareho
     assert test1["Restated"] == "Restated"
     assert (test1["Compliant as reported"], test1["Compliant now"]) == (now["compliant"] + 2, now["compliant"])
     assert set(table[table["Test code"] != "TEST1"]["Restated"]) == {"Unchanged"}
+
+    at = open_page("divisions", Viewer("registrar"))
+    assert any("restated since they were reported" in w.value for w in at.warning)
+    restated = next(table_with(at, "Rate as reported %"))
+    g = next(f for f in figures if (f["level"], f["unit_code"], f["test_code"]) == ("division", "G", "TEST1"))
+    assert list(restated["Division code"]) == ["G"]
+    assert restated["Compliant / examined as reported"].iloc[0] == f"{g['compliant'] + 2:,} / {g['examined']:,}"
+    assert restated["Compliant / examined now"].iloc[0] == f"{g['compliant']:,} / {g['examined']:,}"
 
 
 def test_crime_types_page_shows_schemes_and_units_suppressed(warehouse: Path) -> None:

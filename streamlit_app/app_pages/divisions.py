@@ -9,7 +9,7 @@ from streamlit_app.access.policy import Viewer
 from streamlit_app.data import committee, compliance, query, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
-from streamlit_app.ui.change import change_table
+from streamlit_app.ui.change import show_changes
 from streamlit_app.ui.page import render_page
 
 ALL_AREAS = "All command areas"
@@ -142,21 +142,52 @@ def main(viewer: Viewer) -> None:
         "Newcombe's 95% interval: improved or worsened only when the whole interval is above or below zero."
     )
     changes = committee.changes(viewer, "division", fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
-    if area is not None:
+    if area is not None and not changes.empty:
         changes = changes[changes["command_area"].eq(area)]
-    tables.table(
-        change_table(
-            changes,
-            {
-                "division_code": "Division code",
-                "division_name": "Division",
-                "command_area": "Command area",
-                "test_name": "Test",
-            },
-        ),
+    show_changes(
+        changes,
+        {
+            "division_code": "Division code",
+            "division_name": "Division",
+            "command_area": "Command area",
+            "test_name": "Test",
+        },
         f"division_changes_{scope}_{year}_q{quarter}_{test_code}",
         key="divisions_changes",
     )
+
+    reported = committee.as_reported(viewer, year, quarter)
+    if not reported.empty:
+        st.subheader("As reported to the committee")
+        restated = reported[reported["level"].eq("division") & reported["restated"]]
+        if restated.empty:
+            st.caption(f"No division figure of {period} has changed since it was reported as final.")
+        else:
+            st.warning(
+                f"{len(restated)} division figure(s) of {period} have been restated since they were reported "
+                "(records corrected later). Both figures are shown.",
+                icon=":material/history:",
+            )
+            tables.table(
+                pd.DataFrame(
+                    {
+                        "Division code": restated["unit_code"],
+                        "Test code": restated["test_code"],
+                        "Compliant / examined as reported": [
+                            f"{fmt.fmt_count(c)} / {fmt.fmt_count(e)}"
+                            for c, e in zip(restated["reported_compliant"], restated["reported_examined"], strict=True)
+                        ],
+                        "Rate as reported %": restated["reported_compliance_pct"],
+                        "Compliant / examined now": [
+                            f"{fmt.fmt_count(c)} / {fmt.fmt_count(e)}"
+                            for c, e in zip(restated["current_compliant"], restated["current_examined"], strict=True)
+                        ],
+                        "Rate now %": restated["current_compliance_pct"],
+                    }
+                ),
+                f"division_restatements_{year}_q{quarter}",
+                key="divisions_restated",
+            )
 
 
 render_page(main)

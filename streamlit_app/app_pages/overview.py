@@ -9,7 +9,7 @@ from streamlit_app.access.policy import Viewer
 from streamlit_app.data import committee, compliance
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
-from streamlit_app.ui.change import change_table, change_text, metric_delta
+from streamlit_app.ui.change import change_text, metric_delta, show_changes
 from streamlit_app.ui.page import render_page
 
 AUDIT_TESTS = ("TEST1", "TEST2", "NOCRIME")
@@ -57,7 +57,9 @@ def _finding(headlines: pd.DataFrame, year: str) -> tuple[str, str | None]:
     changes = shown.dropna(subset=["change_pp"])
     if changes.empty:
         return finding, None
-    clear = changes[changes["change_words"].isin(["improved", "worsened"])] if "change_words" in changes else changes
+    if "change_words" not in changes:
+        return finding, None  # a publication without the change marts: no claim either way
+    clear = changes[changes["change_words"].isin(["improved", "worsened"])]
     if clear.empty:
         return finding, (
             f"No measure changed beyond chance since Q4 {changes['prev_fiscal_year'].iloc[0]} "
@@ -97,7 +99,8 @@ def main(viewer: Viewer) -> None:
     year = headlines["fiscal_year"].iloc[0]
     change_rows = committee.changes(viewer, "national", fiscal_year=year, fiscal_quarter=4)
     by_test = {row["test_code"]: row for _, row in change_rows.iterrows()}
-    headlines = headlines.assign(change_words=[by_test.get(t, {}).get("change") for t in headlines["test_code"]])
+    if by_test:
+        headlines = headlines.assign(change_words=[by_test.get(t, {}).get("change") for t in headlines["test_code"]])
     previous = headlines["prev_fiscal_year"].dropna()
     compared = f", compared with Q4 {previous.iloc[0]}" if not previous.empty else ""
     st.markdown(
@@ -152,8 +155,9 @@ def main(viewer: Viewer) -> None:
         "A change is called improved or worsened only when its whole 95% interval (Newcombe's method) is above "
         "or below zero; otherwise there is no clear change, whatever its sign."
     )
-    tables.table(
-        change_table(change_rows, {"test_name": "Measure", "test_code": "Test code"}),
+    show_changes(
+        change_rows,
+        {"test_name": "Measure", "test_code": "Test code"},
         f"national_changes_q4_{year}",
         key="overview_changes",
     )

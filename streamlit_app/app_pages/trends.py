@@ -9,7 +9,7 @@ from streamlit_app.access.policy import Viewer
 from streamlit_app.data import committee, compliance, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
-from streamlit_app.ui.change import change_table
+from streamlit_app.ui.change import show_changes
 from streamlit_app.ui.page import render_page
 
 LEVELS = ("Scotland", "Command areas", "Divisions in one command area")
@@ -27,10 +27,10 @@ def _finding(rows: pd.DataFrame, series: str, test_name: str, grain: str) -> tup
     if len(first_series) < 2:
         finding = f"{scope}, {test_name} compliance was {fmt.fmt_pct(end['compliance_pct'])} in {end['period']}"
     else:
-        change = float(end["compliance_pct"]) - float(start["compliance_pct"])
+        # No "rose"/"fell" here: whether a change is real is for its interval to say (the changes table).
         finding = (
-            f"{scope}, {test_name} compliance {fmt.trend_verb(change)} from {fmt.fmt_pct(start['compliance_pct'])} "
-            f"({start['period']}) to {fmt.fmt_pct(end['compliance_pct'])} ({end['period']})"
+            f"{scope}, {test_name} compliance was {fmt.fmt_pct(start['compliance_pct'])} in {start['period']} "
+            f"and {fmt.fmt_pct(end['compliance_pct'])} in {end['period']}"
         )
     latest = shown[shown["period"].eq(shown["period"].max())]
     if len(names) > 1 and len(latest) > 1:
@@ -92,8 +92,9 @@ def main(viewer: Viewer) -> None:
         "zero; otherwise no clear change."
     )
     changes = committee.changes(viewer, "national", test_code=test_code, fiscal_quarter=quarter)
-    tables.table(
-        change_table(changes, {"fiscal_year": "Year", "fiscal_quarter": "Quarter", "test_name": "Test"}),
+    show_changes(
+        changes,
+        {"fiscal_year": "Year", "fiscal_quarter": "Quarter", "test_name": "Test"},
         f"trend_changes_{test_code}",
         key="trends_changes",
     )

@@ -22,7 +22,7 @@ from scrs.report.data import restatements
 from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import Viewer, committee_paper_refusal
-from streamlit_app.data.query import DataUnavailable, disclosed, query, settings, where
+from streamlit_app.data.query import DataUnavailable, disclosed, query, settings, table_exists, where
 
 YOY_COLUMNS = ("change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change")
 QOQ_COLUMNS = ("qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change")
@@ -63,8 +63,11 @@ def changes(
     key: str | None = None,
 ) -> pd.DataFrame:
     """Rows of a change mart (`level`: national, command_area or division) with test_name and display_order:
-    each rate with its change on a year and on a quarter, Newcombe's interval and the words."""
+    each rate with its change on a year and on a quarter, Newcombe's interval and the words. Empty when the
+    publication predates the change marts."""
     table, key_col = CHANGE_MARTS[level]
+    if not table_exists(*table.split(".")):
+        return pd.DataFrame()  # a publication from before the change marts: nothing to show
     filters = {"fiscal_year": fiscal_year, "fiscal_quarter": fiscal_quarter, "test_code": test_code}
     if key_col is not None:
         filters[key_col] = key
@@ -79,6 +82,8 @@ def changes(
 
 def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
     """National compliance by crime type (three schemes; HMICS themes marked) for one quarter."""
+    if not table_exists("marts", "compliance_national_category_test"):
+        return pd.DataFrame()
     frame = query(
         """
         SELECT m.*, t.test_name, t.display_order FROM marts.compliance_national_category_test m
@@ -93,6 +98,8 @@ def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Data
 
 def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
     """TIMELY72 and TEST2 by recording unit for one quarter, each rate with its interval."""
+    if not table_exists("marts", "compliance_by_unit_test"):
+        return pd.DataFrame()
     frame = query(
         """
         SELECT m.*, t.test_name, t.display_order FROM marts.compliance_by_unit_test m

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import streamlit as st
+
+from streamlit_app.ui import tables
 
 CHANGE_WORDS = {"improved": "Improved", "worsened": "Worsened", "no_clear_change": "No clear change"}
 
@@ -60,3 +63,11 @@ def change_table(frame: pd.DataFrame, label_columns: dict[str, str]) -> pd.DataF
     out["A quarter earlier %"] = frame["previous_quarter_pct"].to_numpy()
     out["Change on a quarter"] = [change_text(row, "qoq_") for _, row in frame.iterrows()]
     return out
+
+
+def show_changes(frame: pd.DataFrame, label_columns: dict[str, str], name: str, *, key: str) -> None:
+    """The change table with its download, or a note when the publication has no change figures."""
+    if frame.empty:
+        st.caption("No change figures to show: nothing earlier to compare, or a publication from before they existed.")
+        return
+    tables.table(change_table(frame, label_columns), name, key=key)

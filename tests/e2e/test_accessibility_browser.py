@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.access_helpers import browser_sign_in
 from tests.conftest import run_scrs
 from tests.e2e.browser_helpers import wait_until_idle
-
-try:
-    from tests.access_helpers import browser_sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import browser_sign_in
 
 pytestmark = pytest.mark.e2e
 
