@@ -16,10 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-try:
-    from tests.access_helpers import browser_sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import browser_sign_in
+from tests.access_helpers import browser_sign_in
 
 pytestmark = pytest.mark.e2e
 
