@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scrs.disclosure import RATE_COLUMNS
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS
 from scrs.report import make_pack, render_pack
 from scrs.report.data import restatements
 from scrs.warehouse import read_only
@@ -31,10 +31,23 @@ CHANGE_MARTS = {
     "command_area": ("marts.compliance_change_by_command_area_test", "command_area"),
     "division": ("marts.compliance_change_by_division_test", "division_code"),
 }
+# Each change mart is its compliance mart plus columns: a cell sits where the compliance mart's does.
+CHANGE_HIERARCHY = {
+    "national": COMPLIANCE_HIERARCHY["compliance_national_test"],
+    "command_area": COMPLIANCE_HIERARCHY["compliance_by_command_area_test"],
+    "division": COMPLIANCE_HIERARCHY["compliance_by_division_test"],
+}
 
 
-def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, own_col: str | None) -> pd.DataFrame:
-    out = disclosed(frame, viewer, own_col=own_col, blank=(*RATE_COLUMNS, *YOY_COLUMNS, *QOQ_COLUMNS))
+def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.DataFrame:
+    own_col = "division_code" if level == "division" else None
+    out = disclosed(
+        frame,
+        viewer,
+        own_col=own_col,
+        blank=(*RATE_COLUMNS, *YOY_COLUMNS, *QOQ_COLUMNS),
+        hierarchy=CHANGE_HIERARCHY[level],
+    )
     out = disclosed(
         out,
         viewer,
@@ -77,7 +90,7 @@ def changes(
         f"{clause} ORDER BY m.fiscal_year, m.fiscal_quarter, t.display_order" + (f", m.{key_col}" if key_col else ""),
         params,
     )
-    return _disclosed_changes(frame, viewer, key_col if level == "division" else None)
+    return _disclosed_changes(frame, viewer, level)
 
 
 def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
@@ -93,7 +106,7 @@ def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Data
         """,
         [fiscal_year, fiscal_quarter],
     )
-    return disclosed(frame, viewer)
+    return disclosed(frame, viewer, hierarchy=("fiscal_year", "fiscal_quarter", "test_code", "scheme", "category_code"))
 
 
 def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
@@ -109,7 +122,7 @@ def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame
         """,
         [fiscal_year, fiscal_quarter],
     )
-    return disclosed(frame, viewer)
+    return disclosed(frame, viewer, hierarchy=("fiscal_year", "fiscal_quarter", "test_code", "recording_unit"))
 
 
 def as_reported(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
