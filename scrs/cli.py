@@ -69,6 +69,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import re
 
+    import duckdb
+
     from scrs.report import write_pack
     from scrs.report.as_reported import AlreadyFinalisedError
     from scrs.settings import Settings
@@ -85,6 +87,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail("report", f"not recorded: {exc}", EXIT_NOT_PUBLISHED)
     except (ValueError, NoPublicationError) as exc:
         return _fail("report", str(exc), EXIT_USAGE)
+    except duckdb.CatalogException as exc:
+        return _fail(
+            "report",
+            f"the published warehouse lacks a table the paper needs ({str(exc).splitlines()[0]}); "
+            "run the pipeline again to publish the change, thematic and unit marts",
+            EXIT_NOT_PUBLISHED,
+        )
     print(f"committee pack for {result.pack.period} -> {Path(args.out).resolve()} ({len(result.files)} files)")
     if result.report is not None:
         print(

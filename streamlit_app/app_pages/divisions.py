@@ -122,20 +122,6 @@ def main(viewer: Viewer) -> None:
             label="label",
         )
 
-    st.subheader("The figures")
-    table = tables.rate_table(
-        rows.sort_values(["display_order", "command_area", "division_name"]),
-        {
-            "division_code": "Division code",
-            "division_name": "Division",
-            "command_area": "Command area",
-            "test_name": "Test",
-            "fiscal_year": "Year",
-            "fiscal_quarter": "Quarter",
-        },
-    )
-    tables.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
-
     st.subheader("Change on a year and on a quarter")
     st.caption(
         "Each division against its own figure a year earlier (the same quarter) and a quarter earlier, with "
@@ -188,6 +174,20 @@ def main(viewer: Viewer) -> None:
                 f"division_restatements_{year}_q{quarter}",
                 key="divisions_restated",
             )
+
+    st.subheader("The figures")
+    table = tables.rate_table(
+        rows.sort_values(["display_order", "command_area", "division_name"]),
+        {
+            "division_code": "Division code",
+            "division_name": "Division",
+            "command_area": "Command area",
+            "test_name": "Test",
+            "fiscal_year": "Year",
+            "fiscal_quarter": "Quarter",
+        },
+    )
+    tables.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
 
 
 render_page(main)
