@@ -33,6 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from scrs.audit.reference import audit_tests
+from scrs.db import run
 from scrs.warehouse import read_only
 
 Z_95 = 1.959964
@@ -173,19 +174,22 @@ def _check_fiscal_year(fiscal_year: str) -> None:
 
 def _population(con: duckdb.DuckDBPyConnection, fiscal_year: str, quarter: int, tests: Sequence[str]):
     """(examined per stratum from the mart, record rows per stratum from the verdicts) of the quarter."""
-    examined = con.sql(
+    params = {"fy": fiscal_year, "q": quarter, "tests": list(tests)}
+    examined = run(
+        con,
         """select division_code, test_code, examined from marts.compliance_by_division_test
            where fiscal_year = $fy and fiscal_quarter = $q and list_contains($tests, test_code)""",
-        params={"fy": fiscal_year, "q": quarter, "tests": list(tests)},
-    ).fetchall()
-    records = con.sql(
+        params,
+    )
+    records = run(
+        con,
         """select division_code, test_code, record_id, event_date, incident_id, crime_id, incident_type_code,
                   crime_code, recording_unit
            from intermediate.int_record_verdicts
            where fiscal_year = $fy and fiscal_quarter = $q and list_contains($tests, test_code)
            order by test_code, division_code, record_id""",
-        params={"fy": fiscal_year, "q": quarter, "tests": list(tests)},
-    ).fetchall()
+        params,
+    )
     return {(d, t): int(n) for d, t, n in examined}, records
 
 
@@ -217,7 +221,7 @@ def draw_sample(
         raise SampleError(f"--seed must be a non-negative integer, got {seed}")
 
     with read_only(served_db) as con:
-        run_id, published_at = con.sql("select run_id, published_at from meta.publication").fetchall()[0]
+        ((run_id, published_at),) = run(con, "select run_id, published_at from meta.publication")
         examined, records = _population(con, fiscal_year, quarter, tests)
     if not examined:
         raise SampleError(f"the published warehouse has no records of {', '.join(tests)} in {fiscal_year} Q{quarter}")

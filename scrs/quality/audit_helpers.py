@@ -21,7 +21,7 @@ from __future__ import annotations
 import duckdb
 
 from scrs.audit.reference import reasons_by_test
-from scrs.ingest._db import table_exists
+from scrs.db import table_exists
 
 
 def _text(value: str) -> str:
