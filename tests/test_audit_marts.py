@@ -191,3 +191,19 @@ def test_registrar_staff_numbers_never_reach_the_warehouse(published_warehouse, 
     finally:
         con.close()
     assert len(stored) == len(registrars) and all(s.startswith("P-") for s in stored)
+
+
+def test_a_division_pack_holds_its_own_audit_rows_and_the_national_pack_none(
+    published_warehouse, pipeline_run, tmp_path
+):
+    run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(tmp_path / "G"), "--division", "G",
+             check=True)  # fmt: skip
+    planted = [
+        r for r in read_csv(pipeline_run["truth"] / "audit_disagreements_truth.csv") if r["division_code"] == "G"
+    ]
+    own = read_csv(tmp_path / "G" / "audit_disagreements.csv")
+    assert planted and sorted(r["record_id"] for r in own) == sorted(r["record_id"] for r in planted)
+    for mart in ("audit_results_by_division_test", "audit_agreement_by_division_test"):
+        assert {r["division_code"] for r in read_csv(tmp_path / "G" / f"{mart}.csv")} == {"G"}
+    run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(tmp_path / "n"), "--national", check=True)
+    assert not list((tmp_path / "n").glob("audit_*"))

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import math
 import secrets
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +86,7 @@ WORKLIST_GUIDE_COLUMNS: tuple[str, ...] = (
     "crime_code",
     "recording_unit",
 )
+WORKLIST_COLUMNS: tuple[str, ...] = (*OUTCOME_COLUMNS, *WORKLIST_GUIDE_COLUMNS)
 
 
 class SampleError(ValueError):
@@ -276,41 +278,54 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
         w.writerows(rows)
 
 
-def write_worklists(out_dir: Path, sample_id: str, sample_rows: Sequence[Sequence[object]]) -> list[Path]:
-    """Per division, `worklists/audit_worklist_<sample_id>_<division>.csv` and `.xlsx`: one row per sampled
-    record in the audit_outcomes layout (verdict, reasons, auditor and times empty), then what to check."""
-    import pandas as pd  # only for the Excel copy
-
+def worklist_rows(sample_rows: Sequence[Mapping[str, object]]) -> dict[str, list[list[object]]]:
+    """Per division, the worklist rows of a sample (rows keyed by SAMPLE_COLUMNS): the audit_outcomes layout
+    with verdict, reasons, auditor and times empty, then what to check (WORKLIST_COLUMNS)."""
     tests = audit_tests()
-    col = {c: i for i, c in enumerate(SAMPLE_COLUMNS)}
     by_division: dict[str, list[list[object]]] = {}
     for r in sample_rows:
-        t = tests[str(r[col["test_code"]])]
-        by_division.setdefault(str(r[col["division_code"]]), []).append(
+        t = tests[str(r["test_code"])]
+        by_division.setdefault(str(r["division_code"]), []).append(
             [
-                r[col["sample_id"]],
-                r[col["test_code"]],
-                r[col["record_id"]],
+                r["sample_id"],
+                r["test_code"],
+                r["record_id"],
                 "",
                 "",
                 "",
                 "",
                 "",
-                r[col["division_code"]],
+                r["division_code"],
                 f"{t.test_name}: {t.population}",
                 t.compliant_when,
                 ";".join(t.failure_reasons),
-                *(r[col[c]] for c in WORKLIST_GUIDE_COLUMNS[4:]),
+                *("" if r[c] is None else r[c] for c in WORKLIST_GUIDE_COLUMNS[4:]),
             ]
         )
+    return dict(sorted(by_division.items()))
+
+
+def worklist_csv(rows: Sequence[Sequence[object]]) -> bytes:
+    """One division's worklist as CSV bytes (header WORKLIST_COLUMNS)."""
+    buffer = io.StringIO()
+    w = csv.writer(buffer, lineterminator="\n")
+    w.writerow(WORKLIST_COLUMNS)
+    w.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_worklists(out_dir: Path, sample_id: str, sample_rows: Sequence[Sequence[object]]) -> list[Path]:
+    """Per division, `worklists/audit_worklist_<sample_id>_<division>.csv` and `.xlsx` (see worklist_rows)."""
+    import pandas as pd  # only for the Excel copy
+
     folder = Path(out_dir) / "worklists"
     folder.mkdir(parents=True, exist_ok=True)
-    header = [*OUTCOME_COLUMNS, *WORKLIST_GUIDE_COLUMNS]
+    keyed = [dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in sample_rows]
     written: list[Path] = []
-    for division, rows in sorted(by_division.items()):
+    for division, rows in worklist_rows(keyed).items():
         stem = folder / f"audit_worklist_{sample_id}_{division}"
-        _write_csv(stem.with_suffix(".csv"), header, rows)
-        frame = pd.DataFrame(rows, columns=header, dtype="object")
+        stem.with_suffix(".csv").write_bytes(worklist_csv(rows))
+        frame = pd.DataFrame(rows, columns=list(WORKLIST_COLUMNS), dtype="object")
         with pd.ExcelWriter(stem.with_suffix(".xlsx"), engine="openpyxl") as writer:
             frame.to_excel(writer, sheet_name=f"Division {division}", index=False)
         written += [stem.with_suffix(".csv"), stem.with_suffix(".xlsx")]
