@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.access_helpers import browser_sign_in
 from tests.e2e.browser_helpers import wait_until_idle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from tests.access_helpers import browser_sign_in  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
