@@ -165,3 +165,17 @@ def test_a_worklist_is_the_divisions_sample_in_the_outcomes_layout_and_its_downl
     assert all(r["verdict"] == "" and r["division_code"] == "G" for r in rows)
     log = (warehouse / "logs" / "access.jsonl").read_text().splitlines()
     assert any(f"audit_worklist_{SAMPLE_ID}_G.csv" in line and '"download"' in line for line in log[-5:])
+
+
+def test_the_audit_policy_as_plain_functions():
+    from streamlit_app.access.policy import audit_disagreements_refusal, audit_worklist_refusal
+
+    committee, g = Viewer("committee"), Viewer("division", "G")
+    registrar, engineer = Viewer("registrar"), Viewer("engineer")
+    assert audit_worklist_refusal(registrar) is None and audit_worklist_refusal(engineer) is None
+    assert audit_worklist_refusal(committee) is not None and audit_worklist_refusal(g) is not None
+    assert audit_disagreements_refusal(registrar, None) is None and audit_disagreements_refusal(engineer, "A") is None
+    assert audit_disagreements_refusal(g, "G") is None
+    assert audit_disagreements_refusal(g, "A") is not None and audit_disagreements_refusal(g, None) is not None
+    assert audit_disagreements_refusal(committee, None) is not None
+    assert audit_disagreements_refusal(committee, "G") is not None
