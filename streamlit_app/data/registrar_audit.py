@@ -33,6 +33,9 @@ AGREEMENT_COLUMNS = (
     "kappa_ci_lower",
     "kappa_ci_upper",
 )
+# Where a cell sits, for disclosure control (scrs.disclosure): per sample and test, then area and division.
+NATIONAL_HIERARCHY = ("sample_id", "test_code")
+DIVISION_HIERARCHY = ("sample_id", "test_code", "command_area", "division_code")
 AUTOMATED_COLUMNS = ("automated_compliant", "automated_pct", "automated_ci_lower_pct", "automated_ci_upper_pct")
 
 
@@ -60,9 +63,14 @@ def national_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            WHERE a.sample_id = ? ORDER BY t.display_order""",
         [sample_id],
     )
-    frame = disclosed(frame, viewer, count_col="audited")
+    frame = disclosed(frame, viewer, count_col="audited", hierarchy=NATIONAL_HIERARCHY)
     return disclosed(
-        frame, viewer, count_col="automated_examined", blank=AUTOMATED_COLUMNS, flag_col="automated_suppressed"
+        frame,
+        viewer,
+        count_col="automated_examined",
+        blank=AUTOMATED_COLUMNS,
+        hierarchy=NATIONAL_HIERARCHY,
+        flag_col="automated_suppressed",
     )
 
 
@@ -74,7 +82,9 @@ def division_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            WHERE a.sample_id = ? ORDER BY t.display_order, a.command_area, a.division_code""",
         [sample_id],
     )
-    return disclosed(frame, viewer, own_col="division_code", count_col="audited", blank=RATE_COLUMNS)
+    return disclosed(
+        frame, viewer, own_col="division_code", count_col="audited", blank=RATE_COLUMNS, hierarchy=DIVISION_HIERARCHY
+    )
 
 
 def national_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
@@ -84,7 +94,7 @@ def national_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            JOIN reference.audit_tests t USING (test_code) WHERE a.sample_id = ? ORDER BY t.display_order""",
         [sample_id],
     )
-    return disclosed(frame, viewer, count_col="audited", blank=AGREEMENT_COLUMNS)
+    return disclosed(frame, viewer, count_col="audited", blank=AGREEMENT_COLUMNS, hierarchy=NATIONAL_HIERARCHY)
 
 
 def division_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
@@ -95,7 +105,14 @@ def division_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            WHERE a.sample_id = ? ORDER BY t.display_order, a.command_area, a.division_code""",
         [sample_id],
     )
-    return disclosed(frame, viewer, own_col="division_code", count_col="audited", blank=AGREEMENT_COLUMNS)
+    return disclosed(
+        frame,
+        viewer,
+        own_col="division_code",
+        count_col="audited",
+        blank=AGREEMENT_COLUMNS,
+        hierarchy=DIVISION_HIERARCHY,
+    )
 
 
 def disagreements(viewer: Viewer, sample_id: str, division_code: str | None = None) -> pd.DataFrame:
