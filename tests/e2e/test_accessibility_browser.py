@@ -24,6 +24,7 @@ PAGES = [
     ("training", "Training"),
     ("improvement_plan", "Improvement plan"),
     ("impact", "Impact"),
+    ("registrar_audit", "Registrar audit"),
     ("data_quality", "Data quality"),
     ("about", "About the data"),
     ("downloads", "Downloads"),
