@@ -133,10 +133,10 @@ def main(viewer: Viewer) -> None:
     show_changes(
         changes,
         {
-            "division_code": "Division code",
-            "division_name": "Division",
-            "command_area": "Command area",
             "test_name": "Test",
+            "division_name": "Division",
+            "division_code": "Division code",
+            "command_area": "Command area",
         },
         f"division_changes_{scope}_{year}_q{quarter}_{test_code}",
         key="divisions_changes",
@@ -157,8 +157,8 @@ def main(viewer: Viewer) -> None:
             tables.table(
                 pd.DataFrame(
                     {
-                        "Division code": restated["unit_code"],
                         "Test code": restated["test_code"],
+                        "Division code": restated["unit_code"],
                         "Compliant / examined as reported": [
                             f"{fmt.fmt_count(c)} / {fmt.fmt_count(e)}"
                             for c, e in zip(restated["reported_compliant"], restated["reported_examined"], strict=True)
