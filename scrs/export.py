@@ -105,10 +105,12 @@ def write_marts(
     for mart, (sql, params) in queries.items():
         con.execute(f"create or replace temp table export_rows as {sql}", params)
         csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
+        # Paths are bound as parameters, never pasted into the SQL: a quote in `--out` stays part of the path.
         con.execute(
-            f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')"
+            "copy export_rows to $path (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
+            {"path": str(csv_path)},
         )
-        con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")
+        con.execute("copy export_rows to $path (format parquet)", {"path": str(parquet_path)})
         _write_excel(con.table("export_rows"), xlsx_path, mart)
         rows = con.execute("select count(*) from export_rows").fetchone()[0]
         exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
