@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import stat
 import sys
 from pathlib import Path
@@ -413,10 +414,14 @@ def test_access_log_is_append_only_and_holds_no_password(published_warehouse: Pa
     assert access_log.verify(path) is None
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     copy = tmp_path / "access.jsonl"
+    shutil.copy(access_log.anchor_path(path), access_log.anchor_path(copy))
+    assert access_log.verify(path) is None and access_log.verify(copy) is not None  # copy not yet written
     lines = text.splitlines()
+    copy.write_text("\n".join(lines) + "\n")
+    assert access_log.verify(copy) is None
     lines[0] = lines[0].replace('"time": "', '"time": "1', 1)
     copy.write_text("\n".join(lines) + "\n")
-    assert access_log.verify(copy) == 2  # the edited line no longer matches its successor's hash
+    assert access_log.verify(copy) == 1  # the edited line's keyed MAC no longer matches it
 
 
 # --------------------------------------------------------------------------------------------------------
