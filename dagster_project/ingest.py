@@ -25,6 +25,7 @@ from scrs.ingest import (
     landing_files,
     read_into_landing,
 )
+from scrs.keys import require_pseudonym_key
 from scrs.publish import prepare_build
 from scrs.settings import EXTRACT_KINDS
 
@@ -80,10 +81,11 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
     )
     def landing_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)  # the demo key only in demo mode (scrs/keys.py)
         with build_connection(context.run_id, warehouse) as con:
             ensure_landing(con, kind)
             files = discover_new_files(con, settings.landing_dir, kind)
-            faults = read_into_landing(con, files, kind, pseudonym_key=settings.pseudonym_key)
+            faults = read_into_landing(con, files, kind, pseudonym_key=key)
             save_file_faults(con, kind, faults)
             rows = con.execute(f"select count(*) from landing.{kind}").fetchone()[0]
         report(context, f"ingest {kind}: {len(files)} new file(s), {rows:,} rows read, {len(faults)} file fault(s)")
@@ -109,10 +111,11 @@ def build_raw_asset(kind: str) -> AssetsDefinition:
     )
     def raw_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)
         with build_connection(context.run_id, warehouse) as con:
             ensure_raw(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
-            appended = append_to_raw(con, kind, files, context.run_id, settings.pseudonym_key)
+            appended = append_to_raw(con, kind, files, context.run_id, key)
             total = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
         return MaterializeResult(
             metadata={
