@@ -17,7 +17,7 @@ export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 # (pseudonymisation, access log). A real deployment sets SCRS_PSEUDONYM_KEY and SCRS_ACCESS_LOG_KEY instead.
 DEMO := SCRS_DEMO_MODE=1
 
-.PHONY: install browser demo pipeline dashboard dagster dbt-docs test lint bench clean
+.PHONY: install browser demo pipeline dashboard dagster dbt-docs test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -61,9 +61,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install browser
-	$(BIN)/ruff check .
+# Everything: lint, then every test (pipeline runs and real-browser tests included).
+test: lint browser
 	$(BIN)/pytest
+
+# Unit and dbt tests only, no pipeline run and no browser: under a minute, for the edit-test loop.
+test-fast: install
+	$(BIN)/pytest -m "not pipeline and not e2e"
 
 bench: install
 	$(DEMO) $(BIN)/python -m scrs.bench

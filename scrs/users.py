@@ -44,10 +44,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from zxcvbn import zxcvbn
 
 from scrs.keys import demo_mode
+from scrs.roles import ROLES
 from scrs.settings import SEEDS_DIR
 from scrs.throttle import ClientThrottle
 
-ROLES = ("committee", "division", "registrar", "engineer")
 FILE_VERSION = 1
 MIN_PASSWORD_LENGTH = 12
 # zxcvbn's score (0-4) a password needs: 3 = "safely unguessable" (about 10^8 guesses or more). zxcvbn is

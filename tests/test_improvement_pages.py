@@ -2,7 +2,7 @@
 
 The committee's pictures are recomputed here from the tracker as loaded (`raw.improvement_updates`, current row
 of each update) and the seeds, with the roll-up rule of docs/improvement_updates.md written out in Python; not
-through the improvement marts or the app's data_access module. They must equal our reading of the papers:
+through the improvement marts or the app's data modules. They must equal our reading of the papers:
 February 2022, 3 recommendations on track and 3 delayed; September 2024, 1 closed, 0 on track and 5 delayed.
 """
 
@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # the app's packages live at the repository root
     sys.path.insert(0, str(REPO_ROOT))
 
-from streamlit_app.viewer import Viewer  # noqa: E402
+from streamlit_app.access.policy import Viewer  # noqa: E402
 
 try:  # signing in through the real form, once the dashboard has sign-in (tests/access_helpers.py)
     from tests.access_helpers import ensure, make_users_file, sign_in

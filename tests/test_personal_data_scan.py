@@ -24,8 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from streamlit_app import data_access  # noqa: E402
-from streamlit_app.viewer import Viewer  # noqa: E402
+from streamlit_app.access.policy import Viewer  # noqa: E402
+from streamlit_app.data import downloads  # noqa: E402
 from tests.access_helpers import make_users_file, sign_in  # noqa: E402
 from tests.conftest import run_scrs  # noqa: E402
 
@@ -110,8 +110,8 @@ def after_everything(pipeline_run: dict[str, Path], tmp_path_factory: pytest.Tem
         shown.append(rendered_text(division))
 
         packs = []
-        for scope in data_access.download_scopes(Viewer("engineer", username="engineer")):
-            pack = data_access.download_pack(Viewer("engineer", username="engineer"), scope)
+        for scope in downloads.download_scopes(Viewer("engineer", username="engineer")):
+            pack = downloads.download_pack(Viewer("engineer", username="engineer"), scope)
             for file in pack.files:
                 if file.ext == "parquet":
                     packs.append((file.file_name, parquet_text(file.data)))

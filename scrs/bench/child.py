@@ -24,11 +24,11 @@ _FLOOR_TYPES = {"timestamp": "TIMESTAMP", "date": "DATE", "text": "VARCHAR", "co
 
 
 def floor(landing: Path, db: Path) -> dict:
-    import duckdb
+    from scrs.db import connect
 
     db.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     rows: dict[str, int] = {}
     for kind in EXTRACT_KINDS:
         files = sorted(str(p) for p in landing.glob(f"{kind}_*.csv"))

@@ -62,7 +62,6 @@ PREFILTER = "|".join(
 )
 
 
-
 @dataclass(frozen=True)
 class Finding:
     """One kind of personal data found in a text, and where (character offsets); never the text itself."""
