@@ -80,6 +80,10 @@ class UsersError(ValueError):
     """A users-file operation that cannot be done (unknown user, bad role, weak password, ...)."""
 
 
+class UsersFileUnreadable(UsersError):
+    """The users file exists but is not a readable users file (not JSON, wrong shape, no permission)."""
+
+
 @dataclass(frozen=True)
 class Account:
     username: str
@@ -209,8 +213,10 @@ class UsersFile:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {"version": FILE_VERSION, "users": {}}
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsersFileUnreadable(f"{self.path} could not be read as a users file ({exc})") from exc
         if not isinstance(data, dict) or not isinstance(data.get("users"), dict):
-            raise UsersError(f"{self.path} is not a users file")
+            raise UsersFileUnreadable(f"{self.path} is not a users file")
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -261,7 +267,8 @@ class UsersFile:
         return self._account(normalise_username(username), rec)
 
     def accounts(self) -> list[Account]:
-        return [self._account(name, rec) for name, rec in sorted(self._read()["users"].items())]
+        """Every valid account (a record of the wrong shape is left out, as `get` leaves it out)."""
+        return [a for a in (self.get(name) for name in sorted(self._read()["users"])) if a is not None]
 
     def find_identity(self, identity: str) -> Account | None:
         """The account an OIDC identity (e-mail or subject) maps to: listed in `identities`, or the username."""
