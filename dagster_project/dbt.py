@@ -90,9 +90,11 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
-        report(context, "dbt build: done, every data test passed")
-    finally:
         if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
             connect(stable).close()
+        report(context, "dbt build: done, every data test passed")
+    finally:
+        # Not on failure: dbt may still hold the file, and opening it would hide dbt's own error behind a lock
+        # error. A failed run's build is discarded anyway (runner.run_pipeline).
         stable.unlink(missing_ok=True)
         Path(f"{stable}.wal").unlink(missing_ok=True)

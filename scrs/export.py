@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from scrs.disclosure import RATE_COLUMNS, compliance_pattern, suppress_small_cells
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, compliance_pattern, suppress_small_cells
 from scrs.settings import Settings
 from scrs.warehouse import read_only
 
@@ -26,13 +26,6 @@ COMPLIANCE_MARTS = (
     "compliance_national_test",
 )
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
-
-# Where a cell of each compliance mart sits: its groups, for disclosure control.
-HIERARCHY: dict[str, tuple[str, ...]] = {
-    "compliance_by_division_test": ("fiscal_year", "fiscal_quarter", "command_area", "division_code", "test_code"),
-    "compliance_by_command_area_test": ("fiscal_year", "fiscal_quarter", "command_area", "test_code"),
-    "compliance_national_test": ("fiscal_year", "fiscal_quarter", "test_code"),
-}
 
 
 @dataclass(frozen=True)
@@ -71,12 +64,12 @@ def division_queries(division_code: str, min_records: int | None = None) -> dict
             "order by fiscal_year, fiscal_quarter, test_code",
             (division_code,),
             suppress_below=min_records,
-            hierarchy=HIERARCHY["compliance_by_command_area_test"],
+            hierarchy=COMPLIANCE_HIERARCHY["compliance_by_command_area_test"],
         ),
         "compliance_national_test": MartQuery(
             "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code",
             suppress_below=min_records,
-            hierarchy=HIERARCHY["compliance_national_test"],
+            hierarchy=COMPLIANCE_HIERARCHY["compliance_national_test"],
         ),
         "record_failures": MartQuery(
             "select * from marts.record_failures where division_code = ? "
@@ -99,7 +92,9 @@ def national_queries(min_records: int) -> dict[str, MartQuery]:
     }
     return {
         mart: MartQuery(
-            f"select * from marts.{mart} order by {order[mart]}", suppress_below=min_records, hierarchy=HIERARCHY[mart]
+            f"select * from marts.{mart} order by {order[mart]}",
+            suppress_below=min_records,
+            hierarchy=COMPLIANCE_HIERARCHY[mart],
         )
         for mart in COMPLIANCE_MARTS
     }
@@ -111,7 +106,7 @@ def compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[
     frames = {mart: con.sql(f"select * from marts.{mart}").df() for mart in COMPLIANCE_MARTS}
     masks = compliance_pattern(*(frames[mart] for mart in COMPLIANCE_MARTS), min_records)
     return {
-        mart: frames[mart][list(HIERARCHY[mart])].assign(_hidden=mask)
+        mart: frames[mart][list(COMPLIANCE_HIERARCHY[mart])].assign(_hidden=mask)
         for mart, mask in zip(COMPLIANCE_MARTS, masks, strict=True)
     }
 
@@ -134,7 +129,7 @@ def _export_rows(
     if query.suppress_below is None:
         return
     frame = con.table("export_rows").df()
-    mask = hidden_rows(frame, hidden[mart], HIERARCHY[mart]) if hidden and mart in hidden else None
+    mask = hidden_rows(frame, hidden[mart], COMPLIANCE_HIERARCHY[mart]) if hidden and mart in hidden else None
     frame = suppress_small_cells(
         frame, query.suppress_below, blank=RATE_COLUMNS, hierarchy=query.hierarchy, hidden=mask
     )

@@ -21,19 +21,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from scrs import access_log
+from scrs.cli import main as scrs_main
+from scrs.users import UsersFile
+from streamlit_app.access import session
+from streamlit_app.access.policy import NATIONAL, AccessDenied, Viewer
+from streamlit_app.access.session import SESSION_KEY
+from streamlit_app.data import compliance, downloads
+from tests.access_helpers import ACCOUNTS, PASSWORD, make_users_file, sign_in
+from tests.conftest import run_scrs
 
-from scrs import access_log  # noqa: E402
-from scrs.cli import main as scrs_main  # noqa: E402
-from scrs.users import UsersFile  # noqa: E402
-from streamlit_app.access import session  # noqa: E402
-from streamlit_app.access.policy import NATIONAL, AccessDenied, Viewer  # noqa: E402
-from streamlit_app.access.session import SESSION_KEY  # noqa: E402
-from streamlit_app.data import compliance, downloads  # noqa: E402
-from tests.access_helpers import ACCOUNTS, PASSWORD, make_users_file, sign_in  # noqa: E402
-from tests.conftest import run_scrs  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = [

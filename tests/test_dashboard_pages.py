@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import duckdb
@@ -16,23 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from scrs.disclosure import suppress_small_cells
+from streamlit_app.access.policy import AccessDenied, Viewer
+from streamlit_app.data import compliance
+from tests.access_helpers import ensure, make_users_file, sign_in
+from tests.dashboard_fixture import build_fixture_warehouse
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # the app's packages live at the repository root
-    sys.path.insert(0, str(REPO_ROOT))
-
-try:
-    from tests.dashboard_fixture import build_fixture_warehouse
-except ImportError:  # tests/ is not a package
-    from dashboard_fixture import build_fixture_warehouse
-
-try:
-    from tests.access_helpers import ensure, make_users_file, sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import ensure, make_users_file, sign_in
-
-from scrs.disclosure import suppress_small_cells  # noqa: E402
-from streamlit_app.access.policy import AccessDenied, Viewer  # noqa: E402
-from streamlit_app.data import compliance  # noqa: E402
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {

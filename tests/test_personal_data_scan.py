@@ -10,7 +10,6 @@ users file, and everything the dashboard rendered. None may appear.
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,14 +19,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import downloads
+from tests.access_helpers import make_users_file, sign_in
+from tests.conftest import run_scrs
 
-from streamlit_app.access.policy import Viewer  # noqa: E402
-from streamlit_app.data import downloads  # noqa: E402
-from tests.access_helpers import make_users_file, sign_in  # noqa: E402
-from tests.conftest import run_scrs  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGE_FILES = sorted(p.name for p in (REPO_ROOT / "streamlit_app" / "app_pages").glob("*.py"))

@@ -31,7 +31,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from scrs import access_log as _access_log
 from scrs.settings import Settings
 from scrs.throttle import ClientThrottle
-from scrs.users import UsersFile
+from scrs.users import Account, UsersFile
 from streamlit_app.access.audit import log_event
 from streamlit_app.access.policy import AccessDenied, Viewer
 
@@ -171,11 +171,14 @@ def _end_session(token: str | None) -> _Session | None:
     return record
 
 
+def _viewer(account: Account) -> Viewer:
+    """The viewer of an account in the users file (its role and division, read afresh)."""
+    return Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+
+
 def _viewer_of(username: str) -> Viewer | None:
     account = users().get(username)
-    if account is None:
-        return None
-    return Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+    return None if account is None else _viewer(account)
 
 
 def _check_forged_viewer(viewer: Viewer) -> None:
@@ -251,7 +254,7 @@ def _oidc_session() -> Viewer | None:
             st.session_state[OIDC_REFUSED_KEY] = identity
         return None
     _new_session(account.username, "oidc", identity)
-    viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+    viewer = _viewer(account)
     _log("sign_in", viewer, detail="oidc")
     _check_forged_viewer(viewer)
     return viewer
@@ -272,8 +275,8 @@ def current_viewer() -> Viewer:
 def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, str]:
     """Check the password (throttled); on success start a session. Returns (viewer, message)."""
     settings = _settings()
-    users = UsersFile(settings.users_file)
-    outcome = users.authenticate(
+    accounts = UsersFile(settings.users_file)
+    outcome = accounts.authenticate(
         username,
         password,
         max_failures=settings.login_max_failures,
@@ -285,12 +288,12 @@ def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, 
         account = outcome.account
         _end_session(st.session_state.get(TOKEN_KEY))
         _new_session(account.username, "password")
-        viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+        viewer = _viewer(account)
         _log("sign_in", viewer, detail="password")
         return viewer, "ok"
     # Only a known account's name is logged: an unknown "username" may be a password typed in the wrong box.
-    known = users.get(username) if outcome.known_user else None
-    who = Viewer(known.role, known.division_code, username=known.username) if known else None  # type: ignore[arg-type]
+    known = accounts.get(username) if outcome.known_user else None
+    who = _viewer(known) if known else None
     _log("sign_in_failed", who, detail=outcome.reason if known else f"{outcome.reason} (name not logged)")
     if outcome.reason == "throttled" and outcome.locked_until is not None:
         until = outcome.locked_until.astimezone(UTC)

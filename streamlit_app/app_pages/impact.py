@@ -105,14 +105,14 @@ def _before_after(viewer: Viewer) -> None:
         "quarters of the year with records on both sides are compared, so both sides have the same seasons."
     )
     go_live = improvement.crime_system_go_live()
-    impact = improvement.crime_system_impact(viewer)
-    if impact.empty:
+    comparisons = improvement.crime_system_impact(viewer)
+    if comparisons.empty:
         st.info(_no_comparison_message(go_live))
     else:
-        tests = impact.drop_duplicates("test_code").sort_values("display_order")
+        tests = comparisons.drop_duplicates("test_code").sort_values("display_order")
         names = dict(zip(tests["test_code"], tests["test_name"], strict=True))
         test_code = st.selectbox("Test", list(names), format_func=names.get, key="impact_test")
-        rows = impact[impact["test_code"].eq(test_code)].reset_index(drop=True)
+        rows = comparisons[comparisons["test_code"].eq(test_code)].reset_index(drop=True)
         test_name = names[test_code]
         both = impact.side_frame(rows)
         charts.interval_chart(
@@ -127,7 +127,7 @@ def _before_after(viewer: Viewer) -> None:
         impact.difference_chart(rows, _change_finding(rows, test_name))
         tables.table(impact.impact_table(rows), f"crime_system_impact_{test_code}", key="impact_table")
         with st.expander("Every division and test"):
-            tables.table(impact.impact_table(impact), "crime_system_impact", key="impact_all")
+            tables.table(impact.impact_table(comparisons), "crime_system_impact", key="impact_all")
     _go_live_table(go_live)
 
 

@@ -22,8 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from scrs import db
-from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
-from scrs.export import HIERARCHY, compliance_hidden, hidden_rows
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, suppress_small_cells
+from scrs.export import compliance_hidden, hidden_rows
 from scrs.settings import Settings
 from scrs.warehouse import NoPublicationError, read_only
 from streamlit_app.access.policy import Viewer, exempt_division, suppresses
@@ -155,6 +155,7 @@ def disclosed(
     own_scope: str | None = None,
     count_col: str = "examined",
     blank: Sequence[str] = RATE_COLUMNS,
+    hierarchy: Sequence[str] = (),
     flag_col: str = "suppressed",
     mart: str | None = None,
     keys: Mapping[str, str] | None = None,
@@ -163,9 +164,10 @@ def disclosed(
 
     `flag_col` marks the blanked rows (always added; all False when nothing is suppressed). A division user
     sees its own division unsuppressed: rows whose `own_col` is its division code, or every row when the
-    query was limited to its division (`own_scope`). `mart`: the frame's rows are cells of that compliance
-    mart, blanked by the committee's whole pattern (contract 5.1: complementary cells too); `keys` maps a
-    pattern key column to the frame's column where the names differ.
+    query was limited to its division (`own_scope`). `hierarchy`: the columns that place a cell in its groups
+    (`scrs.disclosure`). `mart`: the frame's rows are cells of that compliance mart, blanked by the
+    committee's whole pattern (contract 5.1: complementary cells too); `keys` maps a pattern key column to
+    the frame's column where the names differ.
     """
     if not suppresses(viewer, own_scope):
         return frame.assign(**{flag_col: False})
@@ -177,12 +179,13 @@ def disclosed(
         located = frame.drop(columns=[k for k in names if k in frame.columns]).rename(
             columns={v: k for k, v in names.items()}
         )
-        hidden = hidden_rows(located, compliance_pattern(mart), HIERARCHY[mart]) if len(frame) else None
+        hidden = hidden_rows(located, compliance_pattern(mart), COMPLIANCE_HIERARCHY[mart]) if len(frame) else None
     return suppress_small_cells(
         frame,
         settings().disclosure_min_records,
         count_col=count_col,
         blank=blank,
+        hierarchy=hierarchy,
         exempt=exempt,
         flag_col=flag_col,
         hidden=hidden,
