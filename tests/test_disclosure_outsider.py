@@ -25,6 +25,8 @@ from scipy.optimize import linprog
 from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
 from scrs.export import export
 from scrs.settings import Settings
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import compliance
 from tests.conftest import run_scrs
 
 MARTS = ("compliance_by_division_test", "compliance_by_command_area_test", "compliance_national_test")
@@ -179,3 +181,31 @@ def test_no_division_recovers_a_neighbour_from_its_pack_and_the_national_pack(pa
     assert len(marts[MARTS[0]]) == sum(
         len(p["compliance_by_division_test"]) for c, p in packs.items() if c != "national"
     )
+
+
+def dashboard_frames(viewer: Viewer) -> dict[str, pd.DataFrame]:
+    """The three compliance views as the dashboard's data layer gives them to `viewer` (every period)."""
+    return {
+        MARTS[0]: compliance.division_compliance(viewer),
+        MARTS[1]: compliance.command_area_compliance(viewer),
+        MARTS[2]: compliance.national_compliance(viewer),
+    }
+
+
+def test_the_dashboard_gives_a_committee_viewer_or_a_division_nothing_more(
+    published_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(published_warehouse))
+    committee = dashboard_frames(Viewer("committee", username="committee"))
+    assert recovered(cells(committee)) == []
+    for mart in MARTS:  # no count under 10 visible
+        frame = committee[mart]
+        assert frame.loc[frame["examined"] < MIN_RECORDS, list(RATE_COLUMNS)].isna().all().all(), mart
+    code = "E"
+    seen = dashboard_frames(Viewer("division", code, username="division-e"))
+    own = seen[MARTS[0]][seen[MARTS[0]]["division_code"].eq(code)]
+    assert own["compliant"].notna().all()  # its own division unsuppressed
+    whole = cells(seen)
+    own_only = whole.assign(compliant=whole["compliant"].where(whole["owner"].eq(code)))
+    implied = {f[:4] for f in recovered(own_only)}
+    assert [f for f in recovered(whole) if f[3] != f"D:{code}" and f[:4] not in implied] == []
