@@ -11,11 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from streamlit_app.access.policy import Viewer
 from streamlit_app.data import training
+from tests.access_helpers import make_users_file, sign_in
 
 GROUPS = ("unit_code", "role_cluster", "course_code")
+APP = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
 
 
 def mart_sums(warehouse: Path, by: str, threshold: int, *, own: str | None = None) -> dict[str, tuple[int, int, int]]:
@@ -53,3 +56,19 @@ def test_registrars_still_see_whole_totals(published_warehouse: Path, monkeypatc
         total = con.sql("SELECT sum(completed) FROM marts.training_coverage").fetchall()[0][0]
     frame = training.training_rollup(Viewer("registrar", username="registrar"), "unit_code")
     assert int(frame["completed"].sum()) == int(total)
+
+
+def test_the_training_page_shows_a_committee_member_the_shown_sums_and_says_so(
+    published_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(published_warehouse))
+    monkeypatch.setenv("SCRS_USERS_FILE", str(make_users_file(tmp_path / "users.json")))
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=60), "committee")
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    sums = mart_sums(published_warehouse, "course_code", 10)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Course assignments"] == f"{sum(p for p, _, _ in sums.values()):,}"
+    assert metrics["Completed"] == f"{sum(c for _, c, _ in sums.values()):,}"
+    hidden = sum(h for _, _, h in sums.values())
+    assert any(f"leave out {hidden:,} assignments" in c.value for c in at.caption)

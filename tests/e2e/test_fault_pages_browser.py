@@ -24,6 +24,8 @@ from tests.access_helpers import PASSWORD, browser_sign_in, make_users_file
 from tests.e2e.browser_helpers import wait_until_idle
 from tests.e2e.conftest import ARTIFACTS, REPO_ROOT, _free_port
 
+pytestmark = pytest.mark.e2e
+
 # What must never reach a user's screen.
 LEAKS = ("Traceback", 'File "', ".py", "/tmp", "/work", "/root", "/home", str(REPO_ROOT), "Error:", "site-packages")
 
