@@ -33,7 +33,13 @@ SOURCE_SYSTEM = {
     "crimes": "the crime system",
     "training": "learning records",
     "improvement_updates": "the Crime Audit Tactical Group's improvement-plan tracker",
+    "audit_sample": "`scrs sample` (the registrars' audit sample)",
+    "audit_outcomes": "the crime registrars (their audit verdicts)",
 }
+
+# Landing assets that must run after another kind's: the registrars' verdicts are checked against the
+# samples, including samples delivered in the same run (scrs/quality/audit_helpers.py).
+LANDING_AFTER: dict[str, list[str]] = {"audit_outcomes": ["audit_sample"]}
 
 
 def save_file_faults(con: duckdb.DuckDBPyConnection, kind: str, faults: list[FileFault]) -> None:
@@ -63,6 +69,7 @@ def landed_files(con: duckdb.DuckDBPyConnection, kind: str, landing_dir) -> list
 def build_landing_asset(kind: str) -> AssetsDefinition:
     @asset(
         key=["landing", kind],
+        deps=[["landing", other] for other in LANDING_AFTER.get(kind, [])],
         group_name="ingest",
         description=f"New `{kind}_*.csv` files from {SOURCE_SYSTEM[kind]}, read as delivered (all text, with "
         "file and line) into the run's build. Files already loaded (same checksum) are skipped.",

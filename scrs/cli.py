@@ -91,6 +91,35 @@ def cmd_access_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    from scrs.audit.sampling import SampleError, draw_sample
+    from scrs.settings import Settings
+    from scrs.warehouse import NoPublicationError
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        drawn = draw_sample(
+            settings.served_db,
+            Path(args.out),
+            args.fiscal_year,
+            args.quarter,
+            tests=args.tests.split(","),
+            margin=args.margin,
+            expected_pct=args.expected_pct,
+            seed=args.seed,
+            progress=not args.quiet,
+        )
+    except (SampleError, NoPublicationError) as exc:
+        return _fail("sample", str(exc), EXIT_USAGE)
+    print(
+        f"sample {drawn.sample_id}: {drawn.sampled} records in {len(drawn.strata)} strata "
+        f"(seed {drawn.seed}; the same seed on this warehouse draws the same sample) -> {drawn.sample_file}"
+    )
+    folder = drawn.sample_file.parent / "worklists"
+    print(f"worklists: {len(drawn.worklists) // 2} divisions (CSV and Excel) in {folder}")
+    return EXIT_OK
+
+
 def _users_file(args: argparse.Namespace):  # noqa: ANN202
     from scrs.settings import Settings
     from scrs.users import UsersFile
@@ -200,6 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--warehouse", required=True, help="warehouse folder (the log is in its logs/ folder)")
     log.set_defaults(func=cmd_access_log)
+
+    smp = commands.add_parser("sample", help="draw the registrars' audit sample and per-division worklists")
+    smp.add_argument("--warehouse", required=True)
+    smp.add_argument("--fiscal-year", required=True, help="e.g. 2020/21")
+    smp.add_argument("--quarter", type=int, required=True, help="financial quarter 1-4 (Q4 = January-March)")
+    smp.add_argument("--tests", default="TEST1,TEST2,NOCRIME", help="comma-separated test codes")
+    smp.add_argument("--margin", type=float, default=3.0, help="margin of error, percentage points")
+    smp.add_argument("--expected-pct", type=float, default=95.0, help="expected compliance, percent")
+    smp.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    smp.add_argument("--out", required=True, help="folder for audit_sample_<id>.csv and worklists/")
+    smp.add_argument("--quiet", action="store_true", help="no progress bar")
+    smp.set_defaults(func=cmd_sample)
 
     users = commands.add_parser("users", help="dashboard accounts: add, remove, list, set-password, unlock, demo")
     users.add_argument(

@@ -80,6 +80,18 @@ def division_queries(division_code: str, min_records: int | None = None) -> dict
             "select * from marts.training_coverage where unit_code = ? order by role_cluster, course_code",
             (division_code,),
         ),
+        # The registrars' audit (contract section 6): the division's own strata and disagreements.
+        **{
+            mart: MartQuery(
+                f"select * from marts.{mart} where division_code = ? order by sample_id, test_code{extra}",
+                (division_code,),
+            )
+            for mart, extra in (
+                ("audit_results_by_division_test", ""),
+                ("audit_agreement_by_division_test", ""),
+                ("audit_disagreements", ", record_id"),
+            )
+        },
     }
 
 

@@ -18,7 +18,14 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 # Clearly a demo value: any real deployment must set SCRS_PSEUDONYM_KEY (a long random secret).
 DEMO_PSEUDONYM_KEY = "DEMO-ONLY-NOT-SECRET-pseudonym-key"
 
-EXTRACT_KINDS: tuple[str, ...] = ("incidents", "crimes", "training", "improvement_updates")
+EXTRACT_KINDS: tuple[str, ...] = (
+    "incidents",
+    "crimes",
+    "training",
+    "improvement_updates",
+    "audit_sample",
+    "audit_outcomes",
+)
 
 SERVED_DB_NAME = "warehouse.duckdb"
 

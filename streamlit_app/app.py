@@ -40,6 +40,7 @@ PAGES = [
     st.Page("app_pages/training.py", title="Training", icon=":material/school:"),
     st.Page("app_pages/improvement_plan.py", title="Improvement plan", icon=":material/flag:"),
     st.Page("app_pages/impact.py", title="Impact", icon=":material/compare_arrows:"),
+    st.Page("app_pages/registrar_audit.py", title="Registrar audit", icon=":material/fact_check:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/rule:"),
     st.Page("app_pages/about.py", title="About the data", icon=":material/info:"),
 ]

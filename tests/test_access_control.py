@@ -51,6 +51,10 @@ DIVISION_MARTS = [
     "compliance_national_test",
     "record_failures",
     "training_coverage",
+    # the registrars' audit: the division's own strata and disagreements (docs/registrar_audit.md)
+    "audit_results_by_division_test",
+    "audit_agreement_by_division_test",
+    "audit_disagreements",
 ]
 NATIONAL_MARTS = DIVISION_MARTS[:3]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["text", "code", "flag", "timestamp", "date"]
+ColumnType = Literal["text", "code", "flag", "timestamp", "date", "integer"]
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
@@ -93,6 +93,35 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("reported_by", "text", True, free_text=True),
         _c("extracted_at", "timestamp", True),
     ),
+    # Registrar audit (contract section 6; docs/registrar_audit.md): the sample `scrs sample` drew, and the
+    # registrars' verdicts on it.
+    "audit_sample": (
+        _c("sample_id", "text", True),
+        _c("test_code", "code", True),
+        _c("record_id", "text", True),
+        _c("division_code", "code", True),
+        _c("fiscal_year", "code", True),
+        _c("fiscal_quarter", "integer", True),
+        _c("stratum_population", "integer", True),
+        _c("stratum_sample_size", "integer", True),
+        _c("event_date", "date", False),
+        _c("incident_id", "text", False),
+        _c("crime_id", "text", False),
+        _c("incident_type_code", "code", False),
+        _c("crime_code", "code", False),
+        _c("recording_unit", "code", False),
+        _c("extracted_at", "timestamp", True),
+    ),
+    "audit_outcomes": (
+        _c("sample_id", "text", True),
+        _c("test_code", "code", True),
+        _c("record_id", "text", True),
+        _c("verdict", "code", True),
+        _c("failure_reasons", "text", False),
+        _c("audited_by", "text", True, personal=True),
+        _c("audited_at", "timestamp", True),
+        _c("extracted_at", "timestamp", True),
+    ),
 }
 
 # Key of one row of an extract (unique within one file; the latest extracted_at is the current state).
@@ -101,6 +130,8 @@ EXTRACT_KEYS: dict[str, tuple[str, ...]] = {
     "crimes": ("crime_id",),
     "training": ("staff_number", "course_code"),
     "improvement_updates": ("action_id", "update_date"),
+    "audit_sample": ("sample_id", "test_code", "record_id"),
+    "audit_outcomes": ("sample_id", "test_code", "record_id"),
 }
 
 LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_line")

@@ -22,6 +22,8 @@ from scrs.roles import DIVISION_ROLE, ROLES, Role
 SUPPRESSED_ROLES: tuple[Role, ...] = ("committee", DIVISION_ROLE)
 # Roles that may read the access log.
 LOG_READERS: tuple[Role, ...] = ("registrar", "engineer")
+# Roles that work the registrars' audit: its samples, worklists and every division's disagreements.
+AUDIT_WORKERS: tuple[Role, ...] = ("registrar", "engineer")
 # The download scope of the committee's pack (`scrs export --national`); any other scope is a division code.
 NATIONAL = "national"
 
@@ -63,6 +65,11 @@ class Viewer:
     @property
     def reads_access_log(self) -> bool:
         return self.role in LOG_READERS
+
+    @property
+    def works_audit(self) -> bool:
+        """Sees the registrars' audit samples, worklists and progress (docs/registrar_audit.md)."""
+        return self.role in AUDIT_WORKERS
 
     def sees_unsuppressed(self, division_code: str | None) -> bool:
         """A row of this division (None: a command-area or national row) is shown unsuppressed."""
@@ -172,3 +179,26 @@ def access_log_refusal(viewer: Viewer) -> Refusal | None:
     if viewer.reads_access_log:
         return None
     return Refusal("The access log is for registrars and engineers only.", scope="access log")
+
+
+def audit_worklist_refusal(viewer: Viewer) -> Refusal | None:
+    """The registrars' audit samples and worklists (record-level: which records are being audited)."""
+    if viewer.works_audit:
+        return None
+    return Refusal(
+        "The audit samples and worklists are for registrars and engineers only.",
+        scope="audit worklists",
+        detail="audit sample or worklist",
+    )
+
+
+def audit_disagreements_refusal(viewer: Viewer, division_code: str | None) -> Refusal | None:
+    """Records where the registrar and the rules differ: registrars and engineers all, a division user its own
+    division's, the committee none (it sees the audit's figures, not its records)."""
+    if viewer.role == "committee":
+        return Refusal(
+            "The committee sees the audit's figures and agreement, not its records.",
+            scope=division_code or "all divisions",
+            detail="audit disagreements refused to committee",
+        )
+    return division_records_refusal(viewer, division_code)

@@ -25,6 +25,9 @@ MART_WORDS = {
     "compliance_national_test": "Compliance across Scotland, by test",
     "record_failures": "Record failures: every failing record and why it failed",
     "training_coverage": "Training coverage",
+    "audit_results_by_division_test": "Registrar audit: sampled compliance by test",
+    "audit_agreement_by_division_test": "Registrar audit: the rules against the registrars, by test",
+    "audit_disagreements": "Registrar audit: records where the registrar and the rules differ",
 }
 
 
