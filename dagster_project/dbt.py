@@ -9,9 +9,10 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.dbt_project import project_checksum, scrs_dbt_project
+from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse, duckdb_config
+from scrs.freshness import project_checksum
 from scrs.publish import prepare_build
 
 # Staging models built incrementally (by key), with the raw table they read.

@@ -4,9 +4,10 @@ import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from dagster_project.dbt import record_dbt_state, scrs_dbt_models
-from dagster_project.dbt_project import project_checksum
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse, duckdb_config
+from scrs.freshness import project_checksum
+from scrs.ops import clear_failure
 from scrs.publish import prepare_build, publish_build
 from scrs.quality.history import load_expectation_catalogue, load_history_into
 
@@ -29,5 +30,6 @@ def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse
     finally:
         con.close()
     served = publish_build(settings, build)
+    clear_failure(settings.warehouse_dir)
     report(context, f"published {served}")
     return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})

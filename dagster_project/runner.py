@@ -10,6 +10,7 @@ from pathlib import Path
 from dagster import DagsterEventType, DagsterInstance
 
 from dagster_project.progress import PROGRESS_ENV
+from scrs.ops import record_failure
 from scrs.publish import discard_build, run_lock
 from scrs.settings import Settings
 
@@ -30,13 +31,22 @@ def _first_line(text: str) -> str:
 
 def failure_reason(result) -> str:
     """The first blocking check that failed, else the first failed step, as one line."""
-    for evaluation in result.get_asset_check_evaluations():
+    return failure_reason_from_events(result.all_events)
+
+
+def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of DagsterEvent)
+    """As `failure_reason`, from a run's events (the run failure sensor reads them from the instance)."""
+    events = list(events)
+    for event in events:
+        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.event_specific_data
         if not evaluation.passed and evaluation.blocking:
             reason = evaluation.metadata.get("reason")
             if reason is not None:
                 return _first_line(str(reason.value))
             return f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
-    for event in result.all_events:
+    for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
             while error is not None and error.cause is not None:  # the root cause says what went wrong
@@ -94,6 +104,7 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False, 
         if result.success:
             return RunOutcome(True, result.run_id, f"published {settings.served_db}", steps)
         reason = failure_reason(result)
+        record_failure(settings.warehouse_dir, result.run_id, reason, source="scrs run")
         if reason.startswith("step ") and not verbose:
             reason = f"{reason} (full output in {run_log})"
         return RunOutcome(False, result.run_id, reason, steps)
