@@ -51,3 +51,7 @@ class ScrsDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 (private hook of DbtCliResource)
         return None
+
+
+if __name__ == "__main__":  # `python -m dagster_project.dbt_project`: the service's ExecStartPre (deploy/systemd)
+    print(prepare_manifest())

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import os
+import time
 
 from dagster import (
     DefaultSensorStatus,
@@ -16,9 +17,9 @@ from dagster import (
 
 from dagster_project.jobs import scrs_pipeline
 from dagster_project.runner import failure_reason_from_events
-from scrs.freshness import why_run
+from scrs.freshness import waiting_files, why_run
 from scrs.ops import record_failure
-from scrs.settings import EXTRACT_KINDS, Settings
+from scrs.settings import Settings
 
 log = logging.getLogger("scrs.ops")
 
@@ -32,17 +33,23 @@ SENSOR_STATUS = (
 SENSOR_INTERVAL_SECONDS = int(os.environ.get("SCRS_SENSOR_INTERVAL_SECONDS", "60"))
 
 
+def settle_seconds() -> float:
+    """How long the landing folder must be unchanged before a run starts (`SCRS_LANDING_SETTLE_SECONDS`,
+    default 0; the service sets 60), so a delivery still being copied in is not picked up half-written."""
+    return float(os.environ.get("SCRS_LANDING_SETTLE_SECONDS", "0"))
+
+
 def landing_fingerprint(settings: Settings) -> str:
     """A fingerprint of the extract files waiting in the landing folder (name, size, mtime)."""
-    if not settings.landing_dir.exists():
-        return ""
-    files = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-        for kind in EXTRACT_KINDS
-        for p in settings.landing_dir.glob(f"{kind}_*.csv")
-        if p.is_file()
-    )
+    files = sorted(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for _, p in waiting_files(settings))
     return hashlib.sha256("\n".join(files).encode()).hexdigest() if files else ""
+
+
+def seconds_since_last_change(settings: Settings) -> float:
+    """Seconds since any extract file in the landing folder was last written or moved in (infinite when there
+    is none). The change time counts too: a copy that keeps the sender's modification time still sets it."""
+    newest = max((max(s.st_mtime, s.st_ctime) for s in (p.stat() for _, p in waiting_files(settings))), default=None)
+    return float("inf") if newest is None else time.time() - newest
 
 
 @sensor(
@@ -57,6 +64,8 @@ def landing_folder_sensor(context: SensorEvaluationContext):
     fingerprint = landing_fingerprint(settings)
     if not fingerprint or fingerprint == context.cursor:
         return SkipReason("no new extract files in the landing folder")
+    if seconds_since_last_change(settings) < settle_seconds():
+        return SkipReason("the landing folder changed moments ago: waiting for the delivery to finish arriving")
     reason = why_run(settings)
     context.update_cursor(fingerprint)
     if reason is None:
@@ -69,7 +78,7 @@ def landing_folder_sensor(context: SensorEvaluationContext):
     monitored_jobs=[scrs_pipeline],
     default_status=SENSOR_STATUS,
     minimum_interval_seconds=min(SENSOR_INTERVAL_SECONDS, 30),
-    description="A failed pipeline run writes <warehouse>/state/last_run_failed.json (shown to engineers) and "
+    description="A failed pipeline run writes <warehouse>/status/last_run_failed.json (shown to engineers) and "
     "logs one ERROR line; the next published run removes the marker.",
 )
 def run_failure_alert(context: RunFailureSensorContext):

@@ -6,7 +6,7 @@ already in its load registry (by checksum and extract kind, exactly as ingest de
 (`meta.dbt_state.project_checksum`). A run would then rebuild and republish the same figures, so neither
 `scrs run` nor the landing sensor starts one.
 
-Checksums of landing files are cached in `<warehouse>/state/landing_checksums.json`, keyed by name, size,
+Checksums of landing files are cached in `<warehouse>/.cache/landing_checksums.json`, keyed by name, size,
 inode and modification time (nanoseconds), so a landing folder holding years of deliveries is not re-read
 on every sensor tick. The cache only ever decides "nothing to do": ingest always hashes the files it loads.
 """
@@ -53,7 +53,7 @@ def waiting_files(settings: Settings) -> list[tuple[str, Path]]:
 
 
 def _checksum_cache(settings: Settings) -> Path:
-    return settings.warehouse_dir / "state" / "landing_checksums.json"
+    return settings.warehouse_dir / ".cache" / "landing_checksums.json"
 
 
 def landing_checksums(settings: Settings, files: list[Path]) -> dict[Path, str]:

@@ -1,8 +1,10 @@
 """Operating the service: the marker a failed run leaves for engineers, and reading it back.
 
 A failed pipeline run (from `scrs run` or launched by the Dagster daemon) writes
-`<warehouse>/state/last_run_failed.json`: which run, when, and the one-line reason. The next run that
+`<warehouse>/status/last_run_failed.json`: which run, when, and the one-line reason. The next run that
 publishes removes it. The dashboard shows it to engineers (`last_failure`); monitoring can watch the file.
+It is not kept in `<warehouse>/state/`, which holds what cannot be rebuilt and is backed up: a restored
+marker would report an old failure as the current one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-FAILURE_MARKER = Path("state") / "last_run_failed.json"
+FAILURE_MARKER = Path("status") / "last_run_failed.json"
 
 
 def failure_marker(warehouse_dir: Path | str) -> Path:

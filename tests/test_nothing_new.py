@@ -112,7 +112,7 @@ def test_the_landing_sensor_starts_no_run_when_nothing_is_new(sensor, fresh_pipe
 def test_the_failure_marker_round_trip(tmp_path):
     assert last_failure(tmp_path) is None
     path = record_failure(tmp_path, "run-1", "incidents_2021_01.csv: missing column grade\nsecond line")
-    assert path == tmp_path / "state" / "last_run_failed.json"
+    assert path == tmp_path / "status" / "last_run_failed.json"
     marker = last_failure(tmp_path)
     assert marker["run_id"] == "run-1" and marker["reason"] == "incidents_2021_01.csv: missing column grade"
     record_failure(tmp_path, "run-2", "later failure", source="scrs run")
