@@ -1,14 +1,13 @@
 """Publication: the run's build replaces the served warehouse, only after every gate has passed."""
 
-import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from dagster_project.dbt import record_dbt_state, scrs_dbt_models
 from dagster_project.progress import report
-from dagster_project.resources import ScrsWarehouse, duckdb_config
+from dagster_project.resources import ScrsWarehouse
 from scrs.freshness import project_checksum
 from scrs.ops import clear_failure
-from scrs.publish import prepare_build, publish_build
+from scrs.publish import build_connection, prepare_build, publish_build
 from scrs.quality.history import load_expectation_catalogue, load_history_into
 
 
@@ -21,15 +20,11 @@ from scrs.quality.history import load_expectation_catalogue, load_history_into
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
     settings = warehouse.settings()
-    build = prepare_build(settings, context.run_id)
-    con = duckdb.connect(str(build.path), config=duckdb_config())
-    try:
+    with build_connection(settings, context.run_id) as con:
         load_history_into(con, settings.quality_history_dir)
         load_expectation_catalogue(con)
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
-    finally:
-        con.close()
-    served = publish_build(settings, build)
+    served = publish_build(settings, prepare_build(settings, context.run_id))
     clear_failure(settings.warehouse_dir)
     report(context, f"published {served}")
     return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})

@@ -19,8 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from scrs.db import connect, run, table_exists, value
 from scrs.ingest.landing import sha256_file
 from scrs.settings import DBT_PROJECT_DIR, SEEDS_DIR, Settings
 
@@ -95,22 +94,14 @@ def served_state(settings: Settings) -> ServedState | None:
     """The served warehouse's load registry and dbt state (read-only), or None when nothing is published."""
     if not settings.served_db.exists():
         return None
-    con = duckdb.connect(str(settings.served_db), read_only=True)
-    try:
-        tables = {
-            (schema, name)
-            for schema, name in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
-        }
+    with connect(settings.served_db, read_only=True) as con:
         registered: dict[str, set[str]] = {}
-        if ("raw", "load_registry") in tables:
-            for kind, checksum in con.execute("select extract_kind, checksum_sha256 from raw.load_registry").fetchall():
+        if table_exists(con, "raw", "load_registry"):
+            for kind, checksum in run(con, "select extract_kind, checksum_sha256 from raw.load_registry"):
                 registered.setdefault(kind, set()).add(checksum)
         checksum = None
-        if ("meta", "dbt_state") in tables:
-            row = con.execute("select project_checksum from meta.dbt_state").fetchone()
-            checksum = row[0] if row else None
-    finally:
-        con.close()
+        if table_exists(con, "meta", "dbt_state"):
+            checksum = value(con, "select project_checksum from meta.dbt_state")
     return ServedState(registered, checksum)
 
 

@@ -46,17 +46,11 @@ class Settings:
     login_lockout_minutes: float = 15.0
 
     @classmethod
-    def from_env(
-        cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None
-    ) -> Settings:
+    def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
         return cls(
-            landing_dir=Path(landing_dir).resolve()
-            if landing_dir
-            else _env_path("SCRS_LANDING_DIR", "data/landing"),
+            landing_dir=Path(landing_dir).resolve() if landing_dir else _env_path("SCRS_LANDING_DIR", "data/landing"),
             warehouse_dir=(
-                Path(warehouse_dir).resolve()
-                if warehouse_dir
-                else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
+                Path(warehouse_dir).resolve() if warehouse_dir else _env_path("SCRS_WAREHOUSE_DIR", "data/warehouse")
             ),
             pseudonym_key=os.environ.get("SCRS_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
             compliance_target_pct=float(os.environ.get("SCRS_COMPLIANCE_TARGET_PCT", "95")),
