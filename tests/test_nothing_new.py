@@ -119,3 +119,19 @@ def test_the_failure_marker_round_trip(tmp_path):
     assert last_failure(tmp_path)["run_id"] == "run-2"
     clear_failure(tmp_path)
     assert last_failure(tmp_path) is None
+
+
+def test_a_build_starts_as_a_private_copy_of_the_served_file(tmp_path):
+    """A clone on XFS/Btrfs, a copy elsewhere (this machine's ext4 exercises the copy): the same bytes, and
+    writing the build leaves the original untouched."""
+    from scrs.publish import clone_or_copy
+
+    src, dst = tmp_path / "served.bin", tmp_path / "build.bin"
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    how = clone_or_copy(src, dst)
+    assert how in {"clone", "copy"}
+    assert sha256(dst) == sha256(src)
+    original = sha256(src)
+    with open(dst, "r+b") as build:
+        build.write(b"changed")
+    assert sha256(src) == original
