@@ -53,6 +53,13 @@ def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of D
                 error = error.cause
             message = error.message if error else "step failed"
             return f"step {event.step_key} failed: {_first_line(message)}"
+    for event in events:  # no step ran: a resource failed to start (e.g. the run lock was held)
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cls_name and error.cls_name.startswith("Dagster"):
+            error = error.cause  # Dagster's wrappers, down to the project's own error
+        if error is not None:
+            message = _first_line(error.message)
+            return message.split(": ", 1)[1] if message.split(": ", 1)[0].endswith(error.cls_name) else message
     return "the run did not reach publication"
 
 

@@ -19,6 +19,7 @@ from dagster_project.jobs import scrs_pipeline
 from dagster_project.runner import failure_reason_from_events
 from scrs.freshness import waiting_files, why_run
 from scrs.ops import record_failure
+from scrs.publish import run_in_progress
 from scrs.settings import Settings
 
 log = logging.getLogger("scrs.ops")
@@ -64,6 +65,8 @@ def landing_folder_sensor(context: SensorEvaluationContext):
     fingerprint = landing_fingerprint(settings)
     if not fingerprint or fingerprint == context.cursor:
         return SkipReason("no new extract files in the landing folder")
+    if run_in_progress(settings):  # a hand-typed `scrs run`: look again next tick
+        return SkipReason("a pipeline run is in progress on the warehouse")
     if seconds_since_last_change(settings) < settle_seconds():
         return SkipReason("the landing folder changed moments ago: waiting for the delivery to finish arriving")
     reason = why_run(settings)

@@ -32,9 +32,18 @@ class PublicationChangedError(RuntimeError):
     """The served file changed while this run was building (another run published first)."""
 
 
+# Run locks this process holds. A lock is per open file, so the same process must not take it twice: `scrs
+# run` takes it, then runs the job in-process, whose resource (dagster_project.resources) takes it only when
+# the run was not started under it (a run the Dagster daemon launched).
+_held_locks: set[Path] = set()
+
+
 @contextmanager
 def run_lock(settings: Settings) -> Iterator[None]:
     """Hold the warehouse's run lock for the duration of a run; fail at once if another run holds it."""
+    if settings.run_lock in _held_locks:  # this process's run already holds it
+        yield
+        return
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.run_lock, "a+") as handle:
         try:
@@ -43,10 +52,27 @@ def run_lock(settings: Settings) -> Iterator[None]:
             raise RunInProgressError(
                 f"another pipeline run is in progress on {settings.warehouse_dir} (lock {settings.run_lock})"
             ) from exc
+        _held_locks.add(settings.run_lock)
         try:
             yield
         finally:
+            _held_locks.discard(settings.run_lock)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_in_progress(settings: Settings) -> bool:
+    """Whether another process holds the warehouse's run lock now (the landing sensor waits while it does)."""
+    if settings.run_lock in _held_locks:
+        return True
+    if not settings.run_lock.exists():
+        return False
+    with open(settings.run_lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 @dataclass(frozen=True)

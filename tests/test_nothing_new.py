@@ -135,3 +135,41 @@ def test_a_build_starts_as_a_private_copy_of_the_served_file(tmp_path):
     with open(dst, "r+b") as build:
         build.write(b"changed")
     assert sha256(src) == original
+
+
+def test_the_sensor_waits_while_a_run_holds_the_lock(sensor, fresh_pipeline, monkeypatch):
+    import fcntl
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(warehouse))
+    xf.write_crimes(landing / "crimes_2099_03.csv", [xf.crime(crime_id="CR/W/10", incident_id="PS-NEW-10")])
+    with open(warehouse / ".run.lock", "a+") as lock:  # as `scrs run` typed by hand holds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        busy = sensor.evaluate_tick(build_sensor_context(cursor=None))
+    assert not busy.run_requests and "in progress" in busy.skip_message
+    free = sensor.evaluate_tick(build_sensor_context(cursor=busy.cursor))
+    assert len(free.run_requests) == 1
+
+
+def test_a_run_the_daemon_launches_takes_the_run_lock(sensor, fresh_pipeline, monkeypatch):
+    """Not only `scrs run`: a run started by the service refuses to build while another run holds the lock."""
+    import fcntl
+
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+    from dagster_project.runner import failure_reason
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(warehouse))
+    xf.write_crimes(landing / "crimes_2099_04.csv", [xf.crime(crime_id="CR/W/11", incident_id="PS-NEW-11")])
+    served = sha256(warehouse / "warehouse.duckdb")
+    with open(warehouse / ".run.lock", "a+") as lock, DagsterInstance.ephemeral() as instance:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = defs.resolve_job_def("scrs_pipeline").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    assert failure_reason(result).startswith("another pipeline run is in progress"), failure_reason(result)
+    assert not any((warehouse / ".build").glob("*.duckdb")), "nothing was built"
+    assert sha256(warehouse / "warehouse.duckdb") == served
