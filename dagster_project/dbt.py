@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import scrs_dbt_project
@@ -130,3 +130,14 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         # error. A failed run's build is discarded anyway (runner.run_pipeline).
         stable.unlink(missing_ok=True)
         Path(f"{stable}.wal").unlink(missing_ok=True)
+
+
+def built_models() -> list[AssetKey]:
+    """The dbt assets every run builds: all but the seeds (schema `reference`), which an incremental run
+    leaves as last published."""
+    seeds = {
+        node["name"]
+        for node in json.loads(Path(scrs_dbt_project.manifest_path).read_text())["nodes"].values()
+        if node["resource_type"] == "seed"
+    }
+    return [key for key in scrs_dbt_models.keys if not (key.path[0] == "reference" and key.path[-1] in seeds)]

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from dagster_project.dbt import record_dbt_state, scrs_dbt_models
+from dagster_project.dbt import built_models, record_dbt_state
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.freshness import project_checksum
@@ -13,7 +13,9 @@ from scrs.quality.history import load_expectation_catalogue, load_history_into
 
 @asset(
     key=["published_warehouse"],
-    deps=[scrs_dbt_models],
+    # Every dbt model, not the seeds: an incremental run does not reload the seeds (dagster_project.dbt), and
+    # Dagster skips a step any of whose upstream outputs was not produced in the run.
+    deps=built_models(),
     group_name="publish",
     description="The served warehouse file, atomically replaced by this run's build once ingest, every "
     "blocking quality check and every dbt test have passed.",

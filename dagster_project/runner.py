@@ -108,6 +108,12 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False, 
                 )
             steps = step_times(instance, result.run_id)
         discard_build(settings, result.run_id)
+        # A run can succeed with its publish step skipped (an upstream output not produced): that is no
+        # publication, and must not be reported as one.
+        if result.success and not result.asset_materializations_for_node("published_warehouse"):
+            reason = "the run ended without reaching publication (the publish step was skipped)"
+            record_failure(settings.warehouse_dir, result.run_id, reason, source="scrs run")
+            return RunOutcome(False, result.run_id, reason, steps)
         if result.success:
             return RunOutcome(True, result.run_id, f"published {settings.served_db}", steps)
         reason = failure_reason(result)
