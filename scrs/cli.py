@@ -43,9 +43,18 @@ def _nothing_new(settings) -> tuple[bool, int | None]:  # noqa: ANN001
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    from scrs.keys import DEMO_MODE_ENV, DemoKeyRefused, require_pseudonym_key
     from scrs.settings import Settings
 
+    if args.demo:
+        os.environ[DEMO_MODE_ENV] = "1"
     settings = Settings.from_env(args.landing, args.warehouse)
+    try:
+        require_pseudonym_key(settings)
+    except DemoKeyRefused as exc:
+        return _fail("run", f"not published: {exc}", EXIT_USAGE)
     if not settings.landing_dir.is_dir():
         return _fail("run", f"not published: landing folder {settings.landing_dir} does not exist", EXIT_USAGE)
     if not args.force:
@@ -63,11 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scrs.publish import RunInProgressError
 
     if settings.using_demo_key:
-        print(
-            "scrs run: warning: staff numbers are pseudonymised with the DEMO key; set SCRS_PSEUDONYM_KEY "
-            "to a long random secret for real data",
-            file=sys.stderr,
-        )
+        print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
     try:
         outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose, progress=not args.quiet)
     except RunInProgressError as exc:
@@ -92,6 +97,54 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail("export", str(exc), EXIT_USAGE)
     for mart in marts:
         print(f"{mart.mart}: {mart.rows} rows -> {', '.join(str(p) for p in mart.files)}")
+    return EXIT_OK
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from scrs import access_log
+    from scrs.keys import AccessLogKeyMissing
+    from scrs.settings import Settings
+
+    path = Settings.from_env(warehouse_dir=args.warehouse).access_log
+    try:
+        result = access_log.check(path)
+    except AccessLogKeyMissing as exc:
+        return _fail("access-log", str(exc), EXIT_USAGE)
+    if not result.ok:
+        print(f"scrs access-log verify: {result.path}: TAMPERED OR DAMAGED", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    print(result.summary())
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from scrs.audit.sampling import SampleError, draw_sample
+    from scrs.settings import Settings
+    from scrs.warehouse import NoPublicationError
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        drawn = draw_sample(
+            settings.served_db,
+            Path(args.out),
+            args.fiscal_year,
+            args.quarter,
+            tests=args.tests.split(","),
+            margin=args.margin,
+            expected_pct=args.expected_pct,
+            seed=args.seed,
+            progress=not args.quiet,
+        )
+    except (SampleError, NoPublicationError) as exc:
+        return _fail("sample", str(exc), EXIT_USAGE)
+    print(
+        f"sample {drawn.sample_id}: {drawn.sampled} records in {len(drawn.strata)} strata "
+        f"(seed {drawn.seed}; the same seed on this warehouse draws the same sample) -> {drawn.sample_file}"
+    )
+    folder = drawn.sample_file.parent / "worklists"
+    print(f"worklists: {len(drawn.worklists) // 2} divisions (CSV and Excel) in {folder}")
     return EXIT_OK
 
 
@@ -187,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="rebuild and publish even when nothing new has landed since the last run"
     )
+    run.add_argument(
+        "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"
+    )
     run.set_defaults(func=cmd_run)
 
     exp = commands.add_parser("export", help="write a division's or the committee's pack")
@@ -196,6 +252,26 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--division", help="division code: its own rows of every mart, record failures included")
     who.add_argument("--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed")
     exp.set_defaults(func=cmd_export)
+
+    log = commands.add_parser("access-log", help="the dashboard's access log")
+    log_commands = log.add_subparsers(dest="access_log_command", required=True)
+    verify = log_commands.add_parser(
+        "verify", help="check the log's keyed chain and its anchor; exit 1 when it was tampered with or damaged"
+    )
+    verify.add_argument("--warehouse", required=True, help="warehouse folder (the log is in its logs/ folder)")
+    log.set_defaults(func=cmd_access_log)
+
+    smp = commands.add_parser("sample", help="draw the registrars' audit sample and per-division worklists")
+    smp.add_argument("--warehouse", required=True)
+    smp.add_argument("--fiscal-year", required=True, help="e.g. 2020/21")
+    smp.add_argument("--quarter", type=int, required=True, help="financial quarter 1-4 (Q4 = January-March)")
+    smp.add_argument("--tests", default="TEST1,TEST2,NOCRIME", help="comma-separated test codes")
+    smp.add_argument("--margin", type=float, default=3.0, help="margin of error, percentage points")
+    smp.add_argument("--expected-pct", type=float, default=95.0, help="expected compliance, percent")
+    smp.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    smp.add_argument("--out", required=True, help="folder for audit_sample_<id>.csv and worklists/")
+    smp.add_argument("--quiet", action="store_true", help="no progress bar")
+    smp.set_defaults(func=cmd_sample)
 
     users = commands.add_parser("users", help="dashboard accounts: add, remove, list, set-password, unlock, demo")
     users.add_argument(
