@@ -173,4 +173,4 @@ def test_paper_download_for_committee_and_registrar_only_and_logged(warehouse: P
         ("download", "committee paper"),
         ("access_denied", "committee paper"),
     ]
-    assert not (warehouse / "state").exists(), "a downloaded paper is a draft: nothing recorded as reported"
+    assert not (warehouse / "state" / "as_reported.sqlite").exists(), "a downloaded paper is a draft: nothing recorded"

@@ -45,6 +45,23 @@ def pack(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return out
 
 
+@pytest.fixture(scope="module")
+def national_pack(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`scrs export --national`: the committee's suppression pattern (contract 5.1) the paper must follow."""
+    out = tmp_path_factory.mktemp("national")
+    run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(out), "--national", check=True)
+    return out
+
+
+def blanked(national_pack: Path, mart: str, keys: tuple[str, ...]) -> set[tuple]:
+    """The cells `scrs export --national` blanks in a compliance mart (compliant left empty)."""
+    return {
+        tuple(int(row[k]) if k == "fiscal_quarter" else row[k] for k in keys)
+        for row in read_csv(national_pack / f"{mart}.csv")
+        if row["compliant"] == ""
+    }
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -69,11 +86,13 @@ def change_words(lower: float, upper: float) -> str:
     return "improved" if lower > 0 else "worsened" if upper < 0 else "no_clear_change"
 
 
-def expected_change(now: tuple[int, int], before: tuple[int, int] | None) -> list[str]:
+def expected_change(
+    now: tuple[int, int], before: tuple[int, int] | None, now_hidden: bool, before_hidden: bool
+) -> list[str]:
     """previous pct, change, lower, upper, words: recomputed with statsmodels (blank without an earlier
-    figure, or when either side is built on fewer than MIN_RECORDS records)."""
-    if before is None or before[0] < MIN_RECORDS or now[0] < MIN_RECORDS:
-        previous = "" if before is None or before[0] < MIN_RECORDS else pct(before[1], before[0])
+    figure, or when either cell is suppressed for the committee)."""
+    if before is None or before_hidden or now_hidden:
+        previous = "" if before is None or before_hidden else pct(before[1], before[0])
         return [previous, "", "", "", ""]
     lower, upper = confint_proportions_2indep(now[1], now[0], before[1], before[0], method="newcomb")
     diff = 100 * (now[1] / now[0] - before[1] / before[0])
@@ -86,7 +105,7 @@ def expected_change(now: tuple[int, int], before: tuple[int, int] | None) -> lis
     ]
 
 
-def test_headline_csv_is_contract_7_and_equals_independent_recomputation(pack, pipeline_run) -> None:
+def test_headline_csv_is_contract_7_and_equals_independent_recomputation(pack, pipeline_run, national_pack) -> None:
     rows = read_csv(pack / "tables" / "headline.csv")
     with (pack / "tables" / "headline.csv").open(encoding="utf-8") as handle:
         header = handle.readline().strip().split(",")
@@ -96,13 +115,15 @@ def test_headline_csv_is_contract_7_and_equals_independent_recomputation(pack, p
         "previous_quarter_pct", "qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change",
     ]  # fmt: skip
     truth = truth_totals(pipeline_run["truth"])
+    hidden = blanked(national_pack, "compliance_national_test", ("fiscal_year", "fiscal_quarter", "test_code"))
+    assert {key for key, (examined, _) in truth.items() if examined < MIN_RECORDS} <= hidden
     assert [r["test_code"] for r in rows] == [t for t in TESTS if (YEAR, QUARTER, t) in truth]
     for row in rows:
         test = row["test_code"]
         examined, compliant = truth[(YEAR, QUARTER, test)]
         assert int(row["examined"]) == examined, test
         figures = [row[c] for c in ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")]
-        if examined < MIN_RECORDS:
+        if (YEAR, QUARTER, test) in hidden:
             assert figures == ["", "", "", "", ""], test
         else:
             lower, upper = proportion_confint(compliant, examined, alpha=0.05, method="wilson")
@@ -114,15 +135,16 @@ def test_headline_csv_is_contract_7_and_equals_independent_recomputation(pack, p
                 f"{round(100 * upper, 2):.2f}",
                 status,
             ], test
-        year_before = truth.get((f"{int(YEAR[:4]) - 1}/{YEAR[2:4]}", QUARTER, test))
-        quarter_before = truth.get((YEAR, QUARTER - 1, test))
+        year_key, quarter_key = (f"{int(YEAR[:4]) - 1}/{YEAR[2:4]}", QUARTER, test), (YEAR, QUARTER - 1, test)
+        year_before, quarter_before = truth.get(year_key), truth.get(quarter_key)
+        now_hidden = (YEAR, QUARTER, test) in hidden
         yoy = [row[c] for c in ("previous_year_pct", "change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change")]
         qoq = [
             row[c]
             for c in ("previous_quarter_pct", "qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change")
         ]
-        assert yoy == expected_change((examined, compliant), year_before), test
-        assert qoq == expected_change((examined, compliant), quarter_before), test
+        assert yoy == expected_change((examined, compliant), year_before, now_hidden, year_key in hidden), test
+        assert qoq == expected_change((examined, compliant), quarter_before, now_hidden, quarter_key in hidden), test
 
 
 def test_headline_csv_equals_the_change_mart(pack, published_warehouse) -> None:
@@ -149,7 +171,7 @@ def test_headline_csv_equals_the_change_mart(pack, published_warehouse) -> None:
             assert (float(row["qoq_change_pp"]), row["qoq_change"]) == (qoq_pp, qoq_change)
 
 
-def test_every_table_is_suppressed_per_contract_5_1(pack) -> None:
+def test_every_table_is_suppressed_per_contract_5_1(pack, national_pack) -> None:
     tables = pack / "tables"
     for name in ("divisions", "command_areas", "categories", "units", "trend"):
         rows = read_csv(tables / f"{name}.csv")
@@ -157,8 +179,28 @@ def test_every_table_is_suppressed_per_contract_5_1(pack) -> None:
         for row in rows:
             if int(row["examined"]) < MIN_RECORDS:
                 assert row["compliant"] == row["compliance_pct"] == row["status"] == "", (name, row)
-    # Complementary: no (test, area) group of divisions and no test's set of areas has exactly one blank.
-    for name, group in (("divisions", ("test_code", "command_area")), ("command_areas", ("test_code",))):
+    # Divisions, areas and the trend blank exactly the cells `scrs export --national` blanks (the
+    # committee's whole-hierarchy pattern, complementary cells included).
+    for name, mart, keys in (
+        ("divisions", "compliance_by_division_test", ("division_code", "test_code")),
+        ("command_areas", "compliance_by_command_area_test", ("command_area", "test_code")),
+    ):
+        expected = {
+            key[2:]
+            for key in blanked(national_pack, mart, ("fiscal_year", "fiscal_quarter", *keys))
+            if key[:2] == (YEAR, QUARTER)
+        }
+        shown = {tuple(r[k] for k in keys) for r in read_csv(tables / f"{name}.csv") if r["compliant"] == ""}
+        assert shown == expected, name
+    trend = {
+        (r["fiscal_year"], int(r["fiscal_quarter"]), r["test_code"])
+        for r in read_csv(tables / "trend.csv")
+        if r["compliant"] == ""
+    }
+    national = blanked(national_pack, "compliance_national_test", ("fiscal_year", "fiscal_quarter", "test_code"))
+    assert trend == {k for k in national if (k[0], k[1]) <= (YEAR, QUARTER)}
+    # Crime types and units: no group of parts with exactly one blank.
+    for name, group in (("categories", ("test_code", "scheme")), ("units", ("test_code",))):
         blanks: dict[tuple, list[bool]] = {}
         for row in read_csv(tables / f"{name}.csv"):
             blanks.setdefault(tuple(row[c] for c in group), []).append(row["compliant"] == "")

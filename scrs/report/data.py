@@ -15,9 +15,10 @@ from typing import Any
 import duckdb
 
 from scrs.db import rows as _rows
+from scrs.export import compliance_hidden
 from scrs.report import as_reported
 from scrs.report.model import Column, Pack, Publication, Table
-from scrs.report.suppression import COMPLIANCE_RULES, RATE_COLUMNS, Rule, suppress
+from scrs.report.suppression import COMPLIANCE_RULES, QOQ_COLUMNS, RATE_COLUMNS, YOY_COLUMNS, Rule, suppress
 from scrs.settings import Settings
 from scrs.warehouse import read_only
 
@@ -144,6 +145,58 @@ def restatements(
     return out
 
 
+def previous_year(fiscal_year: str) -> str:
+    """'2020/21' -> '2019/20'."""
+    start = int(fiscal_year[:4]) - 1
+    return f"{start}/{str(start + 1)[2:]}"
+
+
+def previous_quarter(fiscal_year: str, fiscal_quarter: int) -> tuple[str, int]:
+    """(2020/21, 1) -> (2019/20, 4); (2020/21, 3) -> (2020/21, 2)."""
+    return (previous_year(fiscal_year), 4) if int(fiscal_quarter) == 1 else (fiscal_year, int(fiscal_quarter) - 1)
+
+
+class Patterns:
+    """The committee's suppression pattern of the three compliance marts (`scrs.export.compliance_hidden`:
+    `scrs.disclosure.compliance_pattern` over their whole hierarchy), as Rules for the paper's tables."""
+
+    KEYS = {
+        "compliance_national_test": ("test_code",),
+        "compliance_by_command_area_test": ("command_area", "test_code"),
+        "compliance_by_division_test": ("command_area", "division_code", "test_code"),
+    }
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, min_records: int) -> None:
+        self.min_records = min_records
+        self.hidden: dict[str, set[tuple]] = {}
+        for mart, frame in compliance_hidden(con, min_records).items():
+            cols = ["fiscal_year", "fiscal_quarter", *self.KEYS[mart]]
+            rows = frame[frame["_hidden"]][cols].itertuples(index=False, name=None)
+            self.hidden[mart] = {(str(r[0]), int(r[1]), *r[2:]) for r in rows}
+
+    def _is_hidden(self, mart: str, period: tuple[str, int], row: Mapping[str, Any]) -> bool:
+        return (period[0], int(period[1]), *(row[k] for k in self.KEYS[mart])) in self.hidden[mart]
+
+    def rules(self, mart: str) -> list[Rule]:
+        """The row's own cell blanks its figures and changes; the earlier cells blank the earlier rate and
+        the change built on it: each when small or in the pattern."""
+
+        def own(row: Mapping[str, Any]) -> bool:
+            return self._is_hidden(mart, (row["fiscal_year"], row["fiscal_quarter"]), row)
+
+        def year(row: Mapping[str, Any]) -> bool:
+            return self._is_hidden(mart, (previous_year(row["fiscal_year"]), row["fiscal_quarter"]), row)
+
+        def quarter(row: Mapping[str, Any]) -> bool:
+            return self._is_hidden(mart, previous_quarter(row["fiscal_year"], row["fiscal_quarter"]), row)
+
+        return [
+            Rule("examined", COMPLIANCE_RULES[0].columns, own),
+            Rule("previous_year_examined", ("previous_year_pct", *YOY_COLUMNS), year),
+            Rule("previous_quarter_examined", ("previous_quarter_pct", *QOQ_COLUMNS), quarter),
+        ]
+
+
 def _table(
     key: str,
     title: str,
@@ -167,6 +220,7 @@ def build_pack(
     by scrs.report.charts and scrs.report.findings from these tables)."""
     pub = publication(con)
     n = settings.disclosure_min_records
+    patterns = Patterns(con, n)
     period = [fiscal_year, fiscal_quarter]
     pack = Pack(
         fiscal_year=fiscal_year,
@@ -195,7 +249,7 @@ def build_pack(
         "headline",
         f"Headline: Scotland, {pack.period}",
         HEADLINE_COLUMNS,
-        suppress(headline, n),
+        suppress(headline, n, rules=patterns.rules("compliance_national_test")),
         pub,
         "compliance_change_national_test",
         "Each rate with its count and Wilson 95% interval; each change with Newcombe's 95% interval.",
@@ -213,11 +267,9 @@ def build_pack(
         "where fiscal_year = ? and fiscal_quarter = ?",
         period,
     )
-    # One pass over the hierarchy: divisions are parts of their area, areas parts of Scotland.
-    hierarchy = suppress(
-        _plain(areas + divisions),
-        n,
-        groups=[["level", "test_code", "command_area"], ["level", "test_code"]],
+    # The committee's pattern over the whole hierarchy (divisions in their area, areas in Scotland).
+    hierarchy = suppress(_plain(areas), n, rules=patterns.rules("compliance_by_command_area_test")) + suppress(
+        _plain(divisions), n, rules=patterns.rules("compliance_by_division_test")
     )
     test_order = {row["test_code"]: i for i, row in enumerate(headline)}
     by_test = sorted(
@@ -325,7 +377,7 @@ def build_pack(
             Column("fiscal_quarter", "Quarter"),
             *FIGURE_COLUMNS,
         ],
-        suppress(trend, n),
+        suppress(trend, n, rules=patterns.rules("compliance_national_test")[:1]),
         pub,
         "compliance_national_test",
     )

@@ -10,13 +10,15 @@
   group has a single blanked part, so no blanked value can be worked out by subtraction.
 
 Which cells are small is decided by `scrs.disclosure.small_cells`, the project's one implementation of the
-threshold (shared with `scrs export` and the dashboard). The complementary rule is applied here because
-`scrs.disclosure` does not implement it yet; when it does, this function should delegate to it too.
+threshold. The compliance tables (headline, areas, divisions, trend, as reported) are blanked by the
+committee's whole-hierarchy pattern (`scrs.disclosure.compliance_pattern`, through `scrs.export`'s
+`compliance_hidden`, via each Rule's `hidden`), so the paper blanks exactly the cells `scrs export` and the
+dashboard blank; the complementary rule here covers the tables that pattern does not (crime types, units).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +36,13 @@ BLANKED_COLUMNS = "suppressed_columns"  # which columns of the row were blanked 
 
 @dataclass(frozen=True)
 class Rule:
-    """Blank `columns` where `count` is below the threshold (a missing count blanks nothing)."""
+    """Blank `columns` where `count` is below the threshold (a missing count blanks nothing), or where
+    `hidden(row)` says the cell is in the committee's suppression pattern (`scrs.disclosure.compliance_pattern`
+    over the whole hierarchy: primary and complementary, as `scrs export` and the dashboard blank it)."""
 
     count: str
     columns: tuple[str, ...]
+    hidden: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 # The rules of the compliance tables: the row's own count blanks its figures and every change built on it;
@@ -78,7 +83,10 @@ def suppress(
     blanked: set[int] = set()
     for rule in rules:
         counts = pd.DataFrame({rule.count: [row.get(rule.count) for row in out]})
-        for index in counts.index[small_cells(counts, min_records, count_col=rule.count)]:
+        small = set(counts.index[small_cells(counts, min_records, count_col=rule.count)])
+        if rule.hidden is not None:
+            small |= {i for i, row in enumerate(out) if rule.hidden(row)}
+        for index in sorted(small):
             _blank(out[index], rule.columns)
             if rule is primary:
                 blanked.add(int(index))

@@ -31,6 +31,11 @@ CHANGE_MARTS = {
     "command_area": ("marts.compliance_change_by_command_area_test", "command_area"),
     "division": ("marts.compliance_change_by_division_test", "division_code"),
 }
+BASE_MART = {
+    "national": "compliance_national_test",
+    "command_area": "compliance_by_command_area_test",
+    "division": "compliance_by_division_test",
+}
 # Each change mart is its compliance mart plus columns: a cell sits where the compliance mart's does.
 CHANGE_HIERARCHY = {
     "national": COMPLIANCE_HIERARCHY["compliance_national_test"],
@@ -47,6 +52,7 @@ def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.Da
         own_col=own_col,
         blank=(*RATE_COLUMNS, *YOY_COLUMNS, *QOQ_COLUMNS),
         hierarchy=CHANGE_HIERARCHY[level],
+        mart=BASE_MART[level],  # the committee's whole-hierarchy pattern, as the compliance views use
     )
     out = disclosed(
         out,
