@@ -385,7 +385,7 @@ def build_pack(
     _add_improvement(pack, con, pub)
     _add_training(pack, con, pub, n)
     _add_quality(pack, con, pub)
-    _add_restatements(pack, settings, con, n)
+    _add_restatements(pack, settings, con, n, patterns)
     return pack
 
 
@@ -508,12 +508,29 @@ def _add_quality(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publication) -
     )
 
 
-def _add_restatements(pack: Pack, settings: Settings, con: duckdb.DuckDBPyConnection, n: int) -> None:
+def _add_restatements(
+    pack: Pack, settings: Settings, con: duckdb.DuckDBPyConnection, n: int, patterns: Patterns
+) -> None:
     rows = restatements(settings, con, up_to=(pack.fiscal_year, pack.fiscal_quarter))
+    areas = {r["division_code"]: r["command_area"] for r in _rows(con, "select * from reference.divisions")}
+
+    def hidden_now(row: Mapping[str, Any]) -> bool:
+        """The current figure is blanked where the committee's pattern blanks it today."""
+        period = (row["fiscal_year"], int(row["fiscal_quarter"]))
+        if row["level"] == "national":
+            key = (*period, row["test_code"])
+            return key in patterns.hidden["compliance_national_test"]
+        if row["level"] == "command_area":
+            key = (*period, row["unit_code"], row["test_code"])
+            return key in patterns.hidden["compliance_by_command_area_test"]
+        key = (*period, areas.get(row["unit_code"]), row["unit_code"], row["test_code"])
+        return key in patterns.hidden["compliance_by_division_test"]
+
     # National rows always; area and division rows where a count changed.
     shown = [r for r in rows if r["level"] == "national" or r["restated"]]
-    reported_rule = Rule("reported_examined", tuple(f"reported_{c}" for c in RATE_COLUMNS))
-    current_rule = Rule("current_examined", tuple(f"current_{c}" for c in RATE_COLUMNS))
+    # The figure as reported is blanked where today's is too (it is the same cell, often the same value).
+    reported_rule = Rule("reported_examined", tuple(f"reported_{c}" for c in RATE_COLUMNS), hidden_now)
+    current_rule = Rule("current_examined", tuple(f"current_{c}" for c in RATE_COLUMNS), hidden_now)
     for row in shown:
         row["restated"] = "restated" if row["restated"] else "unchanged"
     published = suppress(shown, n, rules=[reported_rule, current_rule])
