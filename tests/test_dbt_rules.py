@@ -423,6 +423,7 @@ def one(rows: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ tests
+@pytest.mark.dbt
 def test_dbt_parse_needs_no_raw_tables(tmp_path: Path) -> None:
     result = run_dbt(["parse"], tmp_path / "absent.duckdb", tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
