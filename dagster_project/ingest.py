@@ -24,6 +24,7 @@ from scrs.ingest import (
     landing_files,
     read_into_landing,
 )
+from scrs.keys import require_pseudonym_key
 from scrs.publish import build_connection
 from scrs.settings import EXTRACT_KINDS
 
@@ -75,10 +76,11 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
     )
     def landing_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)  # the demo key only in demo mode (scrs/keys.py)
         with build_connection(settings, context.run_id) as con:
             ensure_landing(con, kind)
             files = discover_new_files(con, settings.landing_dir, kind)
-            faults = read_into_landing(con, files, kind, pseudonym_key=settings.pseudonym_key)
+            faults = read_into_landing(con, files, kind, pseudonym_key=key)
             save_file_faults(con, kind, faults)
             rows = value(con, f"select count(*) from landing.{kind}")
         report(context, f"ingest {kind}: {len(files)} new file(s), {rows:,} rows read, {len(faults)} file fault(s)")
@@ -104,10 +106,11 @@ def build_raw_asset(kind: str) -> AssetsDefinition:
     )
     def raw_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)
         with build_connection(settings, context.run_id) as con:
             ensure_raw(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
-            appended = append_to_raw(con, kind, files, context.run_id, settings.pseudonym_key)
+            appended = append_to_raw(con, kind, files, context.run_id, key)
             total = value(con, f"select count(*) from raw.{kind}")
         return MaterializeResult(
             metadata={

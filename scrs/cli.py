@@ -29,16 +29,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
     from dagster_project.runner import run_pipeline
+    from scrs.keys import DEMO_MODE_ENV, DemoKeyRefused, require_pseudonym_key
     from scrs.publish import RunInProgressError
     from scrs.settings import Settings
 
-    if Settings.from_env(args.landing, args.warehouse).using_demo_key:
-        print(
-            "scrs run: warning: staff numbers are pseudonymised with the DEMO key; set SCRS_PSEUDONYM_KEY "
-            "to a long random secret for real data",
-            file=sys.stderr,
-        )
+    if args.demo:
+        os.environ[DEMO_MODE_ENV] = "1"
+    settings = Settings.from_env(args.landing, args.warehouse)
+    try:
+        require_pseudonym_key(settings)
+    except DemoKeyRefused as exc:
+        return _fail("run", f"not published: {exc}", EXIT_USAGE)
+    if settings.using_demo_key:
+        print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
     try:
         outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose, progress=not args.quiet)
     except RunInProgressError as exc:
@@ -63,6 +69,25 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail("export", str(exc), EXIT_USAGE)
     for mart in marts:
         print(f"{mart.mart}: {mart.rows} rows -> {', '.join(str(p) for p in mart.files)}")
+    return EXIT_OK
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from scrs import access_log
+    from scrs.keys import AccessLogKeyMissing
+    from scrs.settings import Settings
+
+    path = Settings.from_env(warehouse_dir=args.warehouse).access_log
+    try:
+        result = access_log.check(path)
+    except AccessLogKeyMissing as exc:
+        return _fail("access-log", str(exc), EXIT_USAGE)
+    if not result.ok:
+        print(f"scrs access-log verify: {result.path}: TAMPERED OR DAMAGED", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    print(result.summary())
     return EXIT_OK
 
 
@@ -184,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", required=True, help="warehouse folder (the served file lives here)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     run.add_argument("--quiet", action="store_true", help="no progress lines, only the outcome")
+    run.add_argument(
+        "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"
+    )
     run.set_defaults(func=cmd_run)
 
     exp = commands.add_parser("export", help="write a division's or the committee's pack")
@@ -193,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--division", help="division code: its own rows of every mart, record failures included")
     who.add_argument("--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed")
     exp.set_defaults(func=cmd_export)
+
+    log = commands.add_parser("access-log", help="the dashboard's access log")
+    log_commands = log.add_subparsers(dest="access_log_command", required=True)
+    verify = log_commands.add_parser(
+        "verify", help="check the log's keyed chain and its anchor; exit 1 when it was tampered with or damaged"
+    )
+    verify.add_argument("--warehouse", required=True, help="warehouse folder (the log is in its logs/ folder)")
+    log.set_defaults(func=cmd_access_log)
 
     smp = commands.add_parser("sample", help="draw the registrars' audit sample and per-division worklists")
     smp.add_argument("--warehouse", required=True)

@@ -51,6 +51,9 @@ class Settings:
     session_idle_minutes: float = 60.0
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
+    # Failed sign-ins per client address, whatever the username (scrs/throttle.py).
+    login_client_max_failures: int = 10
+    login_client_block_minutes: float = 15.0
 
     @classmethod
     def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
@@ -68,6 +71,8 @@ class Settings:
             session_idle_minutes=float(os.environ.get("SCRS_SESSION_IDLE_MINUTES", "60")),
             login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
+            login_client_max_failures=int(os.environ.get("SCRS_LOGIN_CLIENT_MAX_FAILURES", "10")),
+            login_client_block_minutes=float(os.environ.get("SCRS_LOGIN_CLIENT_BLOCK_MINUTES", "15")),
         )
 
     @property

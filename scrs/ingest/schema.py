@@ -25,6 +25,8 @@ class ColumnSpec:
     """Personal data (a staff number): pseudonymised before it reaches any table."""
     raw_name: str | None = None
     """Column name in `raw.<kind>` when it differs (staff_number -> staff_pseudonym)."""
+    free_text: bool = False
+    """Written by a person, published as written: screened for personal data (scrs/quality/free_text.py)."""
 
     @property
     def raw_column(self) -> str:
@@ -61,7 +63,7 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("cyber_marker", "flag", True),
         _c("status", "code", True),
         _c("no_crime_at", "timestamp", False),
-        _c("no_crime_reason", "text", False),
+        _c("no_crime_reason", "text", False, free_text=True),
         _c("no_crime_requested_by", "text", False, personal=True),
         _c("no_crime_authorised_by", "text", False, personal=True),
         _c("no_crime_authoriser_role", "code", False),
@@ -85,10 +87,10 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("status", "code", True),
         _c("original_target_date", "date", True),
         _c("revised_target_date", "date", False),
-        _c("revision_reason", "text", False),
-        _c("progress_note", "text", True),
-        _c("next_steps", "text", False),
-        _c("reported_by", "text", True),
+        _c("revision_reason", "text", False, free_text=True),
+        _c("progress_note", "text", True, free_text=True),
+        _c("next_steps", "text", False, free_text=True),
+        _c("reported_by", "text", True, free_text=True),
         _c("extracted_at", "timestamp", True),
     ),
     # Registrar audit (contract section 6; docs/registrar_audit.md): the sample `scrs sample` drew, and the
