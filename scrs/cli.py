@@ -28,12 +28,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _nothing_new(settings) -> tuple[bool, int | None]:  # noqa: ANN001
+    """(nothing new?, exit code if the run cannot go ahead), decided with no Dagster, dbt, GX or pandas import.
+
+    Decided under the run lock, so a run publishing at this moment cannot be half-seen."""
+    from scrs.freshness import why_run
+    from scrs.publish import RunInProgressError, run_lock
+
+    try:
+        with run_lock(settings):
+            return why_run(settings) is None, None
+    except RunInProgressError as exc:
+        return False, _fail("run", f"not published: {exc}", EXIT_BUSY)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
-    from dagster_project.runner import run_pipeline
     from scrs.keys import DEMO_MODE_ENV, DemoKeyRefused, require_pseudonym_key
-    from scrs.publish import RunInProgressError
     from scrs.settings import Settings
 
     if args.demo:
@@ -43,6 +55,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         require_pseudonym_key(settings)
     except DemoKeyRefused as exc:
         return _fail("run", f"not published: {exc}", EXIT_USAGE)
+    if not settings.landing_dir.is_dir():
+        return _fail("run", f"not published: landing folder {settings.landing_dir} does not exist", EXIT_USAGE)
+    if not args.force:
+        nothing_new, code = _nothing_new(settings)
+        if code is not None:
+            return code
+        if nothing_new:
+            print(
+                f"nothing new: every extract file in {settings.landing_dir} is already published in "
+                f"{settings.served_db}; nothing published (--force rebuilds anyway)"
+            )
+            return EXIT_OK
+
+    from dagster_project.runner import run_pipeline
+    from scrs.publish import RunInProgressError
+
     if settings.using_demo_key:
         print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
     try:
@@ -209,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", required=True, help="warehouse folder (the served file lives here)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     run.add_argument("--quiet", action="store_true", help="no progress lines, only the outcome")
+    run.add_argument(
+        "--force", action="store_true", help="rebuild and publish even when nothing new has landed since the last run"
+    )
     run.add_argument(
         "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"
     )
