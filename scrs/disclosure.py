@@ -121,6 +121,7 @@ class _Tree:
     equations: list[tuple[int, list[int]]]
     owners: list[str | None]
     order: list[tuple[int, str]]  # tie-break: (level, name), smaller first
+    interior: list[bool] | None = None  # complementary cells chosen among these first (value not 0 or count)
 
 
 def _ranges(tree: _Tree, known: list[bool]) -> tuple[list[int], list[int]]:
@@ -185,7 +186,8 @@ def _protect(tree: _Tree, hidden: list[bool]) -> list[bool]:
         if not candidates:  # nothing left to hide from this attacker: it knows every cell it could use
             accepted.update((attacker, cell) for cell in exposed)
             continue
-        pick = min(candidates, key=lambda i: (tree.counts[i], tree.order[i]))
+        preferred = [True] * len(hidden) if tree.interior is None else tree.interior
+        pick = min(candidates, key=lambda i: (not preferred[i], tree.counts[i], tree.order[i]))
         hidden[pick] = True
 
 
@@ -205,6 +207,8 @@ def protect_hierarchy(
     count_col: str = "examined",
     value_col: str = "compliant",
     owner_col: str | None = "owner",
+    start: pd.Series | None = None,
+    prefer_interior: bool = False,
 ) -> pd.Series:
     """Which cells to hide (primary and complementary, contract 5.1), as a boolean Series on `cells`' index.
 
@@ -212,12 +216,17 @@ def protect_hierarchy(
     parent's node name (None at the top), its level (0 = top; the tie-break after the count), the record
     count (always shown), the value a hidden cell hides, and the division that owns it (a division user sees
     its own cells: None for roll-ups). A parent's value must be the sum of its children's: an equation whose
-    counts do not add up is not used (it does not hold, so no attacker can use it either).
+    counts do not add up is not used (it does not hold, so no attacker can use it either). `start`: cells
+    hidden already (another value's pattern over the same cells), on top of the primary rule.
+    `prefer_interior`: complementary cells are chosen first among those whose value is neither 0 nor their
+    count (hiding a 0 beside hidden 0s leaves their sum pinned at 0: rare counts such as a 2x2's).
     """
     hidden = pd.Series(False, index=cells.index)
     if cells.empty:
         return hidden
     primary = small_cells(cells, min_records, count_col=count_col)
+    if start is not None:
+        primary = primary | start.reindex(cells.index).fillna(False).astype(bool)
     for _, group in cells.groupby(list(partition), sort=True, dropna=False):
         group = group.sort_values([level_col, node_col], kind="stable")
         names = group[node_col].astype(str).tolist()
@@ -236,6 +245,7 @@ def protect_hierarchy(
             equations=equations,
             owners=[str(o) if o is not None and pd.notna(o) else None for o in owners],
             order=list(zip(group[level_col].astype(int).tolist(), names, strict=True)),
+            interior=[0 < v < c for v, c in zip(values, counts, strict=True)] if prefer_interior else None,
         )
         result = _protect(tree, primary.loc[group.index].tolist())
         hidden.loc[group.index] = result
@@ -299,3 +309,71 @@ def compliance_pattern(
         rows = cells["_mart"].eq(mart)
         masks.append(pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index))
     return masks[0].fillna(False).astype(bool), masks[1].fillna(False).astype(bool), masks[2].fillna(False).astype(bool)
+
+
+# The registrars' audit (contract 6): a division's cell (a sample's stratum: division x test) rolls up into the
+# national one; there is no command-area level. One cell hides all its values at once: the registrars'
+# compliant count and the agreement 2x2 counts (registrar-compliant = both_compliant + rule_only_failed, so
+# the results' and the agreement's cells must share one pattern).
+AUDIT_PARTITION = ("sample_id", "test_code")
+AUDIT_VALUES = ("compliant", "both_compliant", "both_noncompliant", "rule_only_failed", "registrar_only_failed")
+
+
+def audit_pattern(division: pd.DataFrame, national: pd.DataFrame, min_records: int) -> tuple[pd.Series, pd.Series]:
+    """Which division and national audit cells are hidden (primary and complementary, on `audited`), each a
+    boolean Series on its frame's index.
+
+    `division` / `national`: one row per sample, test (and division), with `audited` and whichever of
+    `AUDIT_VALUES` the caller has (the results' `compliant`, the agreement's 2x2 counts, or both merged).
+    Each value is protected over the same cells in turn, each starting from the cells already hidden, until
+    no value adds a cell: the pattern then holds for every value. A division user knows its own cells (owner).
+
+    Rare counts (a 2x2 cell that is 0 in most divisions) are pinned to 0 when every hidden cell of a sum is 0,
+    so complementary cells are chosen among those whose value is neither 0 nor their whole count where there
+    are any (`prefer_interior`): one such cell reopens the sum.
+
+    Not covered (left open): the national stratified estimate weighs each stratum's compliant count by
+    population / audited, and its interval adds a variance term per stratum not audited in full: a second,
+    weighted equation over the hidden cells, which can pin a hidden stratum not audited in full. National
+    kappa and agreement % are functions of the national 2x2 counts, so they add nothing.
+    """
+    part = list(AUDIT_PARTITION)
+    values = [v for v in AUDIT_VALUES if v in division.columns and v in national.columns]
+    cells = pd.concat(
+        [
+            division[[*part, "audited", *values]].assign(
+                node="D:" + division["division_code"].astype(str),
+                parent="N",
+                level=1,
+                owner=division["division_code"].astype(str),
+                _mart="division",
+                _row=division.index,
+            ),
+            national[[*part, "audited", *values]].assign(
+                node="N", parent=None, level=0, owner=None, _mart="national", _row=national.index
+            ),
+        ],
+        ignore_index=True,
+    )
+    hidden = small_cells(cells, min_records, count_col="audited")
+    changed = True
+    while changed:
+        changed = False
+        for value in values:
+            more = protect_hierarchy(
+                cells,
+                min_records,
+                partition=part,
+                count_col="audited",
+                value_col=value,
+                start=hidden,
+                prefer_interior=True,
+            )
+            if (more & ~hidden).any():
+                hidden, changed = hidden | more, True
+    masks = []
+    for mart, frame in (("division", division), ("national", national)):
+        rows = cells["_mart"].eq(mart)
+        mask = pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index)
+        masks.append(mask.fillna(False).astype(bool))
+    return masks[0], masks[1]

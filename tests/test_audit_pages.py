@@ -58,8 +58,24 @@ def test_committee_sees_both_figures_with_intervals_and_the_agreement_in_words(w
         [SAMPLE_ID],
     )
     text = page_text(at)
+    # No Crime here: every division audited fewer than 10 and every record is compliant (checked), so
+    # Scotland's count would pin each division's at its audited count: Scotland's figures are blanked too
+    # (contract 5.1, complementary), and the committee is told so.
+    largest = sql(
+        warehouse,
+        "select test_code, max(audited) as most from marts.audit_results_by_division_test where sample_id = ? "
+        "group by test_code",
+        [SAMPLE_ID],
+    ).set_index("test_code")["most"]
+    all_small = set(largest[largest < MIN].index)
+    assert all_small == {"NOCRIME"}
+    nocrime = national[national.test_code.eq("NOCRIME")].iloc[0]
+    assert nocrime.compliance_pct == 100.0  # every audited No Crime decision compliant
     for r in national.itertuples():
         assert r.audited >= MIN
+        if r.test_code in all_small:
+            assert f"Agreement on {r.audited} audited No Crime decisions is suppressed" in text
+            continue
         assert f"{r.compliance_pct:.2f}%" in text and f"{r.ci_lower_pct:.2f}–{r.ci_upper_pct:.2f}%" in text
         assert f"{r.auto:.2f}%" in text and f"{r.auto_lo:.2f}–{r.auto_hi:.2f}%" in text
     agreement = sql(warehouse, "select * from marts.audit_agreement_national_test where sample_id = ?", [SAMPLE_ID])
@@ -104,7 +120,17 @@ def test_small_cells_are_suppressed_for_the_committee(warehouse):
     assert small["Audit %"].isna().all() and small["Compliant"].isna().all()
     assert (small["Status"] == f"Suppressed (fewer than {MIN} records)").all()
     big = merged[merged["audited"] >= MIN]
-    assert (big["Audit %"].astype(float) == big["compliance_pct"]).all()
+    # Complementary cells (contract 5.1): in a test with a small cell and a shown Scotland figure, at least one
+    # more division is blanked; a test without small cells shows every division's figure.
+    with_small = set(small["test_name"])
+    blanked = big[big["Audit %"].isna()]
+    assert set(blanked["test_name"]) <= with_small
+    assert "Crime-related incidents" in with_small  # one small division (9 audited) beside big ones
+    assert blanked["test_name"].eq("Crime-related incidents").any()
+    assert (blanked["Status"] == f"Suppressed (fewer than {MIN} records)").all()
+    shown = big[big["Audit %"].notna()]
+    assert len(shown) > len(big) / 2
+    assert (shown["Audit %"].astype(float) == shown["compliance_pct"]).all()
 
 
 def test_a_division_sees_its_own_disagreements_only(warehouse):

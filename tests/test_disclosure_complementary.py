@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from scrs.disclosure import compliance_pattern, protect_hierarchy
+from scrs.disclosure import audit_pattern, compliance_pattern, protect_hierarchy
 
 
 def tree(rows: list[tuple[str, str | None, int, int, int]]) -> pd.DataFrame:
@@ -151,3 +151,31 @@ def test_the_compliance_marts_pattern_keeps_primary_cells_and_division_rows_line
     d, a, n = compliance_pattern(division, area, national, 10)
     assert list(division.loc[d, "division_code"]) == ["X", "Y", "Z"]
     assert not a.any() and not n.any()
+
+
+def test_audit_pattern_reopens_a_rare_count_with_a_cell_that_is_not_zero() -> None:
+    """Hand-checked: D1 (5 audited) is small. For the compliant count alone: D2 (the smallest other) is its
+    complement, but D2 knows its own 11 and would get D1 = 61 - 11 - 18 - 27, so D3 is hidden as well (each
+    owner then faces two unknowns); Scotland shown. Rule-only failures are 0, 0, 0, 2 and Scotland's 2: the
+    hidden D1 + D2 + D3 = 2 - 2 = 0 pins all three at 0. Only a cell whose value is not 0 reopens it: D4
+    (value 2, smaller than Scotland). D4 knows its own 2, so to it D1 + D2 + D3 is pinned at 0 again until
+    Scotland is hidden too."""
+    division = pd.DataFrame(
+        {
+            "sample_id": "s",
+            "test_code": "TEST1",
+            "division_code": ["D1", "D2", "D3", "D4"],
+            "audited": [5, 12, 20, 30],
+            "compliant": [5, 11, 18, 27],
+            "rule_only_failed": [0, 0, 0, 2],
+        }
+    )
+    national = pd.DataFrame(
+        {"sample_id": ["s"], "test_code": ["TEST1"], "audited": [67], "compliant": [61], "rule_only_failed": [2]}
+    )
+    hidden_division, hidden_national = audit_pattern(division, national, 10)
+    assert set(division.loc[hidden_division, "division_code"]) == {"D1", "D2", "D3", "D4"}
+    assert hidden_national.tolist() == [True]
+    only_compliant = audit_pattern(division.drop(columns="rule_only_failed"), national, 10)
+    assert set(division.loc[only_compliant[0], "division_code"]) == {"D1", "D2", "D3"}
+    assert only_compliant[1].tolist() == [False]

@@ -159,6 +159,7 @@ def disclosed(
     flag_col: str = "suppressed",
     mart: str | None = None,
     keys: Mapping[str, str] | None = None,
+    hidden: pd.Series | None = None,
 ) -> pd.DataFrame:
     """`frame` as `viewer` may see it: small cells blanked (`scrs.disclosure`) in committee-facing views.
 
@@ -167,13 +168,13 @@ def disclosed(
     query was limited to its division (`own_scope`). `hierarchy`: the columns that place a cell in its groups
     (`scrs.disclosure`). `mart`: the frame's rows are cells of that compliance mart, blanked by the
     committee's whole pattern (contract 5.1: complementary cells too); `keys` maps a pattern key column to
-    the frame's column where the names differ.
+    the frame's column where the names differ. `hidden`: the committee's pattern for the frame's rows when
+    the caller computed it (`scrs.disclosure.audit_pattern`), instead of `mart`.
     """
     if not suppresses(viewer, own_scope):
         return frame.assign(**{flag_col: False})
     own = exempt_division(viewer)
     exempt = frame[own_col].eq(own) if own is not None and own_col is not None and own_col in frame.columns else None
-    hidden = None
     if mart is not None:  # a compliance mart: the whole hierarchy's pattern, not just this frame's small cells
         names = dict(keys or {})  # pattern key -> this frame's column, where they differ
         located = frame.drop(columns=[k for k in names if k in frame.columns]).rename(

@@ -2,7 +2,10 @@
 
 - Figures (sampled compliance, the national stratified estimate beside the census figure, agreement and
   kappa) are aggregates: every viewer sees them, committee-facing views with small cells suppressed
-  (`query.disclosed`, counted on `audited`; a division user's own division unsuppressed).
+  (contract 5.1, counted on `audited`): one pattern per sample (`audit_hidden`, primary and complementary,
+  `scrs.disclosure.audit_pattern`) shared by the results and the agreement views, so no blanked division is
+  the national figure minus the shown ones; a division user's own division unsuppressed. The automated
+  figure beside the audit one follows the compliance marts' pattern.
 - The samples' records, the worklists and the disagreement list are record-level: `access.policy` decides
   (registrars and engineers everything; a division user its own disagreements; the committee none) and a
   refusal is logged before `AccessDenied` is raised.
@@ -16,11 +19,12 @@ import pandas as pd
 
 from scrs import db
 from scrs.audit.sampling import SAMPLE_COLUMNS, worklist_csv, worklist_rows
-from scrs.disclosure import RATE_COLUMNS
+from scrs.disclosure import AUDIT_PARTITION, AUDIT_VALUES, RATE_COLUMNS, audit_pattern
+from scrs.export import hidden_rows
 from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import Viewer, audit_disagreements_refusal, audit_worklist_refusal
-from streamlit_app.data.query import disclosed, file_key, query, table_exists
+from streamlit_app.data.query import disclosed, file_key, query, settings, table_exists
 
 # The figures of an agreement cell blanked when it is built on fewer than the threshold of audited records.
 AGREEMENT_COLUMNS = (
@@ -37,6 +41,45 @@ AGREEMENT_COLUMNS = (
 NATIONAL_HIERARCHY = ("sample_id", "test_code")
 DIVISION_HIERARCHY = ("sample_id", "test_code", "command_area", "division_code")
 AUTOMATED_COLUMNS = ("automated_compliant", "automated_pct", "automated_ci_lower_pct", "automated_ci_upper_pct")
+DIVISION_KEYS = (*AUDIT_PARTITION, "division_code")
+AGREEMENT_COUNTS = ", ".join(v for v in AUDIT_VALUES if v != "compliant")
+
+
+def audit_hidden(sample_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The committee's pattern for one sample: division keys + `_hidden`, national keys + `_hidden`.
+
+    Computed over every division and test of the sample (a cell's protection depends on its whole partition,
+    so never on a filtered part), with the results' compliant count and the agreement's 2x2 counts together.
+    """
+    division = query(
+        f"""SELECT r.sample_id, r.test_code, r.division_code, r.audited, r.compliant, {AGREEMENT_COUNTS}
+            FROM marts.audit_results_by_division_test r
+            JOIN marts.audit_agreement_by_division_test a USING (sample_id, test_code, division_code)
+            WHERE r.sample_id = ? ORDER BY r.test_code, r.division_code""",
+        [sample_id],
+    )
+    national = query(
+        f"""SELECT r.sample_id, r.test_code, r.audited, r.compliant, {AGREEMENT_COUNTS}
+            FROM marts.audit_results_national_test r
+            JOIN marts.audit_agreement_national_test a USING (sample_id, test_code)
+            WHERE r.sample_id = ? ORDER BY r.test_code""",
+        [sample_id],
+    )
+    masks = audit_pattern(division, national, settings().disclosure_min_records)
+    return (
+        division[list(DIVISION_KEYS)].assign(_hidden=masks[0]),
+        national[list(AUDIT_PARTITION)].assign(_hidden=masks[1]),
+    )
+
+
+def _hidden(frame: pd.DataFrame, sample_id: str, *, national: bool) -> pd.Series | None:
+    """The sample's pattern for `frame`'s rows (None for an empty frame)."""
+    if frame.empty:
+        return None
+    division_hidden, national_hidden = audit_hidden(sample_id)
+    if national:
+        return hidden_rows(frame, national_hidden, AUDIT_PARTITION)
+    return hidden_rows(frame, division_hidden, DIVISION_KEYS)
 
 
 def audit_samples() -> pd.DataFrame:
@@ -63,7 +106,8 @@ def national_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            WHERE a.sample_id = ? ORDER BY t.display_order""",
         [sample_id],
     )
-    frame = disclosed(frame, viewer, count_col="audited", hierarchy=NATIONAL_HIERARCHY)
+    hidden = _hidden(frame, sample_id, national=True)
+    frame = disclosed(frame, viewer, count_col="audited", hierarchy=NATIONAL_HIERARCHY, hidden=hidden)
     return disclosed(
         frame,
         viewer,
@@ -71,6 +115,7 @@ def national_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
         blank=AUTOMATED_COLUMNS,
         hierarchy=NATIONAL_HIERARCHY,
         flag_col="automated_suppressed",
+        mart="compliance_national_test",
     )
 
 
@@ -83,7 +128,13 @@ def division_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
         [sample_id],
     )
     return disclosed(
-        frame, viewer, own_col="division_code", count_col="audited", blank=RATE_COLUMNS, hierarchy=DIVISION_HIERARCHY
+        frame,
+        viewer,
+        own_col="division_code",
+        count_col="audited",
+        blank=RATE_COLUMNS,
+        hierarchy=DIVISION_HIERARCHY,
+        hidden=_hidden(frame, sample_id, national=False),
     )
 
 
@@ -94,7 +145,14 @@ def national_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
            JOIN reference.audit_tests t USING (test_code) WHERE a.sample_id = ? ORDER BY t.display_order""",
         [sample_id],
     )
-    return disclosed(frame, viewer, count_col="audited", blank=AGREEMENT_COLUMNS, hierarchy=NATIONAL_HIERARCHY)
+    return disclosed(
+        frame,
+        viewer,
+        count_col="audited",
+        blank=AGREEMENT_COLUMNS,
+        hierarchy=NATIONAL_HIERARCHY,
+        hidden=_hidden(frame, sample_id, national=True),
+    )
 
 
 def division_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
@@ -112,6 +170,7 @@ def division_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
         count_col="audited",
         blank=AGREEMENT_COLUMNS,
         hierarchy=DIVISION_HIERARCHY,
+        hidden=_hidden(frame, sample_id, national=False),
     )
 
 
