@@ -7,6 +7,7 @@ from dagster_project.dbt import record_dbt_state, scrs_dbt_models
 from dagster_project.dbt_project import project_checksum
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse, duckdb_config
+from dagster_project.reviews import reconciled_publication
 from scrs.publish import prepare_build, publish_build
 from scrs.quality.history import load_expectation_catalogue, load_history_into
 
@@ -28,6 +29,7 @@ def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
     finally:
         con.close()
-    served = publish_build(settings, build)
+    with reconciled_publication(context, settings, build):
+        served = publish_build(settings, build)
     report(context, f"published {served}")
     return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})

@@ -29,6 +29,7 @@ EVENTS = (
     "download",
     "access_denied",
     "session_tampered",
+    "review_write",
 )
 FIELDS = ("time", "event", "user", "role", "division", "scope", "file", "rows", "detail", "prev")
 GENESIS = "0" * 64

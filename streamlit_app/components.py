@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from scrs.reference import reason_words
 from streamlit_app import data_access
 from streamlit_app.viewer import Viewer, current_viewer
 
@@ -34,18 +35,7 @@ STATUS_STYLE: dict[str, dict[str, str]] = {
 }
 STATUS_ORDER = ["meets", "not_distinguishable", "below", "suppressed"]
 
-REASON_WORDS = {
-    "CRIME_NOT_RECORDED": "No crime recorded for a crime-related incident",
-    "WRONG_CLASSIFICATION": "Crime code not allowed for the incident type",
-    "INVALID_REASON": "No Crime reason not one of the valid reasons",
-    "PROCEDURAL_ERROR_ON_VICTIM_CRIME": "Procedural-error No Crime on a crime with a victim",
-    "MISSING_REQUESTER_OR_AUTHORISER": "Requester or authoriser missing",
-    "SELF_AUTHORISED": "Requester authorised their own No Crime",
-    "UNAUTHORISED_ROLE": "Authoriser not a Crime Registrar or Crime Manager",
-    "COMPLAINER_NOT_INFORMED": "Complainer not told of the No Crime",
-    "NOT_RECORDED_WITHIN_72H": "Not recorded within 72 hours of the first report",
-    "CYBER_MARKER_MISSING": "Cyber marker missing",
-}
+REASON_WORDS = reason_words()  # seeds/failure_reasons.csv: the same words as the worklist and exports
 UNIT_WORDS = {
     "RESOLUTION_TEAM": "Resolution Teams",
     "LOCAL_POLICING": "Local policing",
