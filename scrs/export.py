@@ -1,6 +1,8 @@
 """`scrs export`: what a division receives, and what the committee receives (contract section 5).
 
-A division gets its own rows of every mart, `record_failures` included, unsuppressed. The committee gets
+A division gets its own rows of every mart, `record_failures` included, unsuppressed, and its worklist
+(`worklist.csv`: every failing record with its reasons in words, age, priority and review state as the
+review store holds it at export time; docs/worklist.md). The committee gets
 the three compliance marts for all divisions, areas and the nation, no record-level data, and every rate
 built on fewer than `disclosure_min_records` examined records suppressed. Each mart is written as CSV
 (named after the mart), plus Excel and Parquet copies.
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
+from scrs.worklist import division_worklist_query, has_worklist, load_live_states
 
 COMPLIANCE_MARTS = (
     "compliance_by_division_test",
@@ -105,9 +109,7 @@ def write_marts(
     for mart, (sql, params) in queries.items():
         con.execute(f"create or replace temp table export_rows as {sql}", params)
         csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
-        con.execute(
-            f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')"
-        )
+        con.execute(f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')")
         con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")
         _write_excel(con.table("export_rows"), xlsx_path, mart)
         rows = con.execute("select count(*) from export_rows").fetchone()[0]
@@ -123,13 +125,13 @@ def export(
         raise ValueError("choose exactly one of --division CODE or --national")
     with read_only(settings.served_db) as con:
         if division is not None:
-            known = [
-                row[0]
-                for row in con.sql("select division_code from reference.divisions order by 1").fetchall()
-            ]
+            known = [row[0] for row in con.sql("select division_code from reference.divisions order by 1").fetchall()]
             if division not in known:
                 raise ValueError(f"unknown division code {division!r}; expected one of {', '.join(known)}")
             queries = division_queries(division)
+            if has_worklist(con):  # reasons in words, age, priority and the review state as it is now
+                load_live_states(con, ReviewStore.for_settings(settings), division)
+                queries["worklist"] = division_worklist_query(division)
         else:
             queries = national_queries(settings.disclosure_min_records)
         return write_marts(con, queries, out_dir)
