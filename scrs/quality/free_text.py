@@ -47,7 +47,7 @@ STAFF_NUMBER_PROBLEM = FreeTextProblem(
     "staff_number", "it contains what looks like a staff number (six digits); refer to officers by role, not number"
 )
 RANK_AND_NAME_PROBLEM = FreeTextProblem(
-    "rank_and_name", "it names an officer by rank and name (e.g. 'PC Smith'); refer to officers by role, not name"
+    "rank_and_name", "it names an officer by rank and name; refer to officers by role, not name"
 )
 
 
