@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install browser demo pipeline dashboard dagster dbt-docs test lint bench clean
+.PHONY: install browser demo pipeline dashboard dagster dbt-docs test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -58,9 +58,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install browser
-	$(BIN)/ruff check .
+# Everything: lint, then every test (pipeline runs and real-browser tests included).
+test: lint browser
 	$(BIN)/pytest
+
+# Unit and dbt tests only, no pipeline run and no browser: under a minute, for the edit-test loop.
+test-fast: install
+	$(BIN)/pytest -m "not pipeline and not e2e"
 
 bench: install
 	$(BIN)/python -m scrs.bench

@@ -11,16 +11,13 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import project_checksum, scrs_dbt_project
 from dagster_project.progress import report
-from dagster_project.resources import ScrsWarehouse, duckdb_config
-from scrs.publish import prepare_build
+from dagster_project.resources import ScrsWarehouse
+from scrs.db import connect, memory_limit, rows, run, table_exists, value
+from scrs.publish import build_connection, prepare_build
 
 # Staging models built incrementally (by key), with the raw table they read.
 INCREMENTAL_STAGING = {"incidents": "stg_storm__incidents", "crimes": "stg_crime_system__crimes"}
 DBT_STATE_TABLE = "meta.dbt_state"
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    return con.execute(sql, params or []).fetchone()[0]
 
 
 def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: str) -> str | None:
@@ -30,29 +27,26 @@ def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: s
     rebuild when: they were built by this same dbt project and vars (checksum recorded at publication), raw
     still holds exactly the rows it held then plus this run's, and this run's rows were loaded no earlier
     than the rows already in staging (a clock set back between runs would break it)."""
-    exists = "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?"
-    if not _one(con, exists, ["meta", "dbt_state"]):
+    if not table_exists(con, "meta", "dbt_state"):
         return "no record of an earlier dbt build"
-    state = con.execute(f"select * from {DBT_STATE_TABLE}").df()
-    if state.empty or state["project_checksum"].iloc[0] != checksum:
+    state = next(iter(rows(con, f"select * from {DBT_STATE_TABLE}")), None)
+    if state is None or state["project_checksum"] != checksum:
         return "the dbt project or its vars changed"
     for kind, model in INCREMENTAL_STAGING.items():
-        if not _one(con, exists, ["staging", model]) or not _one(con, exists, ["raw", kind]):
+        if not table_exists(con, "staging", model) or not table_exists(con, "raw", kind):
             return f"staging.{model} or raw.{kind} is missing"
-        total = _one(con, f"select count(*) from raw.{kind}")
-        new, first_new = con.execute(
-            f"select count(*), min(_loaded_at) from raw.{kind} where _run_id = ?", [run_id]
-        ).fetchone()
-        if total - new != int(state[f"{kind}_rows"].iloc[0]):
+        total = value(con, f"select count(*) from raw.{kind}")
+        [(new, first_new)] = run(con, f"select count(*), min(_loaded_at) from raw.{kind} where _run_id = ?", [run_id])
+        if total - new != int(state[f"{kind}_rows"]):
             return f"raw.{kind} does not hold exactly the rows of the last build plus this run's"
-        if new and first_new < _one(con, f"select max(_loaded_at) from staging.{model}"):
+        if new and first_new < value(con, f"select max(_loaded_at) from staging.{model}"):
             return f"raw.{kind}: this run's rows are stamped earlier than rows already in staging"
     return None
 
 
 def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
     """What the built tables were made from, for the next run's full_refresh_reason."""
-    counts = {kind: _one(con, f"select count(*) from raw.{kind}") for kind in INCREMENTAL_STAGING}
+    counts = {kind: value(con, f"select count(*) from raw.{kind}") for kind in INCREMENTAL_STAGING}
     con.execute("create schema if not exists meta")
     con.execute(
         f"create or replace table {DBT_STATE_TABLE} as select ?::varchar as project_checksum, "
@@ -78,18 +72,15 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         stale.unlink(missing_ok=True)
     os.link(build.path, stable)
     os.environ["SCRS_DUCKDB_PATH"] = str(stable)
-    os.environ["SCRS_DUCKDB_MEMORY_LIMIT"] = duckdb_config()["memory_limit"]  # profiles.yml reads it
+    os.environ["SCRS_DUCKDB_MEMORY_LIMIT"] = memory_limit()  # profiles.yml reads it
     # Unit tests check the SQL's logic, not the data: they run in the test suite (`make test`), not per run.
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(settings.dbt_vars())]
     # One model at a time (`SCRS_DBT_THREADS`, default 1): DuckDB already runs each query on every core, and
     # concurrent models on a national history compete for the cores and the memory limit (make bench: ten
     # years' verdict models took 73 s with 4 dbt threads, 54 s with 1; one year was the same either way).
     args += ["--threads", os.environ.get("SCRS_DBT_THREADS", "1")]
-    con = duckdb.connect(str(build.path), config=duckdb_config())
-    try:
+    with build_connection(settings, context.run_id) as con:
         reason = full_refresh_reason(con, context.run_id, project_checksum(settings.dbt_vars()))
-    finally:
-        con.close()
     if reason:
         args.append("--full-refresh")
     report(
@@ -99,9 +90,11 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
+        if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
+            connect(stable).close()
         report(context, "dbt build: done, every data test passed")
     finally:
-        if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
-            duckdb.connect(str(stable), config=duckdb_config()).close()
+        # Not on failure: dbt may still hold the file, and opening it would hide dbt's own error behind a lock
+        # error. A failed run's build is discarded anyway (runner.run_pipeline).
         stable.unlink(missing_ok=True)
         Path(f"{stable}.wal").unlink(missing_ok=True)

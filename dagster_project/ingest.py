@@ -6,15 +6,14 @@ materialised when every new file of that kind passed.
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 
 import duckdb
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
 from dagster_project.progress import report
-from dagster_project.resources import ScrsWarehouse, duckdb_config
+from dagster_project.resources import ScrsWarehouse
+from scrs.db import run, value
 from scrs.ingest import (
     FileFault,
     LandingFile,
@@ -25,7 +24,7 @@ from scrs.ingest import (
     landing_files,
     read_into_landing,
 )
-from scrs.publish import prepare_build
+from scrs.publish import build_connection
 from scrs.settings import EXTRACT_KINDS
 
 SOURCE_SYSTEM = {
@@ -34,17 +33,6 @@ SOURCE_SYSTEM = {
     "training": "learning records",
     "improvement_updates": "the Crime Audit Tactical Group's improvement-plan tracker",
 }
-
-
-@contextmanager
-def build_connection(run_id: str, warehouse: ScrsWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to this run's private build file, closed when the step ends (one writer at a time)."""
-    build = prepare_build(warehouse.settings(), run_id)
-    con = duckdb.connect(str(build.path), config=duckdb_config())
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def save_file_faults(con: duckdb.DuckDBPyConnection, kind: str, faults: list[FileFault]) -> None:
@@ -59,7 +47,7 @@ def save_file_faults(con: duckdb.DuckDBPyConnection, kind: str, faults: list[Fil
 
 def load_file_faults(con: duckdb.DuckDBPyConnection, kind: str) -> list[FileFault]:
     con.execute("create table if not exists landing.file_faults (extract_kind varchar, fault json)")
-    rows = con.execute("select fault from landing.file_faults where extract_kind = ?", [kind]).fetchall()
+    rows = run(con, "select fault from landing.file_faults where extract_kind = ?", [kind])
     return [FileFault(**json.loads(row[0])) for row in rows]
 
 
@@ -80,12 +68,12 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
     )
     def landing_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
-        with build_connection(context.run_id, warehouse) as con:
+        with build_connection(settings, context.run_id) as con:
             ensure_landing(con, kind)
             files = discover_new_files(con, settings.landing_dir, kind)
             faults = read_into_landing(con, files, kind, pseudonym_key=settings.pseudonym_key)
             save_file_faults(con, kind, faults)
-            rows = con.execute(f"select count(*) from landing.{kind}").fetchone()[0]
+            rows = value(con, f"select count(*) from landing.{kind}")
         report(context, f"ingest {kind}: {len(files)} new file(s), {rows:,} rows read, {len(faults)} file fault(s)")
         return MaterializeResult(
             metadata={
@@ -109,11 +97,11 @@ def build_raw_asset(kind: str) -> AssetsDefinition:
     )
     def raw_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
-        with build_connection(context.run_id, warehouse) as con:
+        with build_connection(settings, context.run_id) as con:
             ensure_raw(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
             appended = append_to_raw(con, kind, files, context.run_id, settings.pseudonym_key)
-            total = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
+            total = value(con, f"select count(*) from raw.{kind}")
         return MaterializeResult(
             metadata={
                 "files_loaded": sum(1 for n in appended.values() if n),

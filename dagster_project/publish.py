@@ -1,14 +1,13 @@
 """Publication: the run's build replaces the served warehouse, only after every gate has passed."""
 
-import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from dagster_project.dbt import record_dbt_state, scrs_dbt_models
 from dagster_project.dbt_project import project_checksum
 from dagster_project.progress import report
-from dagster_project.resources import ScrsWarehouse, duckdb_config
+from dagster_project.resources import ScrsWarehouse
 from dagster_project.reviews import reconciled_publication
-from scrs.publish import prepare_build, publish_build
+from scrs.publish import build_connection, prepare_build, publish_build
 from scrs.quality.history import load_expectation_catalogue, load_history_into
 
 
@@ -17,18 +16,16 @@ from scrs.quality.history import load_expectation_catalogue, load_history_into
     deps=[scrs_dbt_models],
     group_name="publish",
     description="The served warehouse file, atomically replaced by this run's build once ingest, every "
-    "blocking quality check and every dbt test have passed.",
+    "blocking quality check and every dbt test have passed; the review store is reconciled with it.",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
     settings = warehouse.settings()
-    build = prepare_build(settings, context.run_id)
-    con = duckdb.connect(str(build.path), config=duckdb_config())
-    try:
+    with build_connection(settings, context.run_id) as con:
         load_history_into(con, settings.quality_history_dir)
         load_expectation_catalogue(con)
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
-    finally:
-        con.close()
+    build = prepare_build(settings, context.run_id)
+    # The review store commits its reconciliation only once the build is published (docs/worklist.md).
     with reconciled_publication(context, settings, build):
         served = publish_build(settings, build)
     report(context, f"published {served}")

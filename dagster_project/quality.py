@@ -13,9 +13,10 @@ from dagster import (
     asset_check,
 )
 
-from dagster_project.ingest import build_connection, landed_files, load_file_faults
+from dagster_project.ingest import landed_files, load_file_faults
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
+from scrs.publish import build_connection
 from scrs.quality import blocking_failures, one_line_reason, validate_landing
 from scrs.quality.data_docs import build_data_docs, write_data_docs_index
 from scrs.quality.history import write_history
@@ -34,7 +35,7 @@ def build_quality_check(kind: str) -> AssetChecksDefinition:
     def quality_check(context: AssetCheckExecutionContext, warehouse: ScrsWarehouse) -> AssetCheckResult:
         settings = warehouse.settings()
         run_id = context.op_execution_context.run_id
-        with build_connection(run_id, warehouse) as con:
+        with build_connection(settings, run_id) as con:
             faults = load_file_faults(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
             results = validate_landing(con, kind, files, run_id) if files else []

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import ConfigurableResource
 
 from scrs.settings import Settings
-
-
-def duckdb_config() -> dict[str, str]:
-    """Settings of every DuckDB connection the pipeline opens (dbt's too, through profiles.yml): a memory
-    limit, so that ten years of history spill to disk rather than grow the process (DuckDB's default is 80% of
-    RAM). `SCRS_DUCKDB_MEMORY_LIMIT`, default 2GB: with Dagster's own process the pipeline stays under 4 GB."""
-    return {"memory_limit": os.environ.get("SCRS_DUCKDB_MEMORY_LIMIT", "2GB")}
 
 
 class ScrsWarehouse(ConfigurableResource):

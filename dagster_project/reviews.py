@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
 from dagster_project.progress import report
-from dagster_project.resources import ScrsWarehouse, duckdb_config
+from dagster_project.resources import ScrsWarehouse
 from scrs.publish import BuildInfo, prepare_build
 from scrs.reconcile import Reconciliation, reconciliation, snapshot_into_build
 from scrs.reviews import ReviewStore
@@ -45,7 +45,7 @@ def review_snapshot(context: AssetExecutionContext, warehouse: ScrsWarehouse) ->
     settings = warehouse.settings()
     build = prepare_build(settings, context.run_id)
     store = ReviewStore.for_settings(settings)
-    as_of = snapshot_into_build(store, build.path, context.run_id, duckdb_config())
+    as_of = snapshot_into_build(store, build.path, context.run_id)
     yield MaterializeResult(asset_key=["review", "review_state"], metadata={"store": str(store.path)})
     yield MaterializeResult(asset_key=["review", "reconciliation"], metadata={"extract_date": str(as_of)})
 
@@ -56,6 +56,6 @@ def reconciled_publication(
 ) -> Iterator[Reconciliation]:
     """Reconcile the review store with the build; the store commits only if the body publishes the build."""
     store = ReviewStore.for_settings(settings)
-    with reconciliation(store, build.path, build.run_id, duckdb_config()) as summary:
+    with reconciliation(store, build.path, build.run_id) as summary:
         yield summary
     report(context, summary.describe())

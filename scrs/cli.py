@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from scrs.roles import ROLES
+
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
@@ -211,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_commands = users.add_subparsers(dest="users_command", required=True)
     add = users_commands.add_parser("add", help="add an account; prints a generated password once")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["committee", "division", "registrar", "engineer"])
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--division", default=None, help="division code (division users only)")
     add.add_argument("--identity", action="append", help="OIDC identity (e-mail or subject) mapped to this user")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")

@@ -29,9 +29,7 @@ def main() -> None:
     print(f"Extracts (landing)  : {settings.landing_dir}   quarantine: {settings.quarantine_dir}")
     print(f"Quality history     : {settings.quality_history_dir}")
     print(f"GX Data Docs        : {settings.data_docs_dir / 'index.html'}")
-    print(
-        f"Division pack       : .venv/bin/scrs export --warehouse {Path(args.warehouse)} --out out/G --division G"
-    )
+    print(f"Division pack       : .venv/bin/scrs export --warehouse {Path(args.warehouse)} --out out/G --division G")
     print(
         f"Committee pack      : .venv/bin/scrs export --warehouse {Path(args.warehouse)} --out out/national --national"
     )

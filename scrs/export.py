@@ -4,7 +4,8 @@ A division gets its own rows of every mart, `record_failures` included, unsuppre
 (`worklist.csv`: every failing record with its reasons in words, age, priority and review state as the
 review store holds it at export time; docs/worklist.md). The committee gets
 the three compliance marts for all divisions, areas and the nation, no record-level data, and every rate
-built on fewer than `disclosure_min_records` examined records suppressed. Each mart is written as CSV
+built on fewer than `disclosure_min_records` examined records suppressed (`scrs.disclosure`, the same
+implementation the dashboard uses). Each mart is written as CSV
 (named after the mart), plus Excel and Parquet copies.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
@@ -27,8 +29,23 @@ COMPLIANCE_MARTS = (
 )
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
 
-# The rate columns blanked when a cell is built on too few records.
-SUPPRESSED_COLUMNS = ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")
+# Where a cell of each compliance mart sits: its groups, for disclosure control.
+HIERARCHY: dict[str, tuple[str, ...]] = {
+    "compliance_by_division_test": ("fiscal_year", "fiscal_quarter", "command_area", "division_code", "test_code"),
+    "compliance_by_command_area_test": ("fiscal_year", "fiscal_quarter", "command_area", "test_code"),
+    "compliance_national_test": ("fiscal_year", "fiscal_quarter", "test_code"),
+}
+
+
+@dataclass(frozen=True)
+class MartQuery:
+    """What one file of a pack holds: a parameterised query, and for committee-facing files the threshold
+    below which a cell is suppressed (`scrs.disclosure`, contract 5.1)."""
+
+    sql: str
+    params: tuple[object, ...] = ()
+    suppress_below: int | None = None
+    hierarchy: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,54 +55,68 @@ class ExportedMart:
     files: tuple[Path, ...]
 
 
-def division_queries(division_code: str) -> dict[str, tuple[str, list[object]]]:
+def division_queries(division_code: str) -> dict[str, MartQuery]:
     """The division's own rows of every mart (parameterised: the code never enters the SQL text)."""
     return {
-        "compliance_by_division_test": (
+        "compliance_by_division_test": MartQuery(
             "select * from marts.compliance_by_division_test where division_code = ? "
             "order by fiscal_year, fiscal_quarter, test_code",
-            [division_code],
+            (division_code,),
         ),
-        "compliance_by_command_area_test": (
+        "compliance_by_command_area_test": MartQuery(
             "select a.* from marts.compliance_by_command_area_test a "
             "where a.command_area = (select command_area from reference.divisions where division_code = ?) "
             "order by fiscal_year, fiscal_quarter, test_code",
-            [division_code],
+            (division_code,),
         ),
-        "compliance_national_test": (
-            "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code",
-            [],
+        "compliance_national_test": MartQuery(
+            "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code"
         ),
-        "record_failures": (
+        "record_failures": MartQuery(
             "select * from marts.record_failures where division_code = ? "
             "order by fiscal_year, fiscal_quarter, test_code, record_id",
-            [division_code],
+            (division_code,),
         ),
-        "training_coverage": (
+        "training_coverage": MartQuery(
             "select * from marts.training_coverage where unit_code = ? order by role_cluster, course_code",
-            [division_code],
+            (division_code,),
         ),
     }
 
 
-def suppressed_select(mart: str, min_records: int) -> tuple[str, list[object]]:
-    """A compliance mart with the rate columns blanked where fewer than `min_records` were examined."""
-    blanked = ", ".join(
-        f"case when examined < ? then null else {column} end as {column}" for column in SUPPRESSED_COLUMNS
-    )
+def national_queries(min_records: int) -> dict[str, MartQuery]:
+    """The committee's pack: the three compliance marts, every cell on fewer than `min_records` suppressed."""
     order = {
         "compliance_by_division_test": "fiscal_year, fiscal_quarter, division_code, test_code",
         "compliance_by_command_area_test": "fiscal_year, fiscal_quarter, command_area, test_code",
         "compliance_national_test": "fiscal_year, fiscal_quarter, test_code",
-    }[mart]
-    return (
-        f"select * replace ({blanked}) from marts.{mart} order by {order}",
-        [min_records] * len(SUPPRESSED_COLUMNS),
+    }
+    return {
+        mart: MartQuery(
+            f"select * from marts.{mart} order by {order[mart]}", suppress_below=min_records, hierarchy=HIERARCHY[mart]
+        )
+        for mart in COMPLIANCE_MARTS
+    }
+
+
+def _export_rows(con: duckdb.DuckDBPyConnection, query: MartQuery) -> None:
+    """The rows of one file as the temporary table `export_rows`, suppressed when the query says so.
+
+    Suppression runs in pandas on the (aggregate, small) compliance marts; the rows go back into a table of
+    the mart's own column types, so a blanked count is an empty BIGINT, not a float.
+    """
+    con.execute(f"create or replace temp table export_rows as {query.sql}", list(query.params))
+    if query.suppress_below is None:
+        return
+    frame = suppress_small_cells(
+        con.table("export_rows").df(), query.suppress_below, blank=RATE_COLUMNS, hierarchy=query.hierarchy
     )
-
-
-def national_queries(min_records: int) -> dict[str, tuple[str, list[object]]]:
-    return {mart: suppressed_select(mart, min_records) for mart in COMPLIANCE_MARTS}
+    con.execute("delete from export_rows")
+    con.register("_scrs_export_frame", frame)
+    try:
+        con.execute("insert into export_rows select * from _scrs_export_frame")
+    finally:
+        con.unregister("_scrs_export_frame")
 
 
 def _write_excel(table: duckdb.DuckDBPyRelation, path: Path, sheet: str) -> None:
@@ -100,14 +131,12 @@ def _write_excel(table: duckdb.DuckDBPyRelation, path: Path, sheet: str) -> None
             frame.iloc[start : start + EXCEL_MAX_ROWS].to_excel(writer, sheet_name=name, index=False)
 
 
-def write_marts(
-    con: duckdb.DuckDBPyConnection, queries: dict[str, tuple[str, list[object]]], out_dir: Path
-) -> list[ExportedMart]:
+def write_marts(con: duckdb.DuckDBPyConnection, queries: dict[str, MartQuery], out_dir: Path) -> list[ExportedMart]:
     """Write each query's result as `<mart>.csv`, `<mart>.xlsx` and `<mart>.parquet`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     exported = []
-    for mart, (sql, params) in queries.items():
-        con.execute(f"create or replace temp table export_rows as {sql}", params)
+    for mart, query in queries.items():
+        _export_rows(con, query)
         csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
         con.execute(f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')")
         con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")

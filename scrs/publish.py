@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from scrs.db import connect, table_exists, value
 from scrs.settings import Settings
 
 
@@ -85,9 +86,17 @@ def prepare_build(settings: Settings, run_id: str) -> BuildInfo:
         shutil.copyfile(settings.served_db, tmp)
         os.replace(tmp, build)
     else:
-        duckdb.connect(str(build)).close()
+        connect(build).close()
     base_file.write_text(signature)
     return BuildInfo(run_id, build, signature)
+
+
+@contextmanager
+def build_connection(settings: Settings, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to this run's private build file (created on first use), closed when the
+    block ends, so that the next step, or dbt, can open the file (DuckDB has one writer)."""
+    with connect(prepare_build(settings, run_id).path) as con:
+        yield con
 
 
 def discard_build(settings: Settings, run_id: str) -> None:
@@ -99,20 +108,12 @@ def discard_build(settings: Settings, run_id: str) -> None:
 def write_publication_metadata(con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime) -> None:
     """Record which run published this file and how fresh its extracts are (meta.publication)."""
     con.execute("create schema if not exists meta")
-    latest = {}
-    for table in ("incidents", "crimes", "training"):
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
-            [table],
-        ).fetchone()[0]
-        if exists:
-            latest[table] = con.execute(f"select max(extracted_at) from raw.{table}").fetchone()[0]
-    files = 0
-    registry = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_registry'"
-    ).fetchone()[0]
-    if registry:
-        files = con.execute("select count(*) from raw.load_registry").fetchone()[0]
+    latest = {
+        table: value(con, f"select max(extracted_at) from raw.{table}")
+        for table in ("incidents", "crimes", "training")
+        if table_exists(con, "raw", table)
+    }
+    files = value(con, "select count(*) from raw.load_registry") if table_exists(con, "raw", "load_registry") else 0
     known = [v for v in latest.values() if v is not None]
     con.execute(
         """
@@ -136,13 +137,10 @@ def publish_build(settings: Settings, info: BuildInfo) -> Path:
         raise PublicationChangedError(
             "the published warehouse changed while this run was building; nothing was published, run again"
         )
-    con = duckdb.connect(str(info.path))
-    try:
+    with connect(info.path) as con:
         con.execute("drop schema if exists landing cascade")
         write_publication_metadata(con, info.run_id, datetime.now(UTC))
         con.execute("checkpoint")
-    finally:
-        con.close()
     with open(info.path, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(info.path, settings.served_db)

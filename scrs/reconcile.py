@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from scrs import db
 from scrs.reviews import SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
 
 SNAPSHOT_SQL = """
@@ -79,33 +80,23 @@ class Reconciliation:
         )
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-        ).fetchall()[0][0]
-    )
-
-
 def extract_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """The run's extract date: the latest `extracted_at` of the incidents and crimes loaded, as a date."""
     parts = [
         f"select max(extracted_at) as latest from raw.{t}"
         for t in ("incidents", "crimes")
-        if _table_exists(con, "raw", t)
+        if db.table_exists(con, "raw", t)
     ]
     if not parts:
         return None
-    return con.execute(f"select max(latest)::date from ({' union all '.join(parts)})").fetchall()[0][0]
+    return db.value(con, f"select max(latest)::date from ({' union all '.join(parts)})")
 
 
 def latest_extract_load(con: duckdb.DuckDBPyConnection):  # noqa: ANN201 (datetime | None)
     """When the latest incidents or crimes file was loaded (UTC): a mark made before it has seen a new extract."""
-    if not _table_exists(con, "raw", "load_registry"):
+    if not db.table_exists(con, "raw", "load_registry"):
         return None
-    return con.execute(
-        "select max(loaded_at) from raw.load_registry where extract_kind in ('incidents', 'crimes')"
-    ).fetchall()[0][0]
+    return db.value(con, "select max(loaded_at) from raw.load_registry where extract_kind in ('incidents', 'crimes')")
 
 
 def _store_rows_into(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -141,9 +132,9 @@ def write_snapshot(
     con.execute("drop table review_snapshot")
 
 
-def snapshot_into_build(store: ReviewStore, build_path: Path, run_id: str, config: dict[str, str]) -> date | None:
+def snapshot_into_build(store: ReviewStore, build_path: Path, run_id: str) -> date | None:
     """Before dbt: the store's state as it is now, so the marts' views exist and can be tested."""
-    con = duckdb.connect(str(build_path), config=config)
+    con = db.connect(build_path)
     try:
         as_of = extract_date(con)
         with store.connection() as store_con:
@@ -242,7 +233,7 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
                 for test, record, division, state in changed
             ],
         )
-    failing = con.execute("select count(*) from reconciled where is_failing").fetchall()[0][0]
+    failing = db.value(con, "select count(*) from reconciled where is_failing")
     summary = Reconciliation(
         run_id, as_of, failing, len(new), counts["still_failing"], counts["resolved"], counts["reopened"]
     )
@@ -257,13 +248,11 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
 
 
 @contextmanager
-def reconciliation(
-    store: ReviewStore, build_path: Path, run_id: str, config: dict[str, str]
-) -> Iterator[Reconciliation]:
+def reconciliation(store: ReviewStore, build_path: Path, run_id: str) -> Iterator[Reconciliation]:
     """Reconcile the store with the build, inside one store transaction that commits only if the body (the
     publication of the build) succeeds. The build's DuckDB connection is closed before the body runs."""
     with store.connection() as store_con, transaction(store_con):
-        con = duckdb.connect(str(build_path), config=config)
+        con = db.connect(build_path)
         try:
             summary = reconcile(store_con, con, run_id)
             con.execute("checkpoint")

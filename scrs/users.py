@@ -36,9 +36,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from scrs.roles import ROLES
 from scrs.settings import SEEDS_DIR
 
-ROLES = ("committee", "division", "registrar", "engineer")
 FILE_VERSION = 1
 MIN_PASSWORD_LENGTH = 12
 MAX_LOCKOUT = timedelta(hours=24)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from scrs.db import connect
+
 
 class NoPublicationError(RuntimeError):
     """Raised when there is no published warehouse to read yet."""
@@ -25,7 +27,7 @@ def read_only(served_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         raise NoPublicationError(
             f"No published warehouse at {served_db}: run `scrs run --landing DIR --warehouse DIR` first."
         )
-    con = duckdb.connect(str(served_db), read_only=True)
+    con = connect(served_db, read_only=True)
     try:
         yield con
     finally:

@@ -1,7 +1,8 @@
 """Entry point of the committee dashboard: `streamlit run streamlit_app/app.py`.
 
-It reads only the published warehouse (`SCRS_WAREHOUSE_DIR`/warehouse.duckdb) through
-`streamlit_app.data_access`. One file per page in `app_pages/`.
+It reads only the published warehouse (`SCRS_WAREHOUSE_DIR`/warehouse.duckdb) through `streamlit_app.data`.
+One file per page in `app_pages/`; imports flow one way: app and pages -> `ui` -> `data` -> `access` -> `scrs`
+(docs/architecture.md).
 
 The page folder is deliberately not called `pages/`: Streamlit treats a `pages/` folder next to the entry
 script as a legacy (v1) multipage app until `st.navigation` has run once in the server, so the first
@@ -21,8 +22,12 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from streamlit_app import auth, data_access  # noqa: E402
-from streamlit_app.viewer import current_viewer  # noqa: E402
+from streamlit_app.access import session  # noqa: E402
+from streamlit_app.access.audit import check_division_request  # noqa: E402
+from streamlit_app.access.policy import AccessDenied, Viewer  # noqa: E402
+from streamlit_app.data import reference  # noqa: E402
+from streamlit_app.data.query import DataUnavailable  # noqa: E402
+from streamlit_app.ui.sign_in import render_sign_in  # noqa: E402
 
 APP_TITLE = "SCRS crime-recording compliance"
 
@@ -39,13 +44,13 @@ PAGES = [
 ]
 
 
-def _access_pages(viewer: object | None) -> list:
+def _access_pages(viewer: Viewer | None) -> list:
     """Downloads for every signed-in user; the access log listed for registrars and engineers only.
 
     The access log page is still registered (hidden) for everyone else, so a typed URL reaches it and
-    `data_access` refuses it and logs the attempt, instead of silently showing another page.
+    the data layer refuses it and logs the attempt, instead of silently showing another page.
     """
-    log_visible = getattr(viewer, "role", None) in data_access.LOG_READERS
+    log_visible = viewer is not None and viewer.reads_access_log
     return [
         st.Page("app_pages/downloads.py", title="Downloads", icon=":material/download:"),
         st.Page(
@@ -57,24 +62,24 @@ def _access_pages(viewer: object | None) -> list:
     ]
 
 
-def _account(viewer: object) -> None:
+def _account(viewer: Viewer) -> None:
     """Who is signed in, when the session ends, and the sign-out button."""
-    expires = auth.session_expires_at(viewer)
+    expires = session.session_expires_at(viewer)
     st.sidebar.caption(
-        f"Signed in as **{getattr(viewer, 'username', '')}**"
+        f"Signed in as **{viewer.username or ''}**"
         + (f" · session ends {expires:%H:%M} UTC" if expires is not None else "")
     )
     if st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:"):
-        auth.sign_out(viewer)
+        session.sign_out(viewer)
         st.rerun()
 
 
 def _sidebar() -> None:
-    viewer = current_viewer()
+    viewer = session.current_viewer()
     st.sidebar.markdown(f"**{APP_TITLE}**  \nPolice Scotland, for the SPA Policing Performance Committee")
     try:
-        pub = data_access.publication(viewer)
-    except data_access.DataUnavailable:
+        pub = reference.publication()
+    except DataUnavailable:
         st.sidebar.caption("Nothing published yet.")
         return
     if pub is None:
@@ -91,19 +96,19 @@ def _sidebar() -> None:
 
 
 st.set_page_config(page_title=APP_TITLE, page_icon=":material/fact_check:", layout="wide")
-signed_in = auth.signed_in_viewer()
+signed_in = session.signed_in_viewer()
 if signed_in is None:
     # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
     st.navigation(PAGES + _access_pages(None), position="hidden")
-    auth.render_sign_in()
+    render_sign_in()
     st.stop()
 navigation = st.navigation(PAGES + _access_pages(signed_in))
 _sidebar()
 _account(signed_in)
 try:
     # A `?division=` deep link is honoured only within the viewer's scope; anything else is refused and logged.
-    data_access.check_division_request(signed_in, st.query_params.get("division"))
-except data_access.AccessDenied as refused:
+    check_division_request(signed_in, st.query_params.get("division"))
+except AccessDenied as refused:
     st.warning(str(refused))
     st.stop()
 navigation.run()

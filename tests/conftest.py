@@ -25,17 +25,23 @@ TEST_SEED = "7"
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+# A test that needs any of these runs the real pipeline (once per session): marked `pipeline`, so that
+# `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.
+PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline"})
 
-def run_scrs(
-    *args: str, env: dict[str, str] | None = None, check: bool = False
-) -> subprocess.CompletedProcess:
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if PIPELINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)
+
+
+def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run the installed `scrs` command as a user would, capturing its output."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run([SCRS, *args], capture_output=True, text=True, env=full_env, cwd=REPO)
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f"scrs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-        )
+        raise AssertionError(f"scrs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 

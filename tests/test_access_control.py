@@ -20,17 +20,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from scrs import access_log
+from scrs.cli import main as scrs_main
+from scrs.users import UsersFile
+from streamlit_app.access import session
+from streamlit_app.access.policy import NATIONAL, AccessDenied, Viewer
+from streamlit_app.access.session import SESSION_KEY
+from streamlit_app.data import compliance, downloads
+from tests.access_helpers import ACCOUNTS, PASSWORD, make_users_file, sign_in
+from tests.conftest import run_scrs
 
-from scrs import access_log  # noqa: E402
-from scrs.cli import main as scrs_main  # noqa: E402
-from scrs.users import UsersFile  # noqa: E402
-from streamlit_app import auth, data_access  # noqa: E402
-from streamlit_app.viewer import SESSION_KEY, Viewer  # noqa: E402
-from tests.access_helpers import ACCOUNTS, PASSWORD, make_users_file, sign_in  # noqa: E402
-from tests.conftest import run_scrs  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = [
@@ -139,7 +139,7 @@ def test_nothing_is_shown_without_signing_in(log: Log) -> None:
     at.session_state[SESSION_KEY] = Viewer("engineer")
     at.run()
     assert on_sign_in_page(at)
-    at.session_state[auth.TOKEN_KEY] = "made-up-token"
+    at.session_state[session.TOKEN_KEY] = "made-up-token"
     go(at, "downloads")
     assert on_sign_in_page(at)
     assert len(log.new("session_tampered")) == 2
@@ -191,20 +191,20 @@ def test_wrong_passwords_are_refused_throttled_and_logged(
 
 def test_sign_out_and_session_expiry(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
     at = signed_in("registrar")
-    token = at.session_state[auth.TOKEN_KEY]
+    token = at.session_state[session.TOKEN_KEY]
     next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert on_sign_in_page(at)
-    assert token not in auth._SESSIONS
+    assert token not in session._SESSIONS
     assert [e["user"] for e in log.new("sign_out")] == ["registrar"]
     # The old token, put back into session state, is dead.
-    at.session_state[auth.TOKEN_KEY] = token
+    at.session_state[session.TOKEN_KEY] = token
     at.run()
     assert on_sign_in_page(at)
 
     # Absolute lifetime (default 8 hours) and idle timeout.
     for field, hours in (("issued_at", 8.1), ("last_seen", 1.1)):
         at = signed_in("engineer")
-        record = auth._SESSIONS[at.session_state[auth.TOKEN_KEY]]
+        record = session._SESSIONS[at.session_state[session.TOKEN_KEY]]
         setattr(record, field, getattr(record, field) - hours * 3600)
         at.run()
         assert on_sign_in_page(at)
@@ -212,7 +212,7 @@ def test_sign_out_and_session_expiry(log: Log, monkeypatch: pytest.MonkeyPatch) 
     assert len(log.new("session_expired")) == 2
 
     # A user removed from the users file loses the session at the next run.
-    users = UsersFile(auth._settings().users_file)
+    users = UsersFile(session._settings().users_file)
     users.add("short-lived", "engineer", None, PASSWORD)
     at = signed_in("short-lived")
     users.remove("short-lived")
@@ -222,7 +222,7 @@ def test_sign_out_and_session_expiry(log: Log, monkeypatch: pytest.MonkeyPatch) 
 
 def test_role_comes_from_the_users_file_not_the_session(log: Log) -> None:
     """Changing a user's role takes effect at once; a forged viewer in session state never does."""
-    users = UsersFile(auth._settings().users_file)
+    users = UsersFile(session._settings().users_file)
     users.add("role-change", "division", "E", PASSWORD, replace=True)
     at = signed_in("role-change")
     at.session_state[SESSION_KEY] = Viewer("engineer")
@@ -272,12 +272,12 @@ def test_division_user_is_refused_another_division_by_edited_session_state(publi
     # And the data-access layer itself refuses, whatever page or widget asks.
     division_e = Viewer("division", "E", username="division-e")
     for call in (
-        lambda: data_access.download_pack(division_e, "G"),
-        lambda: data_access.failure_reasons(division_e, "G"),
-        lambda: data_access.late_recording_by_unit(division_e, None),
-        lambda: data_access.access_log_entries(division_e),
+        lambda: downloads.download_pack(division_e, "G"),
+        lambda: compliance.failure_reasons(division_e, "G"),
+        lambda: compliance.late_recording_by_unit(division_e, None),
+        lambda: downloads.access_log_entries(division_e),
     ):
-        with pytest.raises(data_access.AccessDenied):
+        with pytest.raises(AccessDenied):
             call()
     assert len(log.new("access_denied")) == 2 + 4
 
@@ -295,7 +295,7 @@ def test_division_user_downloads_exactly_its_own_pack(published_warehouse: Path,
     assert entry["file"].startswith("scrs_division-E_record_failures_2019-20_to_2020-21_published-")
 
     # The files offered are `scrs export --division E`, byte for byte, and hold only E's records.
-    pack = data_access.download_pack(Viewer("division", "E", username="division-e"), "E")
+    pack = downloads.download_pack(Viewer("division", "E", username="division-e"), "E")
     run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(tmp_path), "--division", "E", check=True)
     for mart in DIVISION_MARTS:
         assert pack.file(mart, "csv").data == (tmp_path / f"{mart}.csv").read_bytes(), mart
@@ -315,14 +315,14 @@ def test_committee_gets_no_record_level_download(published_warehouse: Path, tmp_
     assert sorted(keys) == sorted(f"pack_{m}_{e}" for m in NATIONAL_MARTS for e in ("csv", "xlsx", "parquet"))
     assert not at.selectbox, "the committee has one pack only"
     assert any("Disclosure control" in i.value for i in at.info)
-    pack = data_access.download_pack(Viewer("committee", username="committee"), data_access.NATIONAL)
+    pack = downloads.download_pack(Viewer("committee", username="committee"), NATIONAL)
     run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(tmp_path), "--national", check=True)
     for mart in NATIONAL_MARTS:
         assert pack.file(mart, "csv").data == (tmp_path / f"{mart}.csv").read_bytes(), mart
     at.download_button(key="pack_compliance_by_division_test_xlsx").click().run()
     assert [e["scope"] for e in log.new("download")] == ["national"]
 
-    # Any division's pack is refused: by URL, by edited session state, and in data_access itself.
+    # Any division's pack is refused: by URL, by edited session state, and in the data layer itself.
     at.query_params["division"] = "E"
     go(at, "downloads")
     assert "national pack only" in warnings(at)
@@ -331,8 +331,8 @@ def test_committee_gets_no_record_level_download(published_warehouse: Path, tmp_
     at.session_state["downloads_scope"] = "G"
     go(at, "downloads")
     assert "national pack only" in warnings(at)
-    with pytest.raises(data_access.AccessDenied):
-        data_access.download_pack(Viewer("committee", username="committee"), "A")
+    with pytest.raises(AccessDenied):
+        downloads.download_pack(Viewer("committee", username="committee"), "A")
     assert [e["scope"] for e in log.new("access_denied")] == ["E", "G", "A"]
 
     # The access log is refused too (hidden from the menu, refused and logged when typed in).
@@ -365,7 +365,7 @@ def test_committee_views_suppress_small_cells_with_a_note(published_warehouse: P
     # A division user sees its own division unsuppressed, every other small cell suppressed.
     own_code = small["division_code"].iloc[0]
     own_user = f"division-{own_code.lower()}"
-    UsersFile(auth._settings().users_file).add(own_user, "division", own_code, PASSWORD, replace=True)
+    UsersFile(session._settings().users_file).add(own_user, "division", own_code, PASSWORD, replace=True)
     division, division_notes = shown(own_user)
     small_rows = division[division["Examined"] < threshold]
     own = small_rows["Division code"].eq(own_code)
@@ -377,7 +377,7 @@ def test_committee_views_suppress_small_cells_with_a_note(published_warehouse: P
     assert engineer["Compliance %"].notna().all() and "Disclosure control" not in engineer_notes
 
     # The national pack (committee's export) suppresses with the configured threshold too.
-    pack = data_access.download_pack(Viewer("committee", username="committee"), data_access.NATIONAL)
+    pack = downloads.download_pack(Viewer("committee", username="committee"), NATIONAL)
     exported = pd.read_csv(io.BytesIO(pack.file("compliance_by_division_test", "csv").data))
     assert exported.loc[exported["examined"] < threshold, "compliance_pct"].isna().all()
     assert exported.loc[exported["examined"] >= threshold, "compliance_pct"].notna().all()
@@ -495,7 +495,7 @@ OIDC_SECRETS = {
 
 
 def test_oidc_identity_is_mapped_to_a_role_by_the_users_file(log: Log) -> None:
-    UsersFile(auth._settings().users_file).add(
+    UsersFile(session._settings().users_file).add(
         "cm-east",
         "division",
         "E",
@@ -527,4 +527,4 @@ def test_oidc_identity_is_mapped_to_a_role_by_the_users_file(log: Log) -> None:
     assert any("has no role in this dashboard" in e.value for e in stranger.error)
     assert [e["detail"] for e in log.new("sign_in_failed")] == ["OIDC identity not in the users file"]
     # A local password cannot be used for an OIDC-only account.
-    assert not UsersFile(auth._settings().users_file).authenticate("cm-east", PASSWORD).ok
+    assert not UsersFile(session._settings().users_file).authenticate("cm-east", PASSWORD).ok

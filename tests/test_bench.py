@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scrs.bench.report import NOTES_MARKER
+
+pytestmark = pytest.mark.pipeline  # the quick benchmark runs the whole pipeline in a child process
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,14 +1,13 @@
 """The committee dashboard, page by page, with Streamlit's AppTest (no browser).
 
 Every figure asserted here is queried independently from the warehouse file with DuckDB, never through the
-app's own data_access module, so a wrong query in the app fails a test.
+app's own data modules, so a wrong query in the app fails a test.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import duckdb
@@ -16,22 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from scrs.disclosure import suppress_small_cells
+from streamlit_app.access.policy import AccessDenied, Viewer
+from streamlit_app.data import compliance
+from tests.access_helpers import ensure, make_users_file, sign_in
+from tests.dashboard_fixture import build_fixture_warehouse
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # the app's packages live at the repository root
-    sys.path.insert(0, str(REPO_ROOT))
-
-try:
-    from tests.dashboard_fixture import build_fixture_warehouse
-except ImportError:  # tests/ is not a package
-    from dashboard_fixture import build_fixture_warehouse
-
-try:
-    from tests.access_helpers import ensure, make_users_file, sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import ensure, make_users_file, sign_in
-
-from streamlit_app import data_access  # noqa: E402
-from streamlit_app.viewer import Viewer  # noqa: E402
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {
@@ -400,8 +390,8 @@ def test_division_detail_tests_over_time_equal_the_division_mart(warehouse: Path
 def test_division_viewer_sees_only_their_own_division(warehouse: Path) -> None:
     at = open_page("division_detail", Viewer("division", "E"))
     assert at.selectbox(key="detail_division").options == ["Edinburgh City (E)"]
-    with pytest.raises(data_access.AccessDenied):
-        data_access.failure_reasons(Viewer("division", "E"), "G")
+    with pytest.raises(AccessDenied):
+        compliance.failure_reasons(Viewer("division", "E"), "G")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -538,8 +528,8 @@ def test_a_new_publication_is_shown_without_restarting(tmp_path: Path, monkeypat
 
 def test_filter_values_are_parameters_not_sql(warehouse: Path) -> None:
     viewer = Viewer("engineer")
-    assert data_access.division_compliance(viewer, command_area="North' OR '1'='1").empty
-    assert not data_access.division_compliance(viewer, command_area="North").empty
+    assert compliance.division_compliance(viewer, command_area="North' OR '1'='1").empty
+    assert not compliance.division_compliance(viewer, command_area="North").empty
 
 
 def test_suppress_small_cells_blanks_rates_built_on_few_records() -> None:
@@ -553,9 +543,10 @@ def test_suppress_small_cells_blanks_rates_built_on_few_records() -> None:
             "status": ["not_distinguishable", "not_distinguishable", "meets"],
         }
     )
-    out = data_access.suppress_small_cells(frame, 10)
+    out = suppress_small_cells(frame, 10, flag_col="suppressed")
     assert list(out["suppressed"]) == [True, False, False]
     assert out.loc[0, ["compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct"]].isna().all()
-    assert out.loc[0, "status"] == "suppressed" and out.loc[0, "examined"] == 9
+    # Contract 5.1: the status of a suppressed cell is blank too (the dashboard renders it as "suppressed").
+    assert pd.isna(out.loc[0, "status"]) and out.loc[0, "examined"] == 9
     assert out.loc[1, "compliance_pct"] == 90.0 and out.loc[2, "status"] == "meets"
     assert frame.loc[0, "compliance_pct"] == 100.0  # the input is not modified

@@ -9,7 +9,9 @@ with values worked out by hand. `dbt parse` must also work with no raw tables at
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,7 @@ import yaml
 from tests.dbt_helpers import DBT_PROJECT_DIR, REPO_ROOT, create_raw_schema, fetch_dicts, insert_rows, run_dbt
 
 Z = 1.959964
+DB_NAME = "scrs-rules-test.duckdb"  # a hyphen in the name: the database name must be quoted
 
 # ----------------------------------------------------------------------------------------------- data
 EXTRACT_1 = "2021-06-01 00:00:00"  # the current extract for most rows
@@ -107,9 +110,7 @@ INCIDENTS = [
     incident("INC-NC", "G", "2021-01-22 10:00:00", "NC02"),
     incident("INC-OPEN", "G", "2021-01-23 10:00:00", None, final_type_code=None),
     # TEST2: no final type -> initial THEFT; and a final type THEFT overriding initial ASSAULT
-    incident(
-        "INC-T2-FALLBACK", "G", "2021-05-10 09:00:00", "SC01", initial_type_code="THEFT", final_type_code=None
-    ),
+    incident("INC-T2-FALLBACK", "G", "2021-05-10 09:00:00", "SC01", initial_type_code="THEFT", final_type_code=None),
     incident(
         "INC-T2-FINAL",
         "G",
@@ -156,9 +157,7 @@ CRIMES = [
         incident_id="INC-T2-FINAL",
         crime_code="0110",
     ),
-    crime(
-        "CR-CY-NO", "E", "2021-05-12 09:30:00", "2021-05-12 10:00:00", incident_id="INC-CY", crime_code="0330"
-    ),
+    crime("CR-CY-NO", "E", "2021-05-12 09:30:00", "2021-05-12 10:00:00", incident_id="INC-CY", crime_code="0330"),
     crime(
         "CR-CY-YES",
         "E",
@@ -176,9 +175,7 @@ CRIMES = [
     crime("CR-NC-REVERTED", "P", "2021-05-01 10:00:00", "2021-05-01 11:00:00"),
     no_crime("CR-NC-OK"),
     no_crime("CR-NC-OK-TRIM", no_crime_reason="  OUT_OF_JURISDICTION "),
-    no_crime(
-        "CR-NC-OK-NONVICTIM", crime_code="0501", no_crime_reason="PROCEDURAL_ERROR", complainer_informed=None
-    ),
+    no_crime("CR-NC-OK-NONVICTIM", crime_code="0501", no_crime_reason="PROCEDURAL_ERROR", complainer_informed=None),
     no_crime("CR-NC-INVALID", no_crime_reason="credible_information"),
     no_crime("CR-NC-PROC", no_crime_reason="PROCEDURAL_ERROR"),
     no_crime("CR-NC-MISSING", no_crime_requested_by=None),
@@ -386,10 +383,10 @@ def expected_figures(compliant: int, examined: int, target: float = 95.0) -> dic
 
 # -------------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory):
-    """Build the compliance selection once over the hand-built raw layer; yield a read-only connection."""
+def dbt_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the compliance selection once over the hand-built raw layer; the work dir (database, target/)."""
     work = tmp_path_factory.mktemp("dbt_rules")
-    db_path = work / "scrs-rules-test.duckdb"  # a hyphen in the name: the database name must be quoted
+    db_path = work / DB_NAME
     con = duckdb.connect(str(db_path))
     create_raw_schema(con)
     insert_rows(con, "incidents", INCIDENTS)
@@ -400,10 +397,20 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
     result = run_dbt(["build", "--selector", "compliance"], db_path, work)
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
     print(f"dbt build (compliance selection) took {result.seconds:.1f} s")
+    return work
 
-    ro = duckdb.connect(str(db_path), read_only=True)
+
+@pytest.fixture(scope="module")
+def warehouse(dbt_work: Path):
+    """A read-only connection to the built compliance selection."""
+    ro = duckdb.connect(str(dbt_work / DB_NAME), read_only=True)
     yield ro
     ro.close()
+
+
+def dbt_artifact(dbt_work: Path, name: str) -> dict:
+    """An artifact of the fixture's build (manifest.json: the whole project; run_results.json: what ran)."""
+    return json.loads((dbt_work / "target" / name).read_text())
 
 
 def mart(con: duckdb.DuckDBPyConnection, name: str, where: str = "true") -> list[dict]:
@@ -423,10 +430,7 @@ def test_dbt_parse_needs_no_raw_tables(tmp_path: Path) -> None:
 
 
 def test_schemas_and_mart_columns_in_contract_order(warehouse) -> None:
-    schemas = {
-        r["schema_name"]
-        for r in fetch_dicts(warehouse, "select schema_name from information_schema.schemata")
-    }
+    schemas = {r["schema_name"] for r in fetch_dicts(warehouse, "select schema_name from information_schema.schemata")}
     assert {"raw", "reference", "staging", "intermediate", "marts"} <= schemas
     for table, columns in MART_COLUMNS.items():
         actual = [
@@ -461,14 +465,10 @@ def test_dbt_vars_agree_with_settings() -> None:
 
 
 def test_staging_takes_the_latest_extract(warehouse) -> None:
-    crimes = {
-        r["crime_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_crime_system__crimes")
-    }
+    crimes = {r["crime_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_crime_system__crimes")}
     assert crimes["CR-NC-HIST"]["crime_status"] == "NO_CRIME"
     assert crimes["CR-NC-REVERTED"]["crime_status"] == "RECORDED"
-    incidents = {
-        r["incident_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_storm__incidents")
-    }
+    incidents = {r["incident_id"]: r for r in fetch_dicts(warehouse, "select * from staging.stg_storm__incidents")}
     assert incidents["INC-T1-HIST"]["disposal_code"] == "SC01"
     assert incidents["INC-T1-REVERSED"]["disposal_code"] == "NC02"
     assert len(crimes) == len({c["crime_id"] for c in CRIMES})
@@ -519,12 +519,8 @@ def test_clock_changes_and_the_72_hour_limit(warehouse) -> None:
         )
     }
     assert verdicts["CR-TM-SPRING"]["hours_to_record"] == 71.5 and verdicts["CR-TM-SPRING"]["is_compliant"]
-    assert (
-        verdicts["CR-TM-AUTUMN"]["hours_to_record"] == 72.5 and not verdicts["CR-TM-AUTUMN"]["is_compliant"]
-    )
-    assert (
-        verdicts["CR-TM-EXACT"]["seconds_to_record"] == 72 * 3600 and verdicts["CR-TM-EXACT"]["is_compliant"]
-    )
+    assert verdicts["CR-TM-AUTUMN"]["hours_to_record"] == 72.5 and not verdicts["CR-TM-AUTUMN"]["is_compliant"]
+    assert verdicts["CR-TM-EXACT"]["seconds_to_record"] == 72 * 3600 and verdicts["CR-TM-EXACT"]["is_compliant"]
     assert verdicts["CR-TM-OVER"]["seconds_to_record"] == 72 * 3600 + 1
     assert not verdicts["CR-TM-OVER"]["is_compliant"]
 
@@ -610,11 +606,80 @@ def test_command_area_and_national_roll_up(warehouse) -> None:
 
 
 def test_training_coverage_from_current_state(warehouse) -> None:
-    rows = {
-        (r["unit_code"], r["role_cluster"], r["course_code"]): r for r in mart(warehouse, "training_coverage")
-    }
+    rows = {(r["unit_code"], r["role_cluster"], r["course_code"]): r for r in mart(warehouse, "training_coverage")}
     tutor = rows[("G", "FRONTLINE", "SCRS_TUTOR")]
     assert (tutor["people"], tutor["assigned"], tutor["in_progress"], tutor["completed"]) == (3, 1, 1, 1)
     assert tutor["completion_pct"] == 33.33
     cos = rows[("G", "FRONTLINE", "COS_CRIME")]
     assert (cos["people"], cos["completed"], cos["completion_pct"]) == (1, 1, 100.0)
+
+
+# ------------------------------------------------------------------------- selectors and exposures
+def dbt_relations_read(paths: list[Path], manifest: dict) -> set[str]:
+    """The dbt-built relations (`schema.name`) that the Python files under `paths` name in their SQL."""
+    built = {
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    files = [f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p])]
+    named = {
+        f"{schema}.{name}".lower()
+        for f in files
+        for schema, name in re.findall(r"\b(marts|reference|intermediate|staging)\.(\w+)", f.read_text())
+    }
+    return named & built
+
+
+def exposure_relations(manifest: dict, exposure: str) -> set[str]:
+    nodes = manifest["exposures"][f"exposure.scrs.{exposure}"]["depends_on"]["nodes"]
+    return {f"{manifest['nodes'][n]['schema']}.{manifest['nodes'][n]['alias']}" for n in nodes}
+
+
+def test_exposures_name_every_relation_the_dashboard_and_exports_read(dbt_work: Path) -> None:
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    dashboard = dbt_relations_read([REPO_ROOT / "streamlit_app"], manifest)
+    exports = dbt_relations_read([REPO_ROOT / "scrs" / "export.py"], manifest)
+    # the reader names the marts it serves: a grep that finds nothing would make this test pass vacuously
+    assert {"marts.compliance_national_test", "marts.record_failures", "reference.divisions"} <= dashboard
+    assert {"marts.compliance_by_division_test", "marts.record_failures"} <= exports
+
+    assert dashboard <= exposure_relations(manifest, "scrs_compliance_dashboard")
+    packs = exposure_relations(manifest, "scrs_division_export") | exposure_relations(manifest, "scrs_committee_pack")
+    assert exports <= packs
+    # the committee gets no record-level data (contract section 5)
+    assert "marts.record_failures" not in exposure_relations(manifest, "scrs_committee_pack")
+
+
+def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_work: Path) -> None:
+    """The selection: every model the five marts are built from, and the reference seeds of contract
+    section 2 (seeds/_seeds.yml), nothing of the improvement plan."""
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    ran = {r["unique_id"] for r in dbt_artifact(dbt_work, "run_results.json")["results"]}
+    marts = [
+        f"model.scrs.{m}"
+        for m in (
+            "compliance_by_division_test",
+            "compliance_by_command_area_test",
+            "compliance_national_test",
+            "record_failures",
+            "training_coverage",
+        )
+    ]
+    needed: set[str] = set()
+    todo = list(marts)
+    while todo:
+        node = todo.pop()
+        if node in needed or node not in manifest["nodes"]:
+            continue  # sources are not run
+        needed.add(node)
+        todo.extend(manifest["nodes"][node]["depends_on"].get("nodes", []))
+    contract_seeds = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "seed" and node["patch_path"].endswith("seeds/_seeds.yml")
+    }
+    built = {uid for uid in ran if uid.split(".")[0] in ("model", "seed")}
+    assert built == {n for n in needed if n.startswith("model.")} | contract_seeds
+    assert len(contract_seeds) == 18
+    assert not any("improvement" in uid for uid in ran)

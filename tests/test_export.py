@@ -26,9 +26,7 @@ def national_pack(published_warehouse, tmp_path_factory):
 @pytest.fixture(scope="module")
 def division_pack(published_warehouse, tmp_path_factory):
     out = tmp_path_factory.mktemp("division_L")
-    run_scrs(
-        "export", "--warehouse", str(published_warehouse), "--out", str(out), "--division", "L", check=True
-    )
+    run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(out), "--division", "L", check=True)
     return out
 
 
@@ -54,9 +52,7 @@ def test_national_pack_suppresses_rates_built_on_fewer_than_10_records(national_
     large = exported[exported.examined >= 10].sort_values(
         ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
     )
-    source = mart[mart.examined >= 10].sort_values(
-        ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
-    )
+    source = mart[mart.examined >= 10].sort_values(["fiscal_year", "fiscal_quarter", "division_code", "test_code"])
     assert large.compliant.tolist() == source.compliant.tolist()
     assert large.compliance_pct.tolist() == pytest.approx(source.compliance_pct.tolist())
 
@@ -82,9 +78,7 @@ def test_division_pack_holds_only_its_own_records(division_pack, published_wareh
 
 
 def test_export_refuses_an_unknown_division(published_warehouse, tmp_path):
-    proc = run_scrs(
-        "export", "--warehouse", str(published_warehouse), "--out", str(tmp_path), "--division", "Z"
-    )
+    proc = run_scrs("export", "--warehouse", str(published_warehouse), "--out", str(tmp_path), "--division", "Z")
     assert proc.returncode != 0
     assert "unknown division code 'Z'" in proc.stderr
     assert not any(tmp_path.iterdir())

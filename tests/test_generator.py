@@ -132,9 +132,7 @@ def recompute(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     hours = (to_utc(cr.recorded_at) - to_utc(cr.reported_at)).dt.total_seconds() / 3600
     for row, h in zip(cr.itertuples(), hours, strict=True):
-        records.append(
-            ("TIMELY72", row.reported_at, row.division_code, [] if h <= 72 else ["NOT_RECORDED_WITHIN_72H"])
-        )
+        records.append(("TIMELY72", row.reported_at, row.division_code, [] if h <= 72 else ["NOT_RECORDED_WITHIN_72H"]))
 
     cyber_ids = set(inc.incident_id[inc.cyber_flag == "Y"])
     for row in cr[cr.incident_id.isin(cyber_ids)].itertuples():
@@ -343,9 +341,7 @@ def test_crime_files_match_contract(small: tuple[Path, GenerateSummary]) -> None
             "complainer_informed",
         ]:
             assert (rec[col] == "").all(), col
-        assert nc.no_crime_authoriser_role.isin(
-            set(seed("no_crime_authoriser_roles").authoriser_role) | {""}
-        ).all()
+        assert nc.no_crime_authoriser_role.isin(set(seed("no_crime_authoriser_roles").authoriser_role) | {""}).all()
         assert nc.complainer_informed.isin({"Y", "N", ""}).all()
         for col in ["no_crime_requested_by", "no_crime_authorised_by"]:
             refs = nc[col][nc[col] != ""]
@@ -386,9 +382,7 @@ def test_staff_numbers_truth_lists_every_staff_number(small: tuple[Path, Generat
     listed = set(read_truth(out, "staff_numbers.csv").staff_number)
     cr = read_kind(out, "crimes")
     written = (
-        set(read_kind(out, "training").staff_number)
-        | set(cr.no_crime_requested_by)
-        | set(cr.no_crime_authorised_by)
+        set(read_kind(out, "training").staff_number) | set(cr.no_crime_requested_by) | set(cr.no_crime_authorised_by)
     )
     assert listed == written - {""}
 
@@ -397,9 +391,7 @@ def test_late_updates_and_variety(demo: Path) -> None:
     inc_all = read_kind(demo, "incidents")
     cr_all = read_kind(demo, "crimes")
     # incidents first open, then closed in a later file with a later extracted_at
-    twice = inc_all[inc_all.duplicated("incident_id", keep=False)].sort_values(
-        ["incident_id", "extracted_at"]
-    )
+    twice = inc_all[inc_all.duplicated("incident_id", keep=False)].sort_values(["incident_id", "extracted_at"])
     assert twice.incident_id.nunique() > 100
     first, last = twice.groupby("incident_id").first(), twice.groupby("incident_id").last()
     assert (first.closed_at == "").all() and (last.closed_at != "").all()
@@ -411,9 +403,7 @@ def test_late_updates_and_variety(demo: Path) -> None:
     assert twice.crime_id.nunique() > 100
     assert (
         twice.groupby("crime_id").status.agg(list)
-        == pd.Series(
-            [["RECORDED", "NO_CRIME"]] * twice.crime_id.nunique(), index=sorted(twice.crime_id.unique())
-        )
+        == pd.Series([["RECORDED", "NO_CRIME"]] * twice.crime_id.nunique(), index=sorted(twice.crime_id.unique()))
     ).all()
     cr = current(cr_all, ["crime_id"])
     assert 0.02 <= (cr.status == "NO_CRIME").mean() <= 0.04
@@ -491,11 +481,7 @@ def test_truth_crosses_fiscal_years(demo: Path) -> None:
 
 
 def national_q4(truth: pd.DataFrame) -> pd.DataFrame:
-    q4 = (
-        truth[truth.fiscal_quarter == 4]
-        .groupby(["test_code", "fiscal_year"])[["examined", "compliant"]]
-        .sum()
-    )
+    q4 = truth[truth.fiscal_quarter == 4].groupby(["test_code", "fiscal_year"])[["examined", "compliant"]].sum()
     q4["pct"] = 100 * q4.compliant / q4.examined
     return q4
 

@@ -2,7 +2,7 @@
 
 The committee's pictures are recomputed here from the tracker as loaded (`raw.improvement_updates`, current row
 of each update) and the seeds, with the roll-up rule of docs/improvement_updates.md written out in Python; not
-through the improvement marts or the app's data_access module. They must equal our reading of the papers:
+through the improvement marts or the app's data modules. They must equal our reading of the papers:
 February 2022, 3 recommendations on track and 3 delayed; September 2024, 1 closed, 0 on track and 5 delayed.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,16 +19,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from streamlit_app.access.policy import Viewer
+from tests.access_helpers import ensure, make_users_file, sign_in
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # the app's packages live at the repository root
-    sys.path.insert(0, str(REPO_ROOT))
-
-from streamlit_app.viewer import Viewer  # noqa: E402
-
-try:  # signing in through the real form, once the dashboard has sign-in (tests/access_helpers.py)
-    from tests.access_helpers import ensure, make_users_file, sign_in
-except ImportError:  # pragma: no cover - before sign-in existed, the viewer came from session state
-    ensure = make_users_file = sign_in = None
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {"improvement_plan": "Improvement plan", "impact": "Impact"}
@@ -58,16 +51,13 @@ def warehouse(published_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 @pytest.fixture(scope="module")
-def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    if make_users_file is None:
-        return None
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_users_file(tmp_path_factory.mktemp("accounts") / "users.json")
 
 
 @pytest.fixture(autouse=True)
-def _accounts(users_file: Path | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    if users_file is not None:
-        monkeypatch.setenv("SCRS_USERS_FILE", str(users_file))
+def _accounts(users_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRS_USERS_FILE", str(users_file))
 
 
 def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
@@ -81,11 +71,7 @@ def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataF
 def open_page(page: str, viewer: Viewer | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     viewer = viewer or Viewer("engineer")
-    if sign_in is not None:
-        sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
-    else:  # pragma: no cover
-        at.session_state["viewer"] = viewer
-        at.run()
+    sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -62,9 +62,7 @@ MY_SEEDS = (
     "improvement_recommendations improvement_actions improvement_links improvement_milestones "
     "improvement_statuses crime_system_go_live divisions audit_tests"
 )
-MY_MODELS = (
-    "path:models/staging/improvement_plan path:models/intermediate/improvement path:models/marts/improvement"
-)
+MY_MODELS = "path:models/staging/improvement_plan path:models/intermediate/improvement path:models/marts/improvement"
 
 
 def seed_column(file_name: str, column: str) -> list[str]:
@@ -81,9 +79,7 @@ def load_updates(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
         with path.open(newline="", encoding="utf-8") as f:
             for line, row in enumerate(csv.DictReader(f), start=2):
                 values = {k: (v if v != "" else None) for k, v in row.items()}
-                rows.append(
-                    [*(values[c] for c in im.COLUMNS), path.name, line, "test", "2024-10-01 00:00:00"]
-                )
+                rows.append([*(values[c] for c in im.COLUMNS), path.name, line, "test", "2024-10-01 00:00:00"])
     placeholders = ", ".join(["?"] * (len(im.COLUMNS) + 4))
     con.executemany(
         f"insert into raw.improvement_updates ({', '.join(im.COLUMNS)}, _source_file, _source_line, _run_id, "
@@ -138,10 +134,7 @@ def test_generator_writes_one_file_a_month_deterministically(tmp_path: Path, tru
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
 
     def without_extracted_at(paths: list[Path]) -> list[list[dict]]:
-        return [
-            [{k: v for k, v in r.items() if k != "extracted_at"} for r in csv.DictReader(p.open())]
-            for p in paths
-        ]
+        return [[{k: v for k, v in r.items() if k != "extracted_at"} for r in csv.DictReader(p.open())] for p in paths]
 
     # the seed only moves the time of day of each extract, never the story
     assert without_extracted_at(a) == without_extracted_at(c)
@@ -260,9 +253,7 @@ def test_suite_meta_follows_the_other_suites() -> None:
     for exp in data["expectations"]:
         assert set(exp["meta"]) == {"severity", "field", "check", "owner", "why"}
         assert exp["meta"]["severity"] in ("blocking", "warning")
-    columns_checked = {
-        e["kwargs"]["column"] for e in data["expectations"] if e["type"] == "expect_column_to_exist"
-    }
+    columns_checked = {e["kwargs"]["column"] for e in data["expectations"] if e["type"] == "expect_column_to_exist"}
     assert columns_checked == set(im.COLUMNS)
 
 
@@ -304,8 +295,7 @@ def test_suite_warns_without_blocking(tmp_path: Path, gx_validate) -> None:
         "extracted_at": "2022-02-08 07:00:00", "original_target_date": "2022-06-30",
     }  # fmt: skip
     rows = [
-        base
-        | {"action_id": "1.1", "status": "ON_TRACK", "original_target_date": "2022-01-31"},  # past target
+        base | {"action_id": "1.1", "status": "ON_TRACK", "original_target_date": "2022-01-31"},  # past target
         base | {"action_id": "1.2", "status": "DELAYED"},  # delayed, no revised date
         base
         | {
@@ -350,9 +340,7 @@ def test_dbt_build_of_the_improvement_models_passes(built: dict) -> None:
 def test_marts_are_in_schema_marts(con) -> None:
     tables = {
         r["table_name"]
-        for r in fetch_dicts(
-            con, "select table_name from information_schema.tables where table_schema = 'marts'"
-        )
+        for r in fetch_dicts(con, "select table_name from information_schema.tables where table_schema = 'marts'")
     }
     assert {
         "improvement_action_status", "improvement_recommendation_status", "improvement_status_counts_monthly",
@@ -389,15 +377,12 @@ def test_february_2022_picture(con, truth: dict) -> None:
     assert (rec["complete"], rec["on_track"], rec["delayed"], rec["not_started"]) == (0, 3, 3, 0)
     expected = truth["feb_2022"]["action_counts"]
     assert {
-        k.upper(): counts["action"][k]
-        for k in ("not_started", "on_track", "delayed", "complete", "transferred")
+        k.upper(): counts["action"][k] for k in ("not_started", "on_track", "delayed", "complete", "transferred")
     } == expected
 
 
 def test_september_2024_picture(con, truth: dict) -> None:
-    recs = fetch_dicts(
-        con, "select * from marts.improvement_recommendation_status order by recommendation_id"
-    )
+    recs = fetch_dicts(con, "select * from marts.improvement_recommendation_status order by recommendation_id")
     assert {r["recommendation_id"]: r["status"] for r in recs} == SEP_2024_RECOMMENDATIONS
     for r in recs:
         if r["status"] == "DELAYED":
@@ -486,9 +471,7 @@ def test_crime_system_impact_on_real_verdicts(tmp_path: Path) -> None:
     )
     insert_rows(con, "crimes", crimes)
     con.close()
-    result = run_dbt(
-        ["build", "--select", "+crime_system_impact", "--indirect-selection", "cautious"], db, tmp_path
-    )
+    result = run_dbt(["build", "--select", "+crime_system_impact", "--indirect-selection", "cautious"], db, tmp_path)
     assert result.returncode == 0, result.stdout[-6000:]
     with duckdb.connect(str(db), read_only=True) as read:
         rows = fetch_dicts(read, "select * from marts.crime_system_impact where test_code = 'TIMELY72'")

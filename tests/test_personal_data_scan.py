@@ -10,7 +10,6 @@ users file, and everything the dashboard rendered. None may appear.
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,14 +19,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import downloads
+from tests.access_helpers import make_users_file, sign_in
+from tests.conftest import run_scrs
 
-from streamlit_app import data_access  # noqa: E402
-from streamlit_app.viewer import Viewer  # noqa: E402
-from tests.access_helpers import make_users_file, sign_in  # noqa: E402
-from tests.conftest import run_scrs  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGE_FILES = sorted(p.name for p in (REPO_ROOT / "streamlit_app" / "app_pages").glob("*.py"))
@@ -110,8 +107,8 @@ def after_everything(pipeline_run: dict[str, Path], tmp_path_factory: pytest.Tem
         shown.append(rendered_text(division))
 
         packs = []
-        for scope in data_access.download_scopes(Viewer("engineer", username="engineer")):
-            pack = data_access.download_pack(Viewer("engineer", username="engineer"), scope)
+        for scope in downloads.download_scopes(Viewer("engineer", username="engineer")):
+            pack = downloads.download_pack(Viewer("engineer", username="engineer"), scope)
             for file in pack.files:
                 if file.ext == "parquet":
                     packs.append((file.file_name, parquet_text(file.data)))

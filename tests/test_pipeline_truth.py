@@ -47,16 +47,12 @@ def wilson(compliant: int, examined: int) -> tuple[float, float]:
 def test_division_marts_equal_planted_truth(pipeline_run):
     expected = truth(pipeline_run, "compliance_truth.csv")[KEY + ["examined", "compliant"]]
     with served(pipeline_run["warehouse"]) as con:
-        actual = con.sql(
-            f"select {', '.join(KEY)}, examined, compliant from marts.compliance_by_division_test"
-        ).df()
+        actual = con.sql(f"select {', '.join(KEY)}, examined, compliant from marts.compliance_by_division_test").df()
     assert len(expected) > 100, "the test extracts should cover many periods, divisions and tests"
     merged = expected.merge(actual, on=KEY, how="outer", suffixes=("_truth", "_mart"), indicator=True)
     missing = merged[merged["_merge"] != "both"]
     assert missing.empty, f"cells only on one side:\n{missing.head(20)}"
-    wrong = merged[
-        (merged.examined_truth != merged.examined_mart) | (merged.compliant_truth != merged.compliant_mart)
-    ]
+    wrong = merged[(merged.examined_truth != merged.examined_mart) | (merged.compliant_truth != merged.compliant_mart)]
     assert wrong.empty, f"marts differ from planted truth:\n{wrong.head(20)}"
 
 

@@ -36,13 +36,13 @@ def env(tmp_path: Path) -> dict:
 
 
 def reconcile(env: dict, run_id: str) -> None:
-    with reconciliation(env["store"], env["build"], run_id, {}):
+    with reconciliation(env["store"], env["build"], run_id):
         pass
 
 
 def test_a_run_that_does_not_publish_changes_nothing(env):
     make_build(env["build"], [("TEST1", "PS-1", "G")], datetime(2021, 2, 1), "2021-02-01 02:00:00")
-    with pytest.raises(RuntimeError), reconciliation(env["store"], env["build"], "run-1", {}):
+    with pytest.raises(RuntimeError), reconciliation(env["store"], env["build"], "run-1"):
         raise RuntimeError("publication failed")
     assert env["store"].states().empty and env["store"].history().empty
     reconcile(env, "run-2")

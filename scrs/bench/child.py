@@ -2,7 +2,7 @@
 
 - `floor LANDING DB`: DuckDB reads every extract CSV of LANDING into one typed table per kind, nothing else.
 - `run LANDING WAREHOUSE`: what `scrs run` does (dagster_project.runner.run_pipeline), plus the step times.
-- `dashboard WAREHOUSE`: every page's data_access calls, repeated with cleared caches.
+- `dashboard WAREHOUSE`: every page's data-layer calls (streamlit_app.data), repeated with cleared caches.
 
 The parent (scrs.bench.measure) times the process and samples its tree's memory.
 """
@@ -24,11 +24,11 @@ _FLOOR_TYPES = {"timestamp": "TIMESTAMP", "date": "DATE", "text": "VARCHAR", "co
 
 
 def floor(landing: Path, db: Path) -> dict:
-    import duckdb
+    from scrs.db import connect
 
     db.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     rows: dict[str, int] = {}
     for kind in EXTRACT_KINDS:
         files = sorted(str(p) for p in landing.glob(f"{kind}_*.csv"))
@@ -64,66 +64,67 @@ def run(landing: Path, warehouse: Path) -> dict:
 # dashboard
 
 
-def dashboard_pages(da, viewer) -> dict[str, list]:
-    """Each page's data_access calls as the page makes them with its default choices (streamlit_app/app_pages).
+def dashboard_pages(viewer) -> dict[str, list]:
+    """Each page's data-layer calls as the page makes them with its default choices (streamlit_app/app_pages).
 
     Division detail uses Greater Glasgow (G), the largest division; the header of every page (app.py) reads
     the publication metadata.
     """
+    from streamlit_app.data import compliance, quality, reference, training
 
     def latest_year() -> str | None:
-        years = da.fiscal_years(viewer)
+        years = reference.fiscal_years()
         return years[-1] if years else None
 
     def divisions_page() -> None:
-        da.fiscal_years(viewer)
-        year = da.latest_audit_year(viewer)
-        tests = da.audit_tests(viewer)
-        da.command_areas(viewer)
-        da.division_compliance(viewer, command_area=None, fiscal_year=year, fiscal_quarter=4)
-        da.divisions(viewer)
-        da.national_compliance(viewer, fiscal_year=year, fiscal_quarter=4, test_code=tests["test_code"].iloc[0])
+        reference.fiscal_years()
+        year = reference.latest_audit_year()
+        tests = reference.audit_tests()
+        reference.command_areas()
+        compliance.division_compliance(viewer, command_area=None, fiscal_year=year, fiscal_quarter=4)
+        reference.divisions()
+        compliance.national_compliance(viewer, fiscal_year=year, fiscal_quarter=4, test_code=tests["test_code"].iloc[0])
 
     def division_detail(all_years: bool) -> None:
-        da.divisions(viewer)
-        da.division_compliance(viewer, division_code="G")
+        reference.divisions()
+        compliance.division_compliance(viewer, division_code="G")
         year = None if all_years else latest_year()
-        da.failure_reasons(viewer, "G", fiscal_year=year, fiscal_quarter=None)
-        da.late_recording_by_unit(viewer, "G", fiscal_year=year, fiscal_quarter=None)
-        da.late_recording_by_unit(viewer, None, fiscal_year=year, fiscal_quarter=None)
+        compliance.failure_reasons(viewer, "G", fiscal_year=year, fiscal_quarter=None)
+        compliance.late_recording_by_unit(viewer, "G", fiscal_year=year, fiscal_quarter=None)
+        compliance.late_recording_by_unit(viewer, None, fiscal_year=year, fiscal_quarter=None)
 
     def trends() -> None:
-        tests = da.audit_tests(viewer)
+        tests = reference.audit_tests()
         test = tests["test_code"].iloc[0]
-        da.national_compliance(viewer, test_code=test, fiscal_quarter=4)
-        da.command_area_compliance(viewer, test_code=test, fiscal_quarter=4)
-        area = da.command_areas(viewer)[0]
-        da.division_compliance(viewer, test_code=test, fiscal_quarter=4, command_area=area)
+        compliance.national_compliance(viewer, test_code=test, fiscal_quarter=4)
+        compliance.command_area_compliance(viewer, test_code=test, fiscal_quarter=4)
+        area = reference.command_areas()[0]
+        compliance.division_compliance(viewer, test_code=test, fiscal_quarter=4, command_area=area)
 
-    def training() -> None:
-        da.training_coverage(viewer)
-        for by in da.TRAINING_GROUPINGS:
-            da.training_rollup(viewer, by)
+    def training_page() -> None:
+        training.training_coverage(viewer)
+        for by in training.TRAINING_GROUPINGS:
+            training.training_rollup(viewer, by)
 
     def data_quality() -> None:
-        da.quality_check_results(viewer)
-        da.expectation_catalogue(viewer)
-        da.quality_runs(viewer)
+        quality.quality_check_results()
+        quality.expectation_catalogue()
+        quality.quality_runs()
 
     def about() -> None:
-        da.publication(viewer)
-        da.fiscal_periods(viewer)
-        da.load_registry_summary(viewer)
-        da.audit_tests(viewer)
-        da.synthetic_reference_rows(viewer)
+        reference.publication()
+        reference.fiscal_periods()
+        reference.load_registry_summary()
+        reference.audit_tests()
+        reference.synthetic_reference_rows()
 
     return {
-        "Overview": [lambda: da.audit_headlines(viewer)],
+        "Overview": [lambda: compliance.audit_headlines(viewer)],
         "Divisions": [divisions_page],
         "Division detail (latest year)": [lambda: division_detail(False)],
         "Division detail (all years)": [lambda: division_detail(True)],
         "Trends": [trends],
-        "Training": [training],
+        "Training": [training_page],
         "Data quality": [data_quality],
         "About": [about],
     }
@@ -138,22 +139,22 @@ def dashboard(warehouse: Path, runs: int) -> dict:
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import streamlit as st
 
-    from streamlit_app import data_access as da
-    from streamlit_app.viewer import Viewer
+    from streamlit_app.access.policy import Viewer
+    from streamlit_app.data.reference import publication
 
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("streamlit"):
             logging.getLogger(name).setLevel(logging.ERROR)
     viewer = Viewer("committee")
     out: dict[str, dict] = {}
-    for page, calls in dashboard_pages(da, viewer).items():
+    for page, calls in dashboard_pages(viewer).items():
         times: list[float] = []
         error = None
         for _ in range(runs):
             st.cache_data.clear()  # every run is a cold page: the first view after a publication
             t0 = time.perf_counter()
             try:
-                da.publication(viewer)  # app.py's header, on every page
+                publication()  # app.py's header, on every page
                 for call in calls:
                     call()
             except Exception as exc:  # a page another helper is changing: report, don't stop the benchmark

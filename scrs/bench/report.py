@@ -350,7 +350,7 @@ class Report:
             ),  # fmt: skip
             "## Dashboard queries",
             "",
-            "Each page's `streamlit_app/data_access.py` calls with the page's default choices (Division detail: "
+            "Each page's data-layer calls (`streamlit_app/data/`) with the page's default choices (Division detail: "
             "Greater Glasgow, the largest division), as a committee viewer, plus the header's publication read; "
             "`st.cache_data` is cleared before every run, so each is a cold page (the first view after a "
             "publication). *Division detail (all years)* is the same page with *All years* chosen.",

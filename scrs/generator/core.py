@@ -73,9 +73,7 @@ def generate(
     ref = load_reference(seeds_dir)
     mixes = build_mixes(ref)
     grid = CellGrid(win.fy_starts, ref.divisions, ref.go_live)
-    rng_inc, rng_cr, rng_people, rng_asg = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
-    )
+    rng_inc, rng_cr, rng_people, rng_asg = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
 
     n_files = 2 * len(win.months) + len(training_snapshots(win))
     with tqdm(total=4 + n_files, desc="scrs generate", unit="step", disable=not progress, leave=False) as bar:
@@ -101,16 +99,18 @@ def generate(
         comp, fails = aggregate(ref, tests)
         officers = np.r_[cr.requester[cr.no_crime], cr.authoriser[cr.no_crime]]
         written = np.union1d(trained, officers[officers >= 0])
-        summary.truth_files = write_truth(
-            out_dir / TRUTH_DIR, comp, fails, list(people.staff_number[written])
-        )
+        summary.truth_files = write_truth(out_dir / TRUTH_DIR, comp, fails, list(people.staff_number[written]))
         tick()
 
     # The improvement-plan tracker runs on its own calendar (Sept 2021 to Sept 2024), whatever the years.
     plan_files = generate_improvement_updates(out_dir, seed)
     summary.files = inc_files + cr_files + tr_files + plan_files
-    summary.rows = {"incidents": inc_rows, "crimes": cr_rows, "training": tr_rows,
-                    "improvement_updates": sum(p.read_text().count("\n") - 1 for p in plan_files)}
+    summary.rows = {
+        "incidents": inc_rows,
+        "crimes": cr_rows,
+        "training": tr_rows,
+        "improvement_updates": sum(p.read_text().count("\n") - 1 for p in plan_files),
+    }
     summary.records = {"incidents": inc.n, "crimes": cr.n, "training": int(asg.person.size)}
     summary.seconds = time.perf_counter() - t0
     return summary

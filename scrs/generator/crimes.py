@@ -100,9 +100,7 @@ def _nocrime_fields(
     if set(names) != set(expected):
         raise ValueError(f"plan.NOCRIME_REASON_MIX must name exactly {expected}")
     p_all = np.array([plan.NOCRIME_REASON_MIX[r] for r in names])
-    victim_only = np.array(
-        [r in ("PROCEDURAL_ERROR_ON_VICTIM_CRIME", "COMPLAINER_NOT_INFORMED") for r in names]
-    )
+    victim_only = np.array([r in ("PROCEDURAL_ERROR_ON_VICTIM_CRIME", "COMPLAINER_NOT_INFORMED") for r in names])
     p_nonvictim = np.where(victim_only, 0.0, p_all)
     flags = np.zeros((m, len(names)), dtype=bool)
     idx = np.flatnonzero(fail)
@@ -130,9 +128,7 @@ def _nocrime_fields(
     authoriser[sel] = requester[sel]
     sel = np.flatnonzero(f["UNAUTHORISED_ROLE"])
     choices = np.r_[bad_roles, -1]
-    role[sel] = choices[
-        draw(rng, np.r_[np.full(bad_roles.size, 0.75 / max(1, bad_roles.size)), 0.25], sel.size)
-    ]
+    role[sel] = choices[draw(rng, np.r_[np.full(bad_roles.size, 0.75 / max(1, bad_roles.size)), 0.25], sel.size)]
     sel = np.flatnonzero(f["COMPLAINER_NOT_INFORMED"])
     complainer[sel] = np.where(rng.random(sel.size) < 0.7, 0, -1)
     return reason, texts, requester, authoriser, role, complainer
@@ -215,9 +211,7 @@ def build_crimes(
     unit = np.empty(n, dtype=np.int64)
     table = np.array(
         [
-            mix_vector(
-                ref.recording_units, plan.RECORDING_UNIT_BY_CLOSING_UNIT[u], "RECORDING_UNIT_BY_CLOSING_UNIT"
-            )
+            mix_vector(ref.recording_units, plan.RECORDING_UNIT_BY_CLOSING_UNIT[u], "RECORDING_UNIT_BY_CLOSING_UNIT")
             for u in ref.closing_units
         ]
     )
@@ -265,15 +259,11 @@ def build_crimes(
 
     # --- No Crime: some crimes are reclassified later; only those before the cut-off are
     cand = rng.random(n) < plan.NO_CRIME_SHARE
-    nc_delay = np.clip(
-        np.exp(np.log(plan.NO_CRIME_MEDIAN_DAYS * DAY) + rng.normal(0, 0.9, n)), HOUR, 200 * DAY
-    )
+    nc_delay = np.clip(np.exp(np.log(plan.NO_CRIME_MEDIAN_DAYS * DAY) + rng.normal(0, 0.9, n)), HOUR, 200 * DAY)
     nc_utc = fix_instant(recorded + nc_delay.astype(np.int64))
     no_crime = cand & (nc_utc < win.end_utc)
     nfy, nfq = fiscal_period(utc_to_local(nc_utc))
-    cell_n = np.where(
-        no_crime, grid.cell(np.where(no_crime, nfy, grid.fy0), np.where(no_crime, nfq, 1), division), -1
-    )
+    cell_n = np.where(no_crime, grid.cell(np.where(no_crime, nfy, grid.fy0), np.where(no_crime, nfq, 1), division), -1)
     fail_n = grid.plant(rng, "NOCRIME", cell_n)
     victim = ref.code_victim_based[code]
     reason = np.full(n, -1, dtype=np.int64)

@@ -71,9 +71,7 @@ class ActionPlan:
     phases: tuple[Phase, ...]
 
 
-_TRANSFER_NOTE = (
-    "Closed here: the manual review now runs as a sub-action under recommendation 6 (action 6.3)."
-)
+_TRANSFER_NOTE = "Closed here: the manual review now runs as a sub-action under recommendation 6 (action 6.3)."
 _ROLLOUT = "National crime system rollout schedule moved"
 
 #: The tracker's story, action by action. Each phase's first month is the first update showing it.
@@ -527,9 +525,7 @@ def _row(plan: ActionPlan, month: str) -> dict[str, str]:
 
 def _extracted_at(month: str, rng: random.Random) -> str:
     day = update_date(month) + timedelta(days=1)
-    moment = datetime.combine(day, time(6, 0)) + timedelta(
-        minutes=rng.randrange(0, 180), seconds=rng.randrange(60)
-    )
+    moment = datetime.combine(day, time(6, 0)) + timedelta(minutes=rng.randrange(0, 180), seconds=rng.randrange(60))
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -555,9 +551,7 @@ def _month_rows(month: str, extracted_at: str) -> list[dict[str, str]]:
 
 def _write(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n"
-        )
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -616,9 +610,7 @@ def _picture(month: str) -> dict:
     targets = {}
     for rec in recs:
         open_targets = [
-            current_target(r)
-            for a, r in rows.items()
-            if _recommendation_of(a) == rec and r["status"] not in CLOSED
+            current_target(r) for a, r in rows.items() if _recommendation_of(a) == rec and r["status"] not in CLOSED
         ]
         targets[rec] = max(open_targets) if open_targets else None
     return {

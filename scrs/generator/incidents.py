@@ -173,9 +173,7 @@ def build_incidents(
     )
     final = np.where(closed & ~final_missing, eff, -1)
 
-    p_cyber = np.array(
-        [plan.CYBER_FLAG_P_BY_TYPE.get(t, plan.CYBER_FLAG_P_DEFAULT) for t in ref.incident_types]
-    )
+    p_cyber = np.array([plan.CYBER_FLAG_P_BY_TYPE.get(t, plan.CYBER_FLAG_P_DEFAULT) for t in ref.incident_types])
     cyber = rng.random(n) < p_cyber[eff]
 
     # TEST1: crime-related incidents (closed SC01) planted to have no crime

@@ -40,9 +40,7 @@ def build_mixes(ref: Reference) -> Mixes:
     codes, types = ref.crime_codes, ref.incident_types
     unknown = set(plan.CODE_SHARE_IN_GROUP) - set(codes)
     if unknown:
-        raise ValueError(
-            f"plan.CODE_SHARE_IN_GROUP names codes not in seeds/crime_codes.csv: {sorted(unknown)}"
-        )
+        raise ValueError(f"plan.CODE_SHARE_IN_GROUP names codes not in seeds/crime_codes.csv: {sorted(unknown)}")
     groups = np.array(ref.code_legacy_group)
     share = np.array([plan.CODE_SHARE_IN_GROUP.get(c, np.nan) for c in codes])
     base = np.zeros(len(codes))
@@ -62,9 +60,7 @@ def build_mixes(ref: Reference) -> Mixes:
     any_mix = mix_vector(types, plan.ANY_TYPE_MIX, "ANY_TYPE_MIX")
     for t in plan.ANY_TYPE_MIX:
         if t not in any_types:
-            raise ValueError(
-                f"plan.ANY_TYPE_MIX: {t} does not allow any category in seeds/incident_types.csv"
-            )
+            raise ValueError(f"plan.ANY_TYPE_MIX: {t} does not allow any category in seeds/incident_types.csv")
     tgc = np.zeros((len(codes), len(types)))
     for i, (code, cat) in enumerate(zip(codes, ref.code_category, strict=True)):
         aff = plan.TYPE_AFFINITY_BY_CODE.get(code) or plan.TYPE_AFFINITY_BY_CATEGORY.get(cat, {})

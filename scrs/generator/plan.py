@@ -1,6 +1,6 @@
 """The planted story: volumes, mixes and compliance rates, in one readable place.
 
-Figures cite `../shared/domain.md` (public sources) or are marked *assumed*. Codes themselves are never
+Figures cite `docs/domain.md` (public sources) or are marked *assumed*. Codes themselves are never
 listed here as the truth: they come from `seeds/`; this module only attaches weights to them, and the
 generator checks that every weight refers to a code that exists in the seeds.
 

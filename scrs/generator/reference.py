@@ -70,9 +70,7 @@ def load_reference(seeds_dir: Path | None = None) -> Reference:
     categories = _column(_read(seeds_dir, "crime_categories"), "crime_category")
     allowed = np.zeros((len(types), len(categories)), dtype=bool)
     for r in _read(seeds_dir, "incident_type_allowed_categories"):
-        allowed[
-            types.index(r["incident_type_code"].strip()), categories.index(r["crime_category"].strip())
-        ] = True
+        allowed[types.index(r["incident_type_code"].strip()), categories.index(r["crime_category"].strip())] = True
     for t in any_types:
         allowed[types.index(t), :] = True
 

@@ -114,9 +114,7 @@ def national_rate(test: str, fy: int, quarter: int) -> float:
 class CellGrid:
     """Cells (fiscal year, quarter, division) over the window; cell = group * n_div + division."""
 
-    def __init__(
-        self, fy_starts: Sequence[int], divisions: Sequence[str], go_live: Mapping[str, np.datetime64]
-    ):
+    def __init__(self, fy_starts: Sequence[int], divisions: Sequence[str], go_live: Mapping[str, np.datetime64]):
         self.fy0 = fy_starts[0]
         self.n_groups = 4 * len(fy_starts)
         self.divisions = list(divisions)

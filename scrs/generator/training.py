@@ -78,9 +78,7 @@ def build_assignments(rng: np.random.Generator, ref: Reference, people: People, 
         if meant != "ALL" and meant not in ref.role_clusters:
             raise ValueError(f"seeds/training_courses.csv: {course} is meant for unknown cluster {meant}")
         who = (
-            np.arange(people.n)
-            if meant == "ALL"
-            else np.flatnonzero(people.cluster == ref.role_clusters.index(meant))
+            np.arange(people.n) if meant == "ALL" else np.flatnonzero(people.cluster == ref.role_clusters.index(meant))
         )
         p = plan.COURSE_ASSIGN_P.get(course, plan.COURSE_ASSIGN_P_DEFAULT)
         who = who[rng.random(who.size) < p]

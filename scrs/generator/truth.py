@@ -36,9 +36,7 @@ class TestRecords:
 
 def evaluate(ref: Reference, inc: Incidents, cr: Crimes) -> dict[str, TestRecords]:
     """Every record of every test's population with its failure reasons."""
-    related = np.isin(
-        np.arange(len(ref.disposals)), [ref.disposals.index(d) for d in ref.crime_related_disposals]
-    )
+    related = np.isin(np.arange(len(ref.disposals)), [ref.disposals.index(d) for d in ref.crime_related_disposals])
     inc_t1 = np.zeros(inc.n, dtype=bool)
     inc_t1[inc.disposal >= 0] = related[inc.disposal[inc.disposal >= 0]]
     linked = cr.incident >= 0
@@ -53,9 +51,7 @@ def evaluate(ref: Reference, inc: Incidents, cr: Crimes) -> dict[str, TestRecord
     pop2 = linked & inc_t1[link]
     typ = inc.effective_type[link[pop2]]
     ok = ref.code_allowed()[typ, cr.code[pop2]]
-    out["TEST2"] = TestRecords(
-        inc.created_local[link[pop2]], cr.division[pop2], {"WRONG_CLASSIFICATION": ~ok}
-    )
+    out["TEST2"] = TestRecords(inc.created_local[link[pop2]], cr.division[pop2], {"WRONG_CLASSIFICATION": ~ok})
 
     nc = cr.no_crime
     texts = np.array([t.strip() for t in cr.reason_texts] + [""], dtype=object)
@@ -106,8 +102,7 @@ def aggregate(ref: Reference, tests: dict[str, TestRecords]) -> tuple[list[tuple
         examined = np.bincount(inv, minlength=uniq.size)
         compliant = np.bincount(inv, weights=~recs.failing, minlength=uniq.size).astype(np.int64)
         per_reason = {
-            r: np.bincount(inv, weights=f, minlength=uniq.size).astype(np.int64)
-            for r, f in recs.reasons.items()
+            r: np.bincount(inv, weights=f, minlength=uniq.size).astype(np.int64) for r, f in recs.reasons.items()
         }
         for j, k in enumerate(uniq):
             period, div = divmod(int(k), n_div)
@@ -122,9 +117,7 @@ def aggregate(ref: Reference, tests: dict[str, TestRecords]) -> tuple[list[tuple
     return [r[:6] for r in comp], [r[:6] for r in fails]
 
 
-def write_truth(
-    truth_dir: Path, comp: list[tuple], fails: list[tuple], staff_numbers: list[str]
-) -> list[Path]:
+def write_truth(truth_dir: Path, comp: list[tuple], fails: list[tuple], staff_numbers: list[str]) -> list[Path]:
     truth_dir.mkdir(parents=True, exist_ok=True)
     files = [
         (

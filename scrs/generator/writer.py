@@ -189,9 +189,7 @@ def write_crimes(
     table = pa.table(
         {
             "crime_id": crime_ids(ref, cr),
-            "incident_id": inc_ids.take(
-                pa.array(np.where(cr.incident >= 0, cr.incident, 0), mask=cr.incident < 0)
-            ),
+            "incident_id": inc_ids.take(pa.array(np.where(cr.incident >= 0, cr.incident, 0), mask=cr.incident < 0)),
             "division_code": _codes(ref.divisions, cr.division),
             "reported_at": _ts(utc_to_local(cr.reported_utc)),
             "recorded_at": _ts(rec_local),
@@ -215,9 +213,7 @@ def write_crimes(
     update = cr.no_crime & (cr.no_crime_utc > first_ext)
     rows = _file_rows(first_month, cr.recorded_utc, update, month_index(nc_local), cr.no_crime_utc)
     status_recorded = pa.scalar("RECORDED")
-    return _write_monthly(
-        out_dir, "crimes", table, months, rows, update, CRIME_RECORDED_NULLS, status_recorded, tick
-    )
+    return _write_monthly(out_dir, "crimes", table, months, rows, update, CRIME_RECORDED_NULLS, status_recorded, tick)
 
 
 def _write_monthly(

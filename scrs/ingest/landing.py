@@ -32,8 +32,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from scrs.db import rows, run, table_exists, value
 from scrs.ingest import schema
-from scrs.ingest._db import dicts, run, scalar, table_exists
 from scrs.ingest.pseudonym import hmac_pads, key_fingerprint, pseudonym_sql
 from scrs.settings import Settings
 
@@ -361,7 +361,7 @@ def _read_file(
         _drop_temp(con)
         return
 
-    n_rows = int(scalar(con, "SELECT count(*) FROM _scrs_read"))
+    n_rows = int(value(con, "SELECT count(*) FROM _scrs_read"))
     if _physical_line_count(f.path) == n_rows + 1:
         line_sql, join_sql = "r.rowid + 2", ""
     else:
@@ -585,4 +585,4 @@ def landing_files(con: duckdb.DuckDBPyConnection, kind: str, read_ok: bool | Non
     if read_ok is not None:
         q += " AND read_ok = ?"
         args.append(read_ok)
-    return dicts(con, q + " ORDER BY file_name", args)
+    return rows(con, q + " ORDER BY file_name", args)

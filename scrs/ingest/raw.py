@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from scrs.db import run, value
 from scrs.ingest import schema
-from scrs.ingest._db import run, scalar
 from scrs.ingest.landing import LandingFile, ensure_registry, landing_files
 from scrs.ingest.pseudonym import key_fingerprint
 from scrs.settings import Settings
@@ -111,12 +111,12 @@ def append_to_raw(
                 )
             )
             # One statement for the whole batch, not a scan of landing per file.
-            before = scalar(con, f"SELECT count(*) FROM raw.{kind}")
+            before = value(con, f"SELECT count(*) FROM raw.{kind}")
             # A plain scan of landing keeps its order (each file's rows in line order); a filtered one may
             # not, so appending only some of landing's files sorts by file and line (the rare case).
             params: dict[str, object] = {"run_id": run_id, "loaded_at": loaded_at}
             where = ""
-            if sum(rows.values()) != scalar(con, f"SELECT count(*) FROM landing.{kind}"):
+            if sum(rows.values()) != value(con, f"SELECT count(*) FROM landing.{kind}"):
                 where = "WHERE list_contains($files, l._source_file) ORDER BY l._source_file, l._source_line"
                 params["files"] = names
             run(
@@ -126,7 +126,7 @@ def append_to_raw(
                     FROM landing.{kind} l {where}""",
                 params,
             )
-            if scalar(con, f"SELECT count(*) FROM raw.{kind}") - before != sum(rows.values()):
+            if value(con, f"SELECT count(*) FROM raw.{kind}") - before != sum(rows.values()):
                 raise RuntimeError(f"raw.{kind}: appended row count differs from landing")
             con.executemany(
                 "INSERT INTO raw.load_registry VALUES (?, ?, ?, ?, ?, ?)",

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from scrs.db import table_exists
 from scrs.ingest import schema
-from scrs.ingest._db import table_exists
 from scrs.quality.suites import crime_related_disposals
 from scrs.settings import SEEDS_DIR
 

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scrs.ingest._db import run
+from scrs.db import run
 from scrs.ingest.landing import FileFault
 from scrs.quality.suites import expectation_catalogue, extract_owner
 from scrs.quality.validate import CheckResult, Failure

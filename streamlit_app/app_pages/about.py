@@ -7,29 +7,33 @@ import json
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import query, reference
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui import tables
+from streamlit_app.ui.page import render_page
 
 
 def _publication(viewer: Viewer) -> None:
     st.header("When the data was published")
-    pub = da.publication(viewer)
+    pub = reference.publication()
     if pub is None:
         st.info("The published warehouse has no publication record.")
     else:
         cols = st.columns(3)
         cols[0].metric("Last published", f"{pub['published_at']:%d %b %Y %H:%M}")
         cols[1].metric("Data extracted up to", f"{pub['latest_extracted_at']:%d %b %Y %H:%M}")
-        cols[2].metric("Extract files loaded", c.fmt_count(pub.get("files_loaded")))
+        cols[2].metric("Extract files loaded", fmt.fmt_count(pub.get("files_loaded")))
         st.caption(f"Pipeline run {pub['run_id']}. Times are UK local time.")
         by_extract = pub.get("latest_extracted_at_by_extract")
         if isinstance(by_extract, str) and by_extract.strip():
             extracts = pd.DataFrame(
                 [{"Extract": kind, "Latest extracted at": when} for kind, when in json.loads(by_extract).items()]
             )
-            c.table(extracts, "extract_dates", key="about_extract_dates", caption="Latest extract date of each kind")
-    periods = da.fiscal_periods(viewer)
+            tables.table(
+                extracts, "extract_dates", key="about_extract_dates", caption="Latest extract date of each kind"
+            )
+    periods = reference.fiscal_periods()
     if not periods.empty:
         first, last = periods.iloc[0], periods.iloc[-1]
         st.markdown(
@@ -37,7 +41,7 @@ def _publication(viewer: Viewer) -> None:
             f"**{last['fiscal_year']} Q{last['fiscal_quarter']}** (financial years April–March; Q1 = April–June, "
             "Q4 = January–March)."
         )
-    loads = da.load_registry_summary(viewer)
+    loads = reference.load_registry_summary()
     if not loads.empty:
         table = loads.rename(
             columns={
@@ -48,12 +52,12 @@ def _publication(viewer: Viewer) -> None:
                 "last_loaded_at": "Last loaded",
             }
         )
-        c.table(table, "extract_loads", key="about_loads", caption="Extract files loaded into the warehouse")
+        tables.table(table, "extract_loads", key="about_loads", caption="Extract files loaded into the warehouse")
 
 
 def _definitions(viewer: Viewer) -> None:
     st.header("What each figure means")
-    target = c.fmt_target()
+    target = fmt.fmt_target()
     st.markdown(
         f"""
 - **Compliance rate** = compliant records ÷ records examined, as a percentage. Every record in the extracts
@@ -66,7 +70,7 @@ def _definitions(viewer: Viewer) -> None:
   reason.
 """
     )
-    tests = da.audit_tests(viewer)
+    tests = reference.audit_tests()
     table = pd.DataFrame(
         {
             "Test": tests["test_name"],
@@ -77,12 +81,12 @@ def _definitions(viewer: Viewer) -> None:
             "Dated by": tests["dated_by"],
         }
     )
-    c.table(table, "test_definitions", key="about_tests")
+    tables.table(table, "test_definitions", key="about_tests")
 
 
 def _method() -> None:
     st.header("Intervals and status")
-    target = c.fmt_target()
+    target = fmt.fmt_target()
     st.markdown(
         f"""
 A rate from a few hundred records is uncertain, so every rate comes with a **95% Wilson score interval**
@@ -92,16 +96,16 @@ centre = (p + z²/2n) / (1 + z²/n), half-width = z·√(p(1−p)/n + z²/4n²) 
 
 The interval is the plausible range for the underlying rate. Status against the {target} target:
 
-- **{c.status_words("meets")}**: the whole interval is at or above {target} (lower bound ≥ {target}).
-- **{c.status_words("below")}**: the whole interval is under {target} (upper bound < {target}).
-- **{c.status_words("not_distinguishable")}**: the interval includes {target}. With 100–200 records, a
+- **{fmt.status_words("meets")}**: the whole interval is at or above {target} (lower bound ≥ {target}).
+- **{fmt.status_words("below")}**: the whole interval is under {target} (upper bound < {target}).
+- **{fmt.status_words("not_distinguishable")}**: the interval includes {target}. With 100–200 records, a
   division at 93% is in this group: the data cannot say whether it meets the target.
 
 Two divisions whose intervals overlap cannot be told apart: do not rank them against each other.
 Check values: 111 of 133 → 83.46% (76.22–88.82%); 10 of 10 → 100% (72.25–100%).
 
 **Disclosure**: published tables are public documents and small counts can identify people. In the
-committee's view any rate built on fewer than **{c.min_records()}** records is suppressed (shown as
+committee's view any rate built on fewer than **{fmt.min_records()}** records is suppressed (shown as
 "suppressed"), and so are counts of failing records below that number.
 """
     )
@@ -121,14 +125,14 @@ public: disposal codes other than SC01, incident type codes, crime codes (their 
 training course codes, and most national crime system go-live dates.
 """
     )
-    if da.settings().using_demo_key:
+    if query.settings().using_demo_key:
         st.warning(
             "This installation uses the demonstration pseudonymisation key (`SCRS_PSEUDONYM_KEY` is not set). "
             "That is fine for synthetic data; a real deployment must set its own secret key."
         )
-    synthetic = da.synthetic_reference_rows(viewer)
+    synthetic = reference.synthetic_reference_rows()
     if not synthetic.empty:
-        c.table(
+        tables.table(
             synthetic.assign(go_live_date=pd.to_datetime(synthetic["go_live_date"]).dt.date).rename(
                 columns={"division_code": "Division", "go_live_date": "Go-live date", "note": "Note"}
             ),
@@ -146,4 +150,4 @@ def main(viewer: Viewer) -> None:
     _synthetic(viewer)
 
 
-c.render_page(main)
+render_page(main)

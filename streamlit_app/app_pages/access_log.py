@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import downloads, query
+from streamlit_app.ui import tables
+from streamlit_app.ui.page import render_page
 
 EVENT_WORDS = {
     "sign_in": "Signed in",
@@ -21,10 +22,11 @@ EVENT_WORDS = {
 
 def main(viewer: Viewer) -> None:
     st.title("Access log")
-    entries = da.access_log_entries(viewer)
-    broken = da.access_log_intact(viewer)
+    entries = downloads.access_log_entries(viewer)
+    broken = downloads.access_log_intact(viewer)
+    where = query.settings().access_log
     st.markdown(
-        f"Append-only, kept beside the warehouse (not in it, so no rebuild touches it): `{da.settings().access_log}`. "
+        f"Append-only, kept beside the warehouse (not in it, so no rebuild touches it): `{where}`. "
         "Each line carries the hash of the line before it, so an edited or deleted line shows."
     )
     if broken is None:
@@ -68,7 +70,9 @@ def main(viewer: Viewer) -> None:
             "detail": "Detail",
         }
     )
-    c.table(table, "access_log", key="access_log", caption=f"{len(shown):,} of {len(entries):,} entries, newest first")
+    tables.table(
+        table, "access_log", key="access_log", caption=f"{len(shown):,} of {len(entries):,} entries, newest first"
+    )
 
 
-c.render_page(main)
+render_page(main)

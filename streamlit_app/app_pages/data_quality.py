@@ -6,9 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import quality
+from streamlit_app.ui import charts, tables
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 SEVERITY_WORDS = {
     "blocking": "Blocking: a failure stops publication",
@@ -84,7 +86,7 @@ def _history(runs: pd.DataFrame) -> None:
             color=alt.Color(
                 "kind:N",
                 title="Check",
-                scale=alt.Scale(domain=["Blocking checks failed", "Warnings"], range=[c.PALETTE[5], c.PALETTE[4]]),
+                scale=alt.Scale(domain=["Blocking checks failed", "Warnings"], range=[fmt.PALETTE[5], fmt.PALETTE[4]]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
@@ -104,7 +106,7 @@ def _history(runs: pd.DataFrame) -> None:
             text="failed:Q",
         )
     )
-    c.show_chart((chart + labels).properties(title=c.chart_title(finding), height=400), finding)
+    charts.show_chart((chart + labels).properties(title=charts.chart_title(finding), height=400), finding)
     table = runs.rename(
         columns={
             "run_id": "Run",
@@ -115,13 +117,13 @@ def _history(runs: pd.DataFrame) -> None:
             "outcome": "Outcome",
         }
     )
-    c.table(table, "quality_runs", key="dq_runs")
+    tables.table(table, "quality_runs", key="dq_runs")
 
 
 def _run_checks(viewer: Viewer, runs: pd.DataFrame) -> None:
     st.subheader("Checks in one run")
     run_id = st.selectbox("Run", list(runs["run_id"]), key="dq_run")
-    checks = da.quality_check_results(viewer)
+    checks = quality.quality_check_results()
     checks = checks[checks["run_id"].eq(run_id)]
     only_failed = st.checkbox("Only checks that failed", value=True, key="dq_only_failed")
     if only_failed:
@@ -142,12 +144,12 @@ def _run_checks(viewer: Viewer, runs: pd.DataFrame) -> None:
             "Detail": checks["message"],
         }
     )
-    c.table(table, f"quality_checks_{run_id}", key="dq_checks")
+    tables.table(table, f"quality_checks_{run_id}", key="dq_checks")
 
 
 def _qa_matrix(viewer: Viewer) -> None:
     st.subheader("QA framework: field × check × owner")
-    catalogue = da.expectation_catalogue(viewer)
+    catalogue = quality.expectation_catalogue()
     if catalogue.empty:
         st.info("The expectation catalogue is empty.")
         return
@@ -169,9 +171,9 @@ def _qa_matrix(viewer: Viewer) -> None:
         .rename(columns={"field_label": "Field"})
     )
     matrix.columns.name = None
-    c.table(matrix, "qa_framework_matrix", key="dq_matrix")
+    tables.table(matrix, "qa_framework_matrix", key="dq_matrix")
     with st.expander("Every check with its description"):
-        c.table(
+        tables.table(
             pd.DataFrame(
                 {
                     "Extract": catalogue["extract"],
@@ -196,7 +198,7 @@ def main(viewer: Viewer) -> None:
         "is recorded and shown here but does not stop publication. Compliance failures (records that break an "
         "SCRS rule) are never data-quality failures: they are counted in the compliance figures."
     )
-    runs = da.quality_runs(viewer)
+    runs = quality.quality_runs()
     if runs.empty:
         st.info("No data-quality results have been published yet.")
     else:
@@ -206,4 +208,4 @@ def main(viewer: Viewer) -> None:
     _qa_matrix(viewer)
 
 
-c.render_page(main)
+render_page(main)

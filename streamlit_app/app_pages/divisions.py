@@ -5,21 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import compliance, query, reference
+from streamlit_app.ui import charts, tables
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 ALL_AREAS = "All command areas"
 
 
 def _filters(viewer: Viewer) -> tuple[str | None, str, int, str]:
-    years = da.fiscal_years(viewer)
+    years = reference.fiscal_years()
     if not years:
-        raise da.DataUnavailable("The published marts have no compliance figures yet.")
-    latest_audit = da.latest_audit_year(viewer)
-    tests = da.audit_tests(viewer)
+        raise query.DataUnavailable("The published marts have no compliance figures yet.")
+    latest_audit = reference.latest_audit_year()
+    tests = reference.audit_tests()
     area_col, year_col, quarter_col, test_col = st.columns(4)
-    area = area_col.selectbox("Command area", [ALL_AREAS, *da.command_areas(viewer)], key="divisions_area")
+    area = area_col.selectbox("Command area", [ALL_AREAS, *reference.command_areas()], key="divisions_area")
     year = year_col.selectbox(
         "Financial year",
         years[::-1],
@@ -27,7 +29,7 @@ def _filters(viewer: Viewer) -> tuple[str | None, str, int, str]:
         key="divisions_year",
     )
     quarter = quarter_col.selectbox(
-        "Quarter", [4, 3, 2, 1], format_func=lambda q: c.QUARTER_WORDS[q], key="divisions_quarter"
+        "Quarter", [4, 3, 2, 1], format_func=lambda q: fmt.QUARTER_WORDS[q], key="divisions_quarter"
     )
     test_code = test_col.selectbox(
         "Test to rank divisions by",
@@ -39,18 +41,18 @@ def _filters(viewer: Viewer) -> tuple[str | None, str, int, str]:
 
 
 def _matrix_finding(rows: pd.DataFrame, scope: str, period: str) -> str:
-    shown = rows[~rows["status"].eq("suppressed")]
+    shown = rows[~rows["suppressed"]]
     below = int(shown["status"].eq("below").sum())
     meets = int(shown["status"].eq("meets").sum())
     unclear = int(shown["status"].eq("not_distinguishable").sum())
     return (
-        f"{scope}, {period}: {below} of {len(rows)} division results are below {c.fmt_target()}, "
+        f"{scope}, {period}: {below} of {len(rows)} division results are below {fmt.fmt_target()}, "
         f"{meets} meet it and {unclear} cannot be told apart from it"
     )
 
 
 def _ranking_finding(ranked: pd.DataFrame, test_name: str) -> str:
-    shown = ranked[~ranked["status"].eq("suppressed")]
+    shown = ranked[~ranked["suppressed"]]
     if len(shown) < 2:
         return f"{test_name}: too few divisions with figures to compare"
     top, bottom = shown.iloc[0], shown.iloc[-1]
@@ -61,8 +63,8 @@ def _ranking_finding(ranked: pd.DataFrame, test_name: str) -> str:
         else "their intervals do not overlap, so the gap between them is real"
     )
     return (
-        f"{test_name}: {top['division_name']} is highest ({c.fmt_pct(top['compliance_pct'], 1)}) and "
-        f"{bottom['division_name']} lowest ({c.fmt_pct(bottom['compliance_pct'], 1)}); {verdict}"
+        f"{test_name}: {top['division_name']} is highest ({fmt.fmt_pct(top['compliance_pct'], 1)}) and "
+        f"{bottom['division_name']} lowest ({fmt.fmt_pct(bottom['compliance_pct'], 1)}); {verdict}"
     )
 
 
@@ -70,23 +72,23 @@ def main(viewer: Viewer) -> None:
     st.title("Divisions")
     st.markdown(
         "Every division's compliance in each test for one quarter. Colour and the words in each cell give the "
-        f"status against the {c.fmt_target()} target; the ranking shows each rate's 95% interval."
+        f"status against the {fmt.fmt_target()} target; the ranking shows each rate's 95% interval."
     )
     area, year, quarter, test_code = _filters(viewer)
-    rows = da.division_compliance(viewer, command_area=area, fiscal_year=year, fiscal_quarter=quarter)
-    period = c.period_caption(year, quarter)
+    rows = compliance.division_compliance(viewer, command_area=area, fiscal_year=year, fiscal_quarter=quarter)
+    period = fmt.period_caption(year, quarter)
     scope = area or "All divisions"
     if rows.empty:
         st.info(f"No division figures for {period}{'' if area is None else ' in the ' + area + ' command area'}.")
         return
 
     rows = rows.assign(row_label=rows["division_name"] + " (" + rows["command_area"] + ")")
-    order = da.divisions(viewer)
+    order = reference.divisions()
     labels = order["division_name"] + " (" + order["command_area"] + ")"
     division_order = [d for d in labels if d in set(rows["row_label"])]
     test_order = list(rows.sort_values("display_order")["test_name"].drop_duplicates())
     st.subheader("Division × test")
-    c.status_matrix(
+    charts.status_matrix(
         rows,
         row="row_label",
         row_title="Division (command area)",
@@ -104,12 +106,12 @@ def main(viewer: Viewer) -> None:
     if not test_rows.empty:
         test_name = test_rows["test_name"].iloc[0]
         st.subheader(f"Divisions ranked: {test_name}")
-        national = da.national_compliance(viewer, fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
+        national = compliance.national_compliance(viewer, fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
         subtitle = None
         if not national.empty and not national["suppressed"].iloc[0]:
-            subtitle = f"Scotland as a whole: {c.fmt_pct(national['compliance_pct'].iloc[0])} ({period})"
-        labelled = test_rows.assign(label=[c.fmt_pct(p, 1) for p in test_rows["compliance_pct"]])
-        c.interval_chart(
+            subtitle = f"Scotland as a whole: {fmt.fmt_pct(national['compliance_pct'].iloc[0])} ({period})"
+        labelled = test_rows.assign(label=[fmt.fmt_pct(p, 1) for p in test_rows["compliance_pct"]])
+        charts.interval_chart(
             labelled,
             category="division_name",
             category_title="Division",
@@ -120,7 +122,7 @@ def main(viewer: Viewer) -> None:
         )
 
     st.subheader("The figures")
-    table = c.rate_table(
+    table = tables.rate_table(
         rows.sort_values(["display_order", "command_area", "division_name"]),
         {
             "division_code": "Division code",
@@ -131,7 +133,7 @@ def main(viewer: Viewer) -> None:
             "fiscal_quarter": "Quarter",
         },
     )
-    c.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
+    tables.table(table, f"divisions_{scope}_{year}_q{quarter}", key="divisions_table")
 
 
-c.render_page(main)
+render_page(main)

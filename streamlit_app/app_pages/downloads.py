@@ -5,17 +5,19 @@
 - The committee: the national pack only (`scrs export --national`: aggregates, small cells suppressed).
 - Registrars and engineers: the national pack and any division's pack.
 
-Which packs exist for whom is decided in `data_access` (`download_scopes`, `download_pack`), which refuses and
-logs anything else; every download is logged there too.
+Which packs exist for whom is decided by `access.policy`; `data.downloads` (`download_scopes`, `download_pack`)
+refuses and logs anything else, and logs every download.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer, current_viewer
+from streamlit_app.access.policy import NATIONAL, AccessDenied, Viewer
+from streamlit_app.access.session import current_viewer
+from streamlit_app.data import downloads, reference
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 SCOPE_KEY = "downloads_scope"
 MART_WORDS = {
@@ -28,32 +30,32 @@ MART_WORDS = {
 
 
 def _label(scope: str, names: dict[str, str]) -> str:
-    if scope == da.NATIONAL:
+    if scope == NATIONAL:
         return "Committee pack: national (aggregates only, small cells suppressed)"
     return f"Division pack: {names.get(scope, scope)} ({scope})"
 
 
 def _choose_scope(viewer: Viewer, names: dict[str, str]) -> str:
-    scopes = da.download_scopes(viewer)
+    scopes = downloads.download_scopes(viewer)
     link = st.query_params.get("division")
     if link is not None and SCOPE_KEY not in st.session_state:
         st.session_state[SCOPE_KEY] = link
     requested = st.session_state.get(SCOPE_KEY)
     if requested is not None and requested not in scopes:
         st.session_state.pop(SCOPE_KEY, None)
-        da.download_pack(viewer, str(requested))  # refused and logged unless merely unknown
+        downloads.download_pack(viewer, str(requested))  # refused and logged unless merely unknown
     if len(scopes) == 1:
         return scopes[0]
     return st.selectbox("Pack", scopes, format_func=lambda s: _label(s, names), key=SCOPE_KEY)
 
 
-def _log_download(pack: da.DownloadPack, file_name: str) -> None:
+def _log_download(pack: downloads.DownloadPack, file_name: str) -> None:
     """on_click of every download button: log it as the viewer the session resolves to now."""
     try:
         viewer = current_viewer()
-    except da.AccessDenied:
+    except AccessDenied:
         return
-    da.record_download(viewer, pack, file_name)
+    downloads.record_download(viewer, pack, file_name)
 
 
 def main(viewer: Viewer) -> None:
@@ -63,13 +65,13 @@ def main(viewer: Viewer) -> None:
         "File names give the pack, the mart, the financial years covered and the publication date. "
         "Every download is recorded in the access log."
     )
-    divisions = da.divisions(viewer)
+    divisions = reference.divisions()
     names = dict(zip(divisions["division_code"], divisions["division_name"], strict=True))
     scope = _choose_scope(viewer, names)
-    pack = da.download_pack(viewer, scope)
+    pack = downloads.download_pack(viewer, scope)
 
     st.subheader(_label(scope, names))
-    command = "scrs export --national" if scope == da.NATIONAL else f"scrs export --division {scope}"
+    command = "scrs export --national" if scope == NATIONAL else f"scrs export --division {scope}"
     example = pack.file(pack.marts[0][0], "csv").file_name
     st.caption(
         f"Same content as `{command}` · financial years {pack.period.replace('_to_', ' to ').replace('-', '/')} · "
@@ -77,7 +79,7 @@ def main(viewer: Viewer) -> None:
     )
     if pack.suppressed:
         st.info(
-            f"Disclosure control: in this pack every rate built on fewer than {c.min_records()} examined records "
+            f"Disclosure control: in this pack every rate built on fewer than {fmt.min_records()} examined records "
             "is suppressed (compliant, rate, interval and status left blank; the examined count stays). "
             "It holds no record-level data."
         )
@@ -91,7 +93,7 @@ def main(viewer: Viewer) -> None:
         name_col, rows_col, *format_cols = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
         name_col.markdown(f"**{MART_WORDS.get(mart, mart)}**  \n`{mart}`")
         rows_col.markdown(f"{rows:,} rows")
-        for col, (ext, (label, _)) in zip(format_cols, da.DOWNLOAD_FORMATS.items(), strict=True):
+        for col, (ext, (label, _)) in zip(format_cols, downloads.DOWNLOAD_FORMATS.items(), strict=True):
             file = pack.file(mart, ext)
             col.download_button(
                 label,
@@ -105,4 +107,4 @@ def main(viewer: Viewer) -> None:
             )
 
 
-c.render_page(main)
+render_page(main)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import compliance
+from streamlit_app.ui import charts, tables
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 AUDIT_TESTS = ("TEST1", "TEST2", "NOCRIME")
 OTHER_MEASURES = ("TIMELY72", "CYBER")
@@ -15,23 +17,23 @@ OTHER_MEASURES = ("TIMELY72", "CYBER")
 
 def _headline(row: pd.Series) -> None:
     suppressed = bool(row["suppressed"])
-    delta = c.fmt_change(row["change_pp"])
+    delta = fmt.fmt_change(row["change_pp"])
     st.metric(
         row["test_name"],
-        "Suppressed" if suppressed else c.fmt_pct(row["compliance_pct"]),
+        "Suppressed" if suppressed else fmt.fmt_pct(row["compliance_pct"]),
         delta=delta,
         delta_description=f"since Q4 {row['prev_fiscal_year']}" if delta else None,
         border=True,
         help=f"Compliant ÷ examined, {row['test_code']}, Q4 {row['fiscal_year']}, all of Scotland.",
     )
-    lines = [c.status_badge(row["status"])]
+    lines = [fmt.status_badge(fmt.shown_status(row["status"], suppressed))]
     if not suppressed:
         lines.append(
-            f"95% interval {c.fmt_interval(row['ci_lower_pct'], row['ci_upper_pct'])} · "
-            f"{c.fmt_count(row['compliant'])} of {c.fmt_count(row['examined'])} records"
+            f"95% interval {fmt.fmt_interval(row['ci_lower_pct'], row['ci_upper_pct'])} · "
+            f"{fmt.fmt_count(row['compliant'])} of {fmt.fmt_count(row['examined'])} records"
         )
     if pd.notna(row["prev_fiscal_year"]):
-        lines.append(f"Q4 {row['prev_fiscal_year']}: {c.fmt_pct(row['prev_compliance_pct'])}")
+        lines.append(f"Q4 {row['prev_fiscal_year']}: {fmt.fmt_pct(row['prev_compliance_pct'])}")
     else:
         lines.append("No previous year's audit to compare with")
     st.markdown("  \n".join(lines))
@@ -44,7 +46,7 @@ def _finding(headlines: pd.DataFrame, year: str) -> tuple[str, str | None]:
     below = int(shown["status"].eq("below").sum())
     unclear = int(shown["status"].eq("not_distinguishable").sum())
     finding = (
-        f"Nationally in Q4 {year}, {meets} of {n} measures meet {c.fmt_target()}, {below} "
+        f"Nationally in Q4 {year}, {meets} of {n} measures meet {fmt.fmt_target()}, {below} "
         f"{'is' if below == 1 else 'are'} below it and {unclear} cannot be told apart from it"
     )
     changes = shown.dropna(subset=["change_pp"])
@@ -52,15 +54,15 @@ def _finding(headlines: pd.DataFrame, year: str) -> tuple[str, str | None]:
         return finding, None
     top = changes.loc[changes["change_pp"].abs().idxmax()]
     subtitle = (
-        f"Largest change since Q4 {top['prev_fiscal_year']}: {top['test_name']} {c.trend_verb(top['change_pp'])} "
-        f"from {c.fmt_pct(top['prev_compliance_pct'])} to {c.fmt_pct(top['compliance_pct'])}"
+        f"Largest change since Q4 {top['prev_fiscal_year']}: {top['test_name']} {fmt.trend_verb(top['change_pp'])} "
+        f"from {fmt.fmt_pct(top['prev_compliance_pct'])} to {fmt.fmt_pct(top['compliance_pct'])}"
     )
     return finding, subtitle
 
 
 def _comparison_frame(headlines: pd.DataFrame) -> pd.DataFrame:
     """One row per measure and year (previous year first), for the interval chart."""
-    columns = ["compliance_pct", "ci_lower_pct", "ci_upper_pct", "compliant", "examined", "status"]
+    columns = ["compliance_pct", "ci_lower_pct", "ci_upper_pct", "compliant", "examined", "status", "suppressed"]
     current = headlines[["test_name", "display_order", "fiscal_year", *columns]].assign(order=1)
     previous = (
         headlines.dropna(subset=["prev_fiscal_year"])[
@@ -71,13 +73,13 @@ def _comparison_frame(headlines: pd.DataFrame) -> pd.DataFrame:
     )
     both = pd.concat([previous, current], ignore_index=True).sort_values(["display_order", "order"])
     both["row"] = [f"{name}, Q4 {year}" for name, year in zip(both["test_name"], both["fiscal_year"], strict=True)]
-    both["label"] = [c.fmt_pct(p) for p in both["compliance_pct"]]
+    both["label"] = [fmt.fmt_pct(p) for p in both["compliance_pct"]]
     return both
 
 
 def main(viewer: Viewer) -> None:
     st.title("Overview")
-    headlines = da.audit_headlines(viewer)
+    headlines = compliance.audit_headlines(viewer)
     if headlines.empty:
         st.info("The published marts have no Q4 (January–March) figures yet, so there is no annual audit view.")
         return
@@ -86,7 +88,7 @@ def main(viewer: Viewer) -> None:
     compared = f", compared with Q4 {previous.iloc[0]}" if not previous.empty else ""
     st.markdown(
         f"The annual audit view: every record examined nationally in **Q4 (January–March) {year}**{compared}. "
-        f"Status compares each rate's 95% interval with the {c.fmt_target()} target."
+        f"Status compares each rate's 95% interval with the {fmt.fmt_target()} target."
     )
 
     for heading, codes in (("Annual audit tests", AUDIT_TESTS), ("Other measures", OTHER_MEASURES)):
@@ -101,7 +103,7 @@ def main(viewer: Viewer) -> None:
     st.subheader("All measures with their intervals")
     finding, subtitle = _finding(headlines, year)
     both = _comparison_frame(headlines)
-    c.interval_chart(
+    charts.interval_chart(
         both,
         category="row",
         category_title="Measure and audit quarter",
@@ -115,7 +117,7 @@ def main(viewer: Viewer) -> None:
         {
             "Measure": headlines["test_name"],
             "Compliance %": headlines["compliance_pct"],
-            "Status": [c.status_words(s) for s in headlines["status"]],
+            "Status": [fmt.status_words(s) for s in fmt.shown_statuses(headlines)],
             "95% interval lower %": headlines["ci_lower_pct"],
             "95% interval upper %": headlines["ci_upper_pct"],
             "Compliant": headlines["compliant"],
@@ -128,7 +130,7 @@ def main(viewer: Viewer) -> None:
             "Change (percentage points)": headlines["change_pp"],
         }
     )
-    c.table(table, f"national_audit_q4_{year}", key="overview_national")
+    tables.table(table, f"national_audit_q4_{year}", key="overview_national")
 
 
-c.render_page(main)
+render_page(main)

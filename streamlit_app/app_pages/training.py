@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import query, training
+from streamlit_app.ui import bars, tables
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 ALL = "All"
 PARTS = (("completed", "Completed"), ("in_progress", "In progress"), ("assigned", "Assigned, not started"))
@@ -19,9 +21,9 @@ GROUPS = (
 
 
 def _filters(viewer: Viewer) -> dict[str, str | None]:
-    detail = da.training_coverage(viewer)
+    detail = training.training_coverage(viewer)
     if detail.empty:
-        raise da.DataUnavailable("The published warehouse has no training records yet.")
+        raise query.DataUnavailable("The published warehouse has no training records yet.")
     units = dict(zip(detail["unit_code"], detail["unit_name"], strict=True))
     courses = dict(zip(detail["course_code"], detail["course_name"], strict=True))
     clusters = sorted(detail["role_cluster"].unique())
@@ -44,7 +46,7 @@ def _filters(viewer: Viewer) -> dict[str, str | None]:
 
 
 def _names(viewer: Viewer, column: str, values: pd.Series) -> pd.Series:
-    detail = da.training_coverage(viewer)
+    detail = training.training_coverage(viewer)
     if column == "unit_code":
         return values.map(dict(zip(detail["unit_code"], detail["unit_name"], strict=True))).fillna(values)
     if column == "course_code":
@@ -60,28 +62,28 @@ def main(viewer: Viewer) -> None:
     )
     filters = _filters(viewer)
     scope = ", ".join(v for v in filters.values() if v) or "all units, role clusters and courses"
-    totals = da.training_rollup(viewer, "course_code", **filters)
+    totals = training.training_rollup(viewer, "course_code", **filters)
     if totals.empty:
         st.info("No training records match these filters.")
         return
     people, completed = int(totals["people"].sum()), int(totals["completed"].fillna(0).sum())
     metric_cols = st.columns(4)
-    metric_cols[0].metric("Course assignments", c.fmt_count(people))
-    metric_cols[1].metric("Completed", c.fmt_count(completed))
-    metric_cols[2].metric("In progress", c.fmt_count(totals["in_progress"].fillna(0).sum()))
-    metric_cols[3].metric("Assigned, not started", c.fmt_count(totals["assigned"].fillna(0).sum()))
+    metric_cols[0].metric("Course assignments", fmt.fmt_count(people))
+    metric_cols[1].metric("Completed", fmt.fmt_count(completed))
+    metric_cols[2].metric("In progress", fmt.fmt_count(totals["in_progress"].fillna(0).sum()))
+    metric_cols[3].metric("Assigned, not started", fmt.fmt_count(totals["assigned"].fillna(0).sum()))
 
     for tab, (column, title, _) in zip(st.tabs([g[2] for g in GROUPS]), GROUPS, strict=True):
         with tab:
-            rows = da.training_rollup(viewer, column, **filters)
+            rows = training.training_rollup(viewer, column, **filters)
             rows = rows.assign(name=_names(viewer, column, rows[column]))
             shown = rows.dropna(subset=["completion_pct"])
             overall = 100 * completed / people if people else 0.0
-            finding = f"{c.fmt_pct(overall, 0)} of course assignments are completed ({scope})"
+            finding = f"{fmt.fmt_pct(overall, 0)} of course assignments are completed ({scope})"
             if len(shown) > 1:
                 low = shown.loc[shown["completion_pct"].idxmin()]
-                finding += f"; lowest {title.lower()}: {low['name']} at {c.fmt_pct(low['completion_pct'], 0)}"
-            c.stacked_share_chart(
+                finding += f"; lowest {title.lower()}: {low['name']} at {fmt.fmt_pct(low['completion_pct'], 0)}"
+            bars.stacked_share_chart(
                 shown.sort_values("completion_pct"),
                 category="name",
                 category_title=title,
@@ -100,11 +102,11 @@ def main(viewer: Viewer) -> None:
                     "Completed %": rows["completion_pct"],
                 }
             )
-            c.table(table, f"training_by_{column}", key=f"training_{column}")
+            tables.table(table, f"training_by_{column}", key=f"training_{column}")
 
     with st.expander("Every unit × role cluster × course (the training_coverage mart)"):
-        detail = da.training_coverage(viewer, **filters)
-        c.table(
+        detail = training.training_coverage(viewer, **filters)
+        tables.table(
             detail[
                 [
                     "unit_code",
@@ -124,4 +126,4 @@ def main(viewer: Viewer) -> None:
         )
 
 
-c.render_page(main)
+render_page(main)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import components as c
-from streamlit_app import data_access as da
-from streamlit_app.viewer import Viewer
+from streamlit_app.access.policy import Viewer
+from streamlit_app.data import compliance, reference
+from streamlit_app.ui import charts, tables
+from streamlit_app.ui import format as fmt
+from streamlit_app.ui.page import render_page
 
 LEVELS = ("Scotland", "Command areas", "Divisions in one command area")
 GRAINS = ("Annual audit view (Q4 each year)", "Every quarter")
 
 
 def _finding(rows: pd.DataFrame, series: str, test_name: str, grain: str) -> tuple[str, str | None]:
-    shown = rows[~rows["status"].eq("suppressed")]
+    shown = rows[~rows["suppressed"]]
     if shown.empty:
         return f"{test_name}: no figures to show", None
     names = list(dict.fromkeys(shown[series]))
@@ -22,31 +24,31 @@ def _finding(rows: pd.DataFrame, series: str, test_name: str, grain: str) -> tup
     start, end = first_series.iloc[0], first_series.iloc[-1]
     scope = "Nationally" if names[0] == "Scotland" else names[0]
     if len(first_series) < 2:
-        finding = f"{scope}, {test_name} compliance was {c.fmt_pct(end['compliance_pct'])} in {end['period']}"
+        finding = f"{scope}, {test_name} compliance was {fmt.fmt_pct(end['compliance_pct'])} in {end['period']}"
     else:
         change = float(end["compliance_pct"]) - float(start["compliance_pct"])
         finding = (
-            f"{scope}, {test_name} compliance {c.trend_verb(change)} from {c.fmt_pct(start['compliance_pct'])} "
-            f"({start['period']}) to {c.fmt_pct(end['compliance_pct'])} ({end['period']})"
+            f"{scope}, {test_name} compliance {fmt.trend_verb(change)} from {fmt.fmt_pct(start['compliance_pct'])} "
+            f"({start['period']}) to {fmt.fmt_pct(end['compliance_pct'])} ({end['period']})"
         )
     latest = shown[shown["period"].eq(shown["period"].max())]
     if len(names) > 1 and len(latest) > 1:
         hi = latest.loc[latest["compliance_pct"].idxmax()]
         lo = latest.loc[latest["compliance_pct"].idxmin()]
         return finding, (
-            f"In {hi['period']}, {hi[series]} was highest ({c.fmt_pct(hi['compliance_pct'])}) and "
-            f"{lo[series]} lowest ({c.fmt_pct(lo['compliance_pct'])})"
+            f"In {hi['period']}, {hi[series]} was highest ({fmt.fmt_pct(hi['compliance_pct'])}) and "
+            f"{lo[series]} lowest ({fmt.fmt_pct(lo['compliance_pct'])})"
         )
-    return finding, f"{grain}; {end['period']}: {c.status_words(end['status']).lower()}"
+    return finding, f"{grain}; {end['period']}: {fmt.status_words(end['status']).lower()}"
 
 
 def main(viewer: Viewer) -> None:
     st.title("Trends")
     st.markdown(
-        f"Each test over time with its 95% interval band and the {c.fmt_target()} target. The annual audit view "
+        f"Each test over time with its 95% interval band and the {fmt.fmt_target()} target. The annual audit view "
         "compares like with like (Q4 of each financial year); every quarter shows the movement within years."
     )
-    tests = da.audit_tests(viewer)
+    tests = reference.audit_tests()
     names = dict(zip(tests["test_code"], tests["test_name"], strict=True))
     test_col, level_col, grain_col = st.columns([2, 2, 2])
     test_code = test_col.selectbox("Test", list(tests["test_code"]), format_func=names.get, key="trends_test")
@@ -55,18 +57,18 @@ def main(viewer: Viewer) -> None:
     quarter = 4 if grain == GRAINS[0] else None
 
     if level == LEVELS[0]:
-        rows = da.national_compliance(viewer, test_code=test_code, fiscal_quarter=quarter)
+        rows = compliance.national_compliance(viewer, test_code=test_code, fiscal_quarter=quarter)
         rows = rows.assign(series="Scotland")
         series_title = "Area"
         labels: dict[str, str] = {}
     elif level == LEVELS[1]:
-        rows = da.command_area_compliance(viewer, test_code=test_code, fiscal_quarter=quarter)
+        rows = compliance.command_area_compliance(viewer, test_code=test_code, fiscal_quarter=quarter)
         rows = rows.assign(series=rows["command_area"])
         series_title = "Command area"
         labels = {"command_area": "Command area"}
     else:
-        area = st.selectbox("Command area", da.command_areas(viewer), key="trends_area")
-        rows = da.division_compliance(viewer, test_code=test_code, fiscal_quarter=quarter, command_area=area)
+        area = st.selectbox("Command area", reference.command_areas(), key="trends_area")
+        rows = compliance.division_compliance(viewer, test_code=test_code, fiscal_quarter=quarter, command_area=area)
         rows = rows.assign(series=rows["division_name"])
         series_title = "Division"
         labels = {"division_code": "Division code", "division_name": "Division"}
@@ -77,10 +79,10 @@ def main(viewer: Viewer) -> None:
         return
     rows = rows.sort_values(["series", "fiscal_year", "fiscal_quarter"]).reset_index(drop=True)
     finding, subtitle = _finding(rows, "series", test_name, grain)
-    c.trend_chart(rows, series="series", series_title=series_title, finding=finding, subtitle=subtitle)
+    charts.trend_chart(rows, series="series", series_title=series_title, finding=finding, subtitle=subtitle)
 
-    table = c.rate_table(rows, {**labels, "test_name": "Test", "fiscal_year": "Year", "fiscal_quarter": "Quarter"})
-    c.table(table, f"trend_{test_code}_{level}", key="trends_table")
+    table = tables.rate_table(rows, {**labels, "test_name": "Test", "fiscal_year": "Year", "fiscal_quarter": "Quarter"})
+    tables.table(table, f"trend_{test_code}_{level}", key="trends_table")
 
 
-c.render_page(main)
+render_page(main)

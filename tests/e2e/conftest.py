@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.access_helpers import make_users_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 CHROMIUM = Path(os.environ.get("SCRS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -25,12 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-
-try:
-    from tests.access_helpers import make_users_file
-except ImportError:  # tests/ is not a package
-    sys.path.insert(0, str(REPO_ROOT / "tests"))
-    from access_helpers import make_users_file
 
 
 def _free_port() -> int:

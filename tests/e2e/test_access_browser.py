@@ -16,10 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-try:
-    from tests.access_helpers import browser_sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import browser_sign_in
+from tests.access_helpers import browser_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +61,7 @@ def test_division_user_downloads_only_its_own_record_failures(
 ) -> None:
     start = len(log_entries(published_warehouse))
     open_signed_in(page, dashboard_url, "downloads", "division-e", "Downloads")
-    button = page.locator(".st-key-pack_record_failures_csv [data-testid=\"stDownloadButton\"] button")
+    button = page.locator('.st-key-pack_record_failures_csv [data-testid="stDownloadButton"] button')
     button.wait_for()
     with page.expect_download() as download_info:
         button.click()
@@ -105,13 +102,13 @@ def test_committee_finds_no_record_level_download(
     published_warehouse: Path,
 ) -> None:
     open_signed_in(page, dashboard_url, "downloads", "committee", "Downloads")
-    page.locator(".st-key-pack_compliance_national_test_csv [data-testid=\"stDownloadButton\"] button").wait_for()
+    page.locator('.st-key-pack_compliance_national_test_csv [data-testid="stDownloadButton"] button').wait_for()
     assert page.locator('[data-testid="stDownloadButton"]').count() == 9  # 3 aggregate marts x 3 formats
     assert page.locator(".st-key-pack_record_failures_csv").count() == 0
     assert page.get_by_text("Record failures").count() == 0
     assert page.get_by_text("small cells suppressed").count() >= 1
     with page.expect_download() as download_info:
-        page.locator(".st-key-pack_compliance_by_division_test_csv [data-testid=\"stDownloadButton\"] button").click()
+        page.locator('.st-key-pack_compliance_by_division_test_csv [data-testid="stDownloadButton"] button').click()
     header = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert "record_id" not in header and header.startswith("fiscal_year,fiscal_quarter,division_code")
 

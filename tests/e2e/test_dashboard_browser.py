@@ -17,12 +17,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.access_helpers import browser_sign_in
 from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, wait_until_idle
-
-try:
-    from tests.access_helpers import browser_sign_in
-except ImportError:  # tests/ is not a package
-    from access_helpers import browser_sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -8,24 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from tests.access_helpers import browser_sign_in
 from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, wait_until_idle
+from tests.test_improvement_pages import FEB_2022, SEP_2024, committee_counts, sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from tests.test_improvement_pages import FEB_2022, SEP_2024, committee_counts, sql  # noqa: E402
-
-try:
-    from tests.access_helpers import browser_sign_in
-except ImportError:  # pragma: no cover - before the dashboard had sign-in
-    browser_sign_in = None
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +30,7 @@ def load(page, url: str, path: str, title: str) -> None:  # noqa: ANN001
     page.goto(f"{url}/{path}")
     first = page.locator("h1").first
     first.wait_for()
-    if browser_sign_in is not None and first.inner_text().strip() == "Sign in":  # every new tab is a new session
+    if first.inner_text().strip() == "Sign in":  # every new tab is a new session
         browser_sign_in(page, "engineer")
     page.get_by_role("heading", name=title, level=1).wait_for()
     page.locator('[data-testid="stDownloadButton"]').first.wait_for()

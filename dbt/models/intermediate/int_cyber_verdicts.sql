@@ -27,9 +27,7 @@ cyber_incidents as (
     select
         incident_id,
         created_at as incident_created_at,
-        coalesce(final_type_code, initial_type_code) as incident_type_code,
-        disposal_code,
-        closing_unit
+        {{ incident_context_columns() }}
 
     from incidents
     where is_cyber_flagged
@@ -61,30 +59,7 @@ judged as (
 final as (
 
     select
-        'CYBER' as test_code,
-        crime_id as record_id,
-        division_code,
-        incident_created_at as event_at,
-        {{ event_period_columns('incident_created_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        crime_id,
-        incident_type_code,
-        disposal_code,
-        closing_unit,
-        crime_code,
-        crime_category,
-        recording_unit,
-        reported_at,
-        recorded_at,
-        crime_status,
-        no_crime_reason,
-        no_crime_authoriser_role,
-        complainer_informed,
-        source_system,
+        {{ verdict_select('CYBER', 'crime_id', 'incident_created_at') }},
 
         ----------  test-specific detail
         has_cyber_marker

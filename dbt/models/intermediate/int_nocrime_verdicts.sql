@@ -61,9 +61,7 @@ checked as (
         coalesce(crime_codes.victim_based = 'Y', false) as is_victim_based,
         no_crime_reasons.no_crime_reason is not null as is_valid_reason,
         coalesce(authoriser_roles.may_authorise = 'Y', false) as is_authorised_role,
-        incidents.disposal_code,
-        incidents.closing_unit,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+        {{ incident_context_columns('incidents') }}
 
     from no_crimes
     left join crime_codes
@@ -103,30 +101,7 @@ judged as (
 final as (
 
     select
-        'NOCRIME' as test_code,
-        crime_id as record_id,
-        division_code,
-        no_crime_at as event_at,
-        {{ event_period_columns('no_crime_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        crime_id,
-        incident_type_code,
-        disposal_code,
-        closing_unit,
-        crime_code,
-        crime_category,
-        recording_unit,
-        reported_at,
-        recorded_at,
-        crime_status,
-        no_crime_reason,
-        no_crime_authoriser_role,
-        complainer_informed,
-        source_system,
+        {{ verdict_select('NOCRIME', 'crime_id', 'no_crime_at') }},
 
         ----------  test-specific detail
         no_crime_at,

@@ -25,7 +25,10 @@ disposal_codes as (
 
 crime_related_incidents as (
 
-    select incidents.*
+    select
+        incidents.*,
+        {{ incident_type_code('incidents') }}
+
     from incidents
     inner join disposal_codes
         on incidents.disposal_code = disposal_codes.disposal_code
@@ -64,30 +67,7 @@ judged as (
 final as (
 
     select
-        'TEST1' as test_code,
-        incident_id as record_id,
-        division_code,
-        created_at as event_at,
-        {{ event_period_columns('created_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        cast(null as varchar) as crime_id,
-        coalesce(final_type_code, initial_type_code) as incident_type_code,
-        disposal_code,
-        closing_unit,
-        cast(null as varchar) as crime_code,
-        cast(null as varchar) as crime_category,
-        cast(null as varchar) as recording_unit,
-        cast(null as timestamp) as reported_at,
-        cast(null as timestamp) as recorded_at,
-        cast(null as varchar) as crime_status,
-        cast(null as varchar) as no_crime_reason,
-        cast(null as varchar) as no_crime_authoriser_role,
-        cast(null as varchar) as complainer_informed,
-        cast(null as varchar) as source_system,
+        {{ verdict_select('TEST1', 'incident_id', 'created_at', of='incident') }},
 
         ----------  test-specific detail
         grade,

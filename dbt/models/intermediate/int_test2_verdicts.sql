@@ -49,9 +49,7 @@ crime_related_incidents as (
         incidents.created_at as incident_created_at,
         incidents.initial_type_code,
         incidents.final_type_code,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code,
-        incidents.disposal_code,
-        incidents.closing_unit
+        {{ incident_context_columns('incidents') }}
 
     from incidents
     inner join disposal_codes
@@ -111,30 +109,7 @@ judged as (
 final as (
 
     select
-        'TEST2' as test_code,
-        crime_id as record_id,
-        division_code,
-        incident_created_at as event_at,
-        {{ event_period_columns('incident_created_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        crime_id,
-        incident_type_code,
-        disposal_code,
-        closing_unit,
-        crime_code,
-        crime_category,
-        recording_unit,
-        reported_at,
-        recorded_at,
-        crime_status,
-        no_crime_reason,
-        no_crime_authoriser_role,
-        complainer_informed,
-        source_system,
+        {{ verdict_select('TEST2', 'crime_id', 'incident_created_at') }},
 
         ----------  test-specific detail
         initial_type_code,

@@ -30,9 +30,7 @@ timed as (
         crimes.*,
         {{ local_elapsed_seconds('crimes.reported_at', 'crimes.recorded_at') }} as seconds_to_record,
         crime_codes.crime_category,
-        incidents.disposal_code,
-        incidents.closing_unit,
-        coalesce(incidents.final_type_code, incidents.initial_type_code) as incident_type_code
+        {{ incident_context_columns('incidents') }}
 
     from crimes
     left join crime_codes
@@ -59,30 +57,7 @@ judged as (
 final as (
 
     select
-        'TIMELY72' as test_code,
-        crime_id as record_id,
-        division_code,
-        reported_at as event_at,
-        {{ event_period_columns('reported_at') }},
-        failure_reasons is null as is_compliant,
-        failure_reasons,
-
-        ----------  what a crime manager needs to find and fix the record
-        incident_id,
-        crime_id,
-        incident_type_code,
-        disposal_code,
-        closing_unit,
-        crime_code,
-        crime_category,
-        recording_unit,
-        reported_at,
-        recorded_at,
-        crime_status,
-        no_crime_reason,
-        no_crime_authoriser_role,
-        complainer_informed,
-        source_system,
+        {{ verdict_select('TIMELY72', 'crime_id', 'reported_at') }},
 
         ----------  test-specific detail
         hours_to_record,

@@ -2,28 +2,17 @@
 -- one is NO_CRIME), trimmed, with flags as booleans. The real time it took to record a crime is computed
 -- once, by int_timely72_verdicts (the test it belongs to).
 
--- Incremental (issue #7): a run recomputes only the keys that received rows, over all their rows, so the
--- result equals a full rebuild. The pipeline runs dbt with --full-refresh whenever that would not hold
--- (dbt project changed, raw rows removed, load times not after the last build: dagster_project/dbt.py).
+-- Incremental by key: see macro rows_to_rebuild.
 {{ config(
-    materialized='incremental',
-    unique_key='crime_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    materialized='incremental', unique_key='crime_id',
+    incremental_strategy='delete+insert', on_schema_change='fail'
 ) }}
 
 with
 
 source as (
 
-    select * from {{ source('crime_system', 'crimes') }}
-    {% if is_incremental() %}
-    -- only the keys with rows loaded since this table was built, each recomputed over its whole history
-    where trim(crime_id) in (
-        select trim(crime_id) from {{ source('crime_system', 'crimes') }}
-        where _loaded_at >= (select max(_loaded_at) from {{ this }})
-    )
-    {% endif %}
+    select * from {{ rows_to_rebuild(source('crime_system', 'crimes'), 'crime_id') }}
 
 ),
 
@@ -55,13 +44,9 @@ cleaned as (
         reported_at,
         recorded_at,
         no_crime_at,
-        extracted_at,
 
         ----------  lineage
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -69,9 +54,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['crime_id']) }}
+    {{ current_rows('cleaned', ['crime_id']) }}
 
 ),
 

@@ -62,11 +62,7 @@ cleaned as (
         {{ clean_text('reported_by') }} as reported_by,
 
         ----------  lineage
-        extracted_at,
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -74,9 +70,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['action_id', 'update_date']) }}
+    {{ current_rows('cleaned', ['action_id', 'update_date']) }}
 
 ),
 
@@ -96,11 +90,9 @@ final as (
         progress_note,
         next_steps,
         reported_by,
-        extracted_at,
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+
+        ----------  lineage
+        {{ extract_lineage_columns() }}
 
     from current_state
 

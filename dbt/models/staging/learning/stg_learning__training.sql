@@ -23,13 +23,9 @@ cleaned as (
         ----------  dates
         assigned_on,
         completed_on,
-        extracted_at,
 
         ----------  lineage
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -37,9 +33,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['staff_pseudonym', 'course_code']) }}
+    {{ current_rows('cleaned', ['staff_pseudonym', 'course_code']) }}
 
 ),
 

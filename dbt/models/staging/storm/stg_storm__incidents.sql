@@ -1,27 +1,16 @@
 -- Current state of each incident (latest extract), trimmed, with flags as booleans.
 
--- Incremental (issue #7): a run recomputes only the keys that received rows, over all their rows, so the
--- result equals a full rebuild. The pipeline runs dbt with --full-refresh whenever that would not hold
--- (dbt project changed, raw rows removed, load times not after the last build: dagster_project/dbt.py).
+-- Incremental by key: see macro rows_to_rebuild.
 {{ config(
-    materialized='incremental',
-    unique_key='incident_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    materialized='incremental', unique_key='incident_id',
+    incremental_strategy='delete+insert', on_schema_change='fail'
 ) }}
 
 with
 
 source as (
 
-    select * from {{ source('storm', 'incidents') }}
-    {% if is_incremental() %}
-    -- only the keys with rows loaded since this table was built, each recomputed over its whole history
-    where trim(incident_id) in (
-        select trim(incident_id) from {{ source('storm', 'incidents') }}
-        where _loaded_at >= (select max(_loaded_at) from {{ this }})
-    )
-    {% endif %}
+    select * from {{ rows_to_rebuild(source('storm', 'incidents'), 'incident_id') }}
 
 ),
 
@@ -46,13 +35,9 @@ cleaned as (
         ----------  timestamps (naive Europe/London local wall-clock time)
         created_at,
         closed_at,
-        extracted_at,
 
         ----------  lineage
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -60,9 +45,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['incident_id']) }}
+    {{ current_rows('cleaned', ['incident_id']) }}
 
 ),
 

@@ -1,4 +1,4 @@
-"""Sign-in, sessions and sign-out for the dashboard (docs/access.md).
+"""Sign-in, sessions, sign-out and the current viewer (docs/access.md). The sign-in form is `ui.sign_in`.
 
 Two ways to sign in:
 - **Local accounts** (default): username and password checked against the users file (`scrs.users`:
@@ -30,16 +30,18 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from scrs import access_log as _access_log
 from scrs.settings import Settings
-from scrs.users import UsersFile
-from streamlit_app import data_access
-from streamlit_app.viewer import SESSION_KEY, Viewer
+from scrs.users import Account, UsersFile
+from streamlit_app.access.audit import log_event
+from streamlit_app.access.policy import AccessDenied, Viewer
 
+# A `viewer` value put into session state (by a browser or a test) is never used: it is logged and removed.
+SESSION_KEY = "viewer"
 TOKEN_KEY = "_scrs_session_token"
 NOTICE_KEY = "_scrs_auth_notice"
 OIDC_REFUSED_KEY = "_scrs_oidc_refused"
 
 
-class NotSignedIn(data_access.AccessDenied):
+class NotSignedIn(AccessDenied):
     """No valid signed-in session (shown as the sign-in form by app.py)."""
 
 
@@ -66,7 +68,7 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _users() -> UsersFile:
+def users() -> UsersFile:
     return UsersFile(_settings().users_file)
 
 
@@ -76,7 +78,7 @@ def _streamlit_session_id() -> str | None:
 
 
 def _log(event: str, viewer: Viewer | None = None, **fields: Any) -> None:
-    data_access.log_event(viewer, event, **fields)
+    log_event(viewer, event, **fields)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -143,11 +145,14 @@ def _end_session(token: str | None) -> _Session | None:
     return record
 
 
-def _viewer_of(username: str) -> Viewer | None:
-    account = _users().get(username)
-    if account is None:
-        return None
+def _viewer(account: Account) -> Viewer:
+    """The viewer of an account in the users file (its role and division, read afresh)."""
     return Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+
+
+def _viewer_of(username: str) -> Viewer | None:
+    account = users().get(username)
+    return None if account is None else _viewer(account)
 
 
 def _check_forged_viewer(viewer: Viewer) -> None:
@@ -216,20 +221,25 @@ def _oidc_session() -> Viewer | None:
     identity = _oidc_identity()
     if identity is None:
         return None
-    account = _users().find_identity(identity)
+    account = users().find_identity(identity)
     if account is None:
         if st.session_state.get(OIDC_REFUSED_KEY) != identity:
             _log("sign_in_failed", None, detail="OIDC identity not in the users file")
             st.session_state[OIDC_REFUSED_KEY] = identity
         return None
     _new_session(account.username, "oidc", identity)
-    viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+    viewer = _viewer(account)
     _log("sign_in", viewer, detail="oidc")
     _check_forged_viewer(viewer)
     return viewer
 
 
-def require_viewer() -> Viewer:
+def current_viewer() -> Viewer:
+    """The signed-in session's viewer, resolved afresh on every run; raises `NotSignedIn` otherwise.
+
+    `st.session_state[SESSION_KEY]` is never read as a source of truth: a value found there that differs
+    from the signed-in viewer is logged as tampering and removed.
+    """
     viewer = signed_in_viewer()
     if viewer is None:
         raise NotSignedIn("Please sign in to see this page.")
@@ -239,8 +249,8 @@ def require_viewer() -> Viewer:
 def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, str]:
     """Check the password (throttled); on success start a session. Returns (viewer, message)."""
     settings = _settings()
-    users = UsersFile(settings.users_file)
-    outcome = users.authenticate(
+    accounts = UsersFile(settings.users_file)
+    outcome = accounts.authenticate(
         username,
         password,
         max_failures=settings.login_max_failures,
@@ -250,12 +260,12 @@ def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, 
         account = outcome.account
         _end_session(st.session_state.get(TOKEN_KEY))
         _new_session(account.username, "password")
-        viewer = Viewer(account.role, account.division_code, username=account.username)  # type: ignore[arg-type]
+        viewer = _viewer(account)
         _log("sign_in", viewer, detail="password")
         return viewer, "ok"
     # Only a known account's name is logged: an unknown "username" may be a password typed in the wrong box.
-    known = users.get(username) if outcome.known_user else None
-    who = Viewer(known.role, known.division_code, username=known.username) if known else None  # type: ignore[arg-type]
+    known = accounts.get(username) if outcome.known_user else None
+    who = _viewer(known) if known else None
     _log("sign_in_failed", who, detail=outcome.reason if known else f"{outcome.reason} (name not logged)")
     if outcome.reason == "locked" and outcome.locked_until is not None:
         until = outcome.locked_until.astimezone(UTC)
@@ -283,62 +293,3 @@ def session_expires_at(viewer: Viewer) -> datetime | None:
     if record is None:
         return None
     return datetime.fromtimestamp(record.issued_at + _settings().session_max_hours * 3600, UTC)
-
-
-# --------------------------------------------------------------------------------------------------------
-# The sign-in page
-
-
-def render_sign_in() -> None:
-    """The sign-in form (local accounts) or the provider's button (OIDC)."""
-    st.title("Sign in")
-    st.caption(
-        "SCRS crime-recording compliance. Crime records are OFFICIAL-SENSITIVE: sign in with the account "
-        "your registrar or engineer gave you."
-    )
-    notice = st.session_state.pop(NOTICE_KEY, None)
-    if notice:
-        st.info(notice)
-    oidc, provider = oidc_provider()
-    if oidc:
-        _render_oidc(provider)
-        return
-    users = _users()
-    if not users.exists() or not users.accounts():
-        st.warning(
-            "No accounts exist yet, so nobody can sign in. An engineer creates them with "
-            "`scrs users add USERNAME --role ROLE` (`make demo` creates demonstration accounts)."
-        )
-    form_column, _ = st.columns([2, 3])
-    with form_column.form("sign_in", clear_on_submit=True, enter_to_submit=True):
-        username = st.text_input("Username", key="login_username", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        if not username or not password:
-            st.error("Enter your username and password.")
-            return
-        viewer, message = sign_in_with_password(username, password)
-        if viewer is None:
-            st.error(message)
-            return
-        st.rerun()
-
-
-def _render_oidc(provider: str | None) -> None:
-    refused = st.session_state.get(OIDC_REFUSED_KEY)
-    if refused and st.user.get("is_logged_in"):
-        st.error(
-            "Your identity is signed in with the identity provider but has no role in this dashboard. "
-            "Ask a registrar or engineer to add it (`scrs users add NAME --role ROLE --identity YOUR-EMAIL`)."
-        )
-        if st.button("Sign out", key="oidc_sign_out"):
-            st.session_state.pop(OIDC_REFUSED_KEY, None)
-            st.logout()
-        return
-    st.write("Sign in with your force account.")
-    if st.button("Sign in", type="primary", key="oidc_sign_in"):
-        try:
-            st.login(provider) if provider else st.login()
-        except Exception as exc:  # Authlib missing, or the provider misconfigured  # noqa: BLE001
-            st.error(f"Sign-in with the identity provider is not available: {exc}")

@@ -1,0 +1,153 @@
+"""The connection, the cache and the disclosure step shared by every data module.
+
+Rules kept here (docs/architecture.md, "Dashboard"):
+- Only the published warehouse is read, `Settings.from_env().served_db`, and only what dbt and the pipeline
+  built. No rate, interval or status is recomputed.
+- Each query opens a short-lived READ-ONLY DuckDB connection (`scrs.warehouse.read_only`), fetches
+  everything and closes it, so a pipeline run can always replace the served file (`os.replace`).
+- Results are cached with `st.cache_data`, keyed on the served file's identity (path, mtime, size, inode)
+  plus the SQL and its parameters: a new publication is a new file, so the next page run sees it.
+- SQL is parameterised (`?`); identifiers come only from constants in the data modules, never from input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from scrs import db
+from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
+from scrs.settings import Settings
+from scrs.warehouse import NoPublicationError, read_only
+from streamlit_app.access.policy import Viewer, exempt_division, suppresses
+
+FileKey = tuple[str, int, int, int]
+
+
+class DataUnavailable(Exception):
+    """The published warehouse, or a table the page needs, is not there (yet). Shown as st.info."""
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def file_key() -> FileKey:
+    """The served file's identity: a new publication (a replaced file) is a new key."""
+    path = settings().served_db
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DataUnavailable(
+            f"Nothing has been published yet: there is no warehouse at `{path}`. "
+            "Run the pipeline (`make demo` builds a demonstration warehouse), then reload this page."
+        ) from None
+    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
+    """The message for a failed read of the served file."""
+    if isinstance(exc, NoPublicationError):  # removed between the stat and the connect
+        return DataUnavailable(str(exc))
+    if isinstance(exc, duckdb.CatalogException):
+        return DataUnavailable(
+            f"The published warehouse at `{key[0]}` does not have what this page needs "
+            f"({str(exc).splitlines()[0]}). It may come from an older pipeline; run the pipeline again."
+        )
+    return DataUnavailable(
+        f"The published warehouse at `{key[0]}` could not be opened read-only "
+        f"({str(exc).splitlines()[0]}). Try again in a moment."
+    )
+
+
+READ_ERRORS = (NoPublicationError, duckdb.CatalogException, duckdb.IOException)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached_query(key: FileKey, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
+    with read_only(Path(key[0])) as con:
+        return con.execute(sql, list(params)).df()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_table_exists(key: FileKey, schema: str, table: str) -> bool:
+    with read_only(Path(key[0])) as con:
+        return db.table_exists(con, schema, table)
+
+
+def query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """The result of one read-only query of the served warehouse (cached per publication)."""
+    key = file_key()
+    try:
+        return _cached_query(key, sql, tuple(params))
+    except READ_ERRORS as exc:
+        raise unavailable(key, exc) from exc
+
+
+def table_exists(schema: str, table: str) -> bool:
+    """Whether the served warehouse has `schema.table` (tables the pipeline adds only in some runs)."""
+    key = file_key()
+    try:
+        return _cached_table_exists(key, schema, table)
+    except READ_ERRORS as exc:
+        raise unavailable(key, exc) from exc
+
+
+def where(filters: Mapping[str, Any], allowed: Iterable[str], alias: str = "m") -> tuple[str, list[Any]]:
+    """`WHERE` from fixed column names (checked against `allowed`) and parameterised values.
+
+    None means no filter; a list or tuple becomes `IN (?, ...)`.
+    """
+    allowed = set(allowed)
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in filters.items():
+        if column not in allowed:
+            raise ValueError(f"not a filterable column: {column!r}")
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            if not value:
+                clauses.append("FALSE")
+                continue
+            clauses.append(f"{alias}.{column} IN ({', '.join('?' * len(value))})")
+            params.extend(value)
+        else:
+            clauses.append(f"{alias}.{column} = ?")
+            params.append(value)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def disclosed(
+    frame: pd.DataFrame,
+    viewer: Viewer,
+    *,
+    own_col: str | None = None,
+    own_scope: str | None = None,
+    count_col: str = "examined",
+    blank: Sequence[str] = RATE_COLUMNS,
+    flag_col: str = "suppressed",
+) -> pd.DataFrame:
+    """`frame` as `viewer` may see it: small cells blanked (`scrs.disclosure`) in committee-facing views.
+
+    `flag_col` marks the blanked rows (always added; all False when nothing is suppressed). A division user
+    sees its own division unsuppressed: rows whose `own_col` is its division code, or every row when the
+    query was limited to its division (`own_scope`).
+    """
+    if not suppresses(viewer, own_scope):
+        return frame.assign(**{flag_col: False})
+    own = exempt_division(viewer)
+    exempt = frame[own_col].eq(own) if own is not None and own_col is not None and own_col in frame.columns else None
+    return suppress_small_cells(
+        frame,
+        settings().disclosure_min_records,
+        count_col=count_col,
+        blank=blank,
+        exempt=exempt,
+        flag_col=flag_col,
+    )
