@@ -160,7 +160,7 @@ def export(
             queries = division_queries(division)
             if has_worklist(con):  # reasons in words, age, priority and the review state as it is now
                 load_live_states(con, ReviewStore.for_settings(settings), division)
-                queries["worklist"] = division_worklist_query(division)
+                queries["worklist"] = MartQuery(*division_worklist_query(division))
         else:
             queries = national_queries(settings.disclosure_min_records)
         return write_marts(con, queries, out_dir)

@@ -64,6 +64,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "resolved": frozenset(),
 }
 NOTE_MAX_CHARS = 500
+
+
+def allowed_moves(role: str, from_state: str) -> list[str]:
+    """The states a person of `role` may move a record in `from_state` to (what the page offers)."""
+    settable = {"division": DIVISION_STATES, "registrar": DIVISION_STATES + SETTLING_STATES}.get(role, ())
+    return [s for s in STATES if s in TRANSITIONS[from_state] and s in settable]
+
+
 SYSTEM_ACTOR = "pipeline"
 BUSY_TIMEOUT_SECONDS = 60.0
 

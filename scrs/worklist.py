@@ -49,6 +49,6 @@ def load_live_states(con: duckdb.DuckDBPyConnection, store: ReviewStore, divisio
     con.unregister("live_states_frame")
 
 
-def division_worklist_query(division_code: str) -> tuple[str, list[object]]:
+def division_worklist_query(division_code: str) -> tuple[str, tuple[object, ...]]:
     """The division's worklist in priority order (needs `load_live_states` on the same connection)."""
-    return f"{WORKLIST_SQL} where worklist.division_code = ? order by worklist.priority_rank", [division_code]
+    return f"{WORKLIST_SQL} where worklist.division_code = ? order by worklist.priority_rank", (division_code,)
