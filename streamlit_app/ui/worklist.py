@@ -37,7 +37,7 @@ def mark_record(viewer: Viewer, code: str, shown: pd.DataFrame) -> None:
     record = shown[shown["test_code"].eq(test_code) & shown["record_id"].eq(record_id)].iloc[0]
     current = str(record["review_state"])
     moves = allowed_moves(viewer.role, current)
-    st.caption(f"Now: **{STATE_WORDS[current]}** · why it failed: {record['reasons_in_words']}")
+    st.caption(f"{record_id}: now **{STATE_WORDS[current]}** · why it failed: {record['reasons_in_words']}")
     if not moves:
         st.info(
             "You cannot change this record's state"
