@@ -182,3 +182,34 @@ def test_division_detail_shows_the_measures(env):
     committee = sign_in(AppTest.from_file(str(APP), default_timeout=90), "committee")
     committee.switch_page("app_pages/division_detail.py").run()
     assert "Open failures" not in {m.label for m in committee.metric}
+
+
+def test_the_download_is_generated_on_click_with_reasons_state_and_note_and_logged(env):
+    """The page's download buttons pass `data.worklist_file` as a callable (run only on click, in the browser);
+    here it is called as the click would, and a division's download of another division is refused."""
+    import io
+
+    import pandas as pd
+
+    from streamlit_app.access.policy import AccessDenied, Viewer
+    from streamlit_app.data import worklist as data
+
+    viewer = Viewer("division", "G", "division-g")
+    test_code, record_id = failing(env["warehouse"], "G")[0]
+    data.set_state(viewer, test_code, record_id, "under_review", "checking the incident log", "open")
+    rows = data.worklist(viewer, "G")
+    start = len(access_log.read(env["log"]))
+    book = pd.read_excel(io.BytesIO(data.worklist_file(viewer, "G", rows, "xlsx", "w.xlsx")))
+    text = pd.read_csv(io.BytesIO(data.worklist_file(viewer, "G", rows, "csv", "w.csv")))
+    for frame in (book, text):
+        assert len(frame) == len(failing(env["warehouse"], "G"))
+        mine = frame[frame["record_id"].eq(record_id) & frame["test_code"].eq(test_code)].iloc[0]
+        assert (mine["review_state"], mine["review_note"]) == ("under_review", "checking the incident log")
+        assert frame["reasons_in_words"].notna().all()
+    downloads = log_since(env["log"], start, "download")
+    assert [(d["file"], d["rows"], d["scope"]) for d in downloads] == [
+        ("w.xlsx", len(rows), "G"),
+        ("w.csv", len(rows), "G"),
+    ]
+    with pytest.raises(AccessDenied):
+        data.worklist_file(viewer, "E", rows, "csv", "e.csv")
