@@ -18,6 +18,12 @@ import pandas as pd
 
 # The figures of a compliance cell blanked when it is suppressed (its `examined` count stays).
 RATE_COLUMNS = ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")
+# Where a cell of each compliance mart sits: the columns of its groups, for disclosure control.
+COMPLIANCE_HIERARCHY: dict[str, tuple[str, ...]] = {
+    "compliance_by_division_test": ("fiscal_year", "fiscal_quarter", "command_area", "division_code", "test_code"),
+    "compliance_by_command_area_test": ("fiscal_year", "fiscal_quarter", "command_area", "test_code"),
+    "compliance_national_test": ("fiscal_year", "fiscal_quarter", "test_code"),
+}
 
 
 def _blank(column: pd.Series, mask: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, suppress_small_cells
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
@@ -28,13 +28,6 @@ COMPLIANCE_MARTS = (
     "compliance_national_test",
 )
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
-
-# Where a cell of each compliance mart sits: its groups, for disclosure control.
-HIERARCHY: dict[str, tuple[str, ...]] = {
-    "compliance_by_division_test": ("fiscal_year", "fiscal_quarter", "command_area", "division_code", "test_code"),
-    "compliance_by_command_area_test": ("fiscal_year", "fiscal_quarter", "command_area", "test_code"),
-    "compliance_national_test": ("fiscal_year", "fiscal_quarter", "test_code"),
-}
 
 
 @dataclass(frozen=True)
@@ -93,7 +86,9 @@ def national_queries(min_records: int) -> dict[str, MartQuery]:
     }
     return {
         mart: MartQuery(
-            f"select * from marts.{mart} order by {order[mart]}", suppress_below=min_records, hierarchy=HIERARCHY[mart]
+            f"select * from marts.{mart} order by {order[mart]}",
+            suppress_below=min_records,
+            hierarchy=COMPLIANCE_HIERARCHY[mart],
         )
         for mart in COMPLIANCE_MARTS
     }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from scrs.disclosure import RATE_COLUMNS
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS
 from streamlit_app.access.audit import enforce
 from streamlit_app.access.policy import Viewer, division_records_refusal
 from streamlit_app.data.query import disclosed, query, where
@@ -37,7 +37,7 @@ def national_compliance(
         ("fiscal_year", "fiscal_quarter", "test_code"),
     )
     sql = _COMPLIANCE_SELECT.format(table="marts.compliance_national_test", where=clause, extra_order="")
-    return disclosed(query(sql, params), viewer)
+    return disclosed(query(sql, params), viewer, hierarchy=COMPLIANCE_HIERARCHY["compliance_national_test"])
 
 
 def command_area_compliance(
@@ -61,7 +61,7 @@ def command_area_compliance(
     sql = _COMPLIANCE_SELECT.format(
         table="marts.compliance_by_command_area_test", where=clause, extra_order=", m.command_area"
     )
-    return disclosed(query(sql, params), viewer)
+    return disclosed(query(sql, params), viewer, hierarchy=COMPLIANCE_HIERARCHY["compliance_by_command_area_test"])
 
 
 def division_compliance(
@@ -87,7 +87,12 @@ def division_compliance(
     sql = _COMPLIANCE_SELECT.format(
         table="marts.compliance_by_division_test", where=clause, extra_order=", m.division_code"
     )
-    return disclosed(query(sql, params), viewer, own_col="division_code")
+    return disclosed(
+        query(sql, params),
+        viewer,
+        own_col="division_code",
+        hierarchy=COMPLIANCE_HIERARCHY["compliance_by_division_test"],
+    )
 
 
 def audit_headlines(viewer: Viewer) -> pd.DataFrame:

@@ -131,13 +131,15 @@ def disclosed(
     own_scope: str | None = None,
     count_col: str = "examined",
     blank: Sequence[str] = RATE_COLUMNS,
+    hierarchy: Sequence[str] = (),
     flag_col: str = "suppressed",
 ) -> pd.DataFrame:
     """`frame` as `viewer` may see it: small cells blanked (`scrs.disclosure`) in committee-facing views.
 
     `flag_col` marks the blanked rows (always added; all False when nothing is suppressed). A division user
     sees its own division unsuppressed: rows whose `own_col` is its division code, or every row when the
-    query was limited to its division (`own_scope`).
+    query was limited to its division (`own_scope`). `hierarchy`: the columns that place a cell in its groups
+    (`scrs.disclosure`).
     """
     if not suppresses(viewer, own_scope):
         return frame.assign(**{flag_col: False})
@@ -148,6 +150,7 @@ def disclosed(
         settings().disclosure_min_records,
         count_col=count_col,
         blank=blank,
+        hierarchy=hierarchy,
         exempt=exempt,
         flag_col=flag_col,
     )
