@@ -218,12 +218,14 @@ class ReviewStore:
     def __init__(self, path: Path | str, access_log_path: Path | str | None = None) -> None:
         self.path = Path(path)
         self.access_log_path = Path(access_log_path) if access_log_path else None
+        created = not self.path.exists()
         con = connect(self.path)
         try:
             ensure_schema(con)
         finally:
             con.close()
-        self.path.chmod(0o600)
+        if created:  # notes and who did what: readable by the product's own account only
+            self.path.chmod(0o600)
 
     @classmethod
     def for_settings(cls, settings: Any) -> ReviewStore:

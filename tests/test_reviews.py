@@ -7,8 +7,11 @@ test (the store reads a record's division from it): the divisions asserted are t
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -23,6 +26,7 @@ FAILING = [("TIMELY72", f"CR/G/{i:07d}/21", "G") for i in range(1, 41)] + [
     ("TEST1", "PS-20210114-00001", "G"),
     ("TEST1", "PS-20210114-00002", "E"),
 ]
+REPO = Path(__file__).resolve().parent.parent
 DIV_G = Person("division-g", "division", "G")
 DIV_E = Person("division-e", "division", "E")
 REGISTRAR = Person("registrar", "registrar")
@@ -253,13 +257,33 @@ def test_threads_on_different_and_the_same_records_lose_nothing(env):
 
 
 def test_processes_on_different_and_the_same_records_lose_nothing(env):
+    """Two separate Python processes (started like any other program, not forked from pytest) write at once."""
     records = [(t, r) for t, r, _ in FAILING[10:20]]
     shared = records[0]
-    jobs = [
-        (str(env["path"]), str(env["log"]), str(env["served"]), [shared, records[1 + i]], 3, f"p{i}") for i in range(2)
+    script = (
+        "import json, sys; from tests.test_reviews import _writer; "
+        "a = json.loads(sys.argv[1]); print(_writer(*a[:3], [tuple(r) for r in a[3]], *a[4:]))"
+    )
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                json.dumps(
+                    [str(env["path"]), str(env["log"]), str(env["served"]), [shared, records[1 + i]], 3, f"p{i}"]
+                ),
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for i in range(2)
     ]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        results = pool.starmap(_writer, jobs)
-    assert results == [6, 6]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outputs]
+    assert [int(out.strip()) for out, _ in outputs] == [6, 6]
     _check_histories(env["store"], 12)
     assert len(env["store"].history(*shared)) == 6
