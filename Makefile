@@ -13,6 +13,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+# The targets below work on the synthetic data under data/: demo mode allows the public demo keys there
+# (pseudonymisation, access log). A real deployment sets SCRS_PSEUDONYM_KEY and SCRS_ACCESS_LOG_KEY instead.
+DEMO := SCRS_DEMO_MODE=1
 
 .PHONY: install browser demo pipeline dashboard dagster dbt-docs test test-fast lint bench clean
 
@@ -35,19 +38,19 @@ $(LANDING)/.generated: | install
 	touch $@
 
 pipeline: install $(LANDING)/.generated
-	$(BIN)/scrs run --landing $(LANDING) --warehouse $(WAREHOUSE)
+	$(BIN)/scrs run --demo --landing $(LANDING) --warehouse $(WAREHOUSE)
 
 demo: pipeline
-	@$(BIN)/scrs users --users-file $(DATA)/users.json demo
+	@$(DEMO) $(BIN)/scrs users --users-file $(DATA)/users.json demo
 	@$(BIN)/python -m scrs.demo_banner --landing $(LANDING) --warehouse $(WAREHOUSE) --port $(PORT)
-	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) SCRS_USERS_FILE=$(DATA)/users.json $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
+	$(DEMO) SCRS_WAREHOUSE_DIR=$(WAREHOUSE) SCRS_USERS_FILE=$(DATA)/users.json $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
 
 dashboard: install
-	SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
+	$(DEMO) SCRS_WAREHOUSE_DIR=$(WAREHOUSE) $(BIN)/streamlit run streamlit_app/app.py --server.port $(PORT) --server.headless true
 
 dagster: install
 	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home SCRS_LANDING_DIR=$(LANDING) SCRS_WAREHOUSE_DIR=$(WAREHOUSE) \
+	$(DEMO) DAGSTER_HOME=$(CURDIR)/.dagster_home SCRS_LANDING_DIR=$(LANDING) SCRS_WAREHOUSE_DIR=$(WAREHOUSE) \
 		$(BIN)/dagster dev -m dagster_project.definitions
 
 dbt-docs: install
@@ -67,8 +70,8 @@ test-fast: install
 	$(BIN)/pytest -m "not pipeline and not e2e"
 
 bench: install
-	$(BIN)/python -m scrs.bench
-	$(BIN)/python -m scrs.bench.render
+	$(DEMO) $(BIN)/python -m scrs.bench
+	$(DEMO) $(BIN)/python -m scrs.bench.render
 
 clean:
 	rm -rf $(DATA) test-artifacts dbt/target dbt/logs .dagster_home

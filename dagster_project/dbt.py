@@ -1,18 +1,20 @@
 """The dbt project as Dagster assets: one `dbt build` (seeds, models, tests) per run, into the run's build."""
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.dbt_project import project_checksum, scrs_dbt_project
+from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.db import connect, memory_limit, rows, run, table_exists, value
+from scrs.freshness import project_checksum
 from scrs.publish import build_connection, prepare_build
 
 # Staging models built incrementally (by key), with the raw table they read.
@@ -58,6 +60,28 @@ def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
 scrs_dbt_project.prepare_if_dev()
 
 
+class _SeedChecksLeftOut(logging.Filter):
+    """Drop Dagster's warning that a blocking check on a seed (asset key `reference/...`) emitted no result:
+    an incremental run leaves the seeds' own tests out on purpose (seed_only_tests), once per test and run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith("Blocking asset check 'reference/")
+
+
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_SeedChecksLeftOut())
+
+
+def seed_only_tests(manifest_path: Path) -> list[str]:
+    """The dbt data tests that read nothing but seeds (an incremental run leaves them out, with the seeds)."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    seeds = {key for key, node in nodes.items() if node["resource_type"] == "seed"}
+    return sorted(
+        node["name"]
+        for node in nodes.values()
+        if node["resource_type"] == "test" and node["depends_on"]["nodes"] and set(node["depends_on"]["nodes"]) <= seeds
+    )
+
+
 @dbt_assets(manifest=scrs_dbt_project.manifest_path, project=scrs_dbt_project)
 def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: ScrsWarehouse) -> Iterator:
     """Seeds, staging, rules and marts, built and tested in the run's private build file."""
@@ -83,8 +107,16 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         reason = full_refresh_reason(con, context.run_id, project_checksum(settings.dbt_vars()))
     if reason:
         args.append("--full-refresh")
+    else:
+        # Incremental: the seeds in the build are those the last build loaded and tested (same project and
+        # vars, or this would be a full refresh), so they are neither reloaded nor retested. Every model is
+        # rebuilt and tested, with its tests against the seeds; the full set runs on every full refresh.
+        args[1:3] = ["--exclude-resource-type", "unit_test", "seed"]
+        args += ["--exclude", " ".join(seed_only_tests(scrs_dbt_project.manifest_path))]
     report(
-        context, "dbt build: staging, rules, marts and data tests" + (f" (full refresh: {reason})" if reason else "")
+        context,
+        "dbt build: staging, rules, marts and data tests"
+        + (f" (full refresh: {reason})" if reason else " (incremental: seeds and their own tests as last published)"),
     )
     target = settings.warehouse_dir / ".dbt" / "target"
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
@@ -98,3 +130,14 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         # error. A failed run's build is discarded anyway (runner.run_pipeline).
         stable.unlink(missing_ok=True)
         Path(f"{stable}.wal").unlink(missing_ok=True)
+
+
+def built_models() -> list[AssetKey]:
+    """The dbt assets every run builds: all but the seeds (schema `reference`), which an incremental run
+    leaves as last published."""
+    seeds = {
+        node["name"]
+        for node in json.loads(Path(scrs_dbt_project.manifest_path).read_text())["nodes"].values()
+        if node["resource_type"] == "seed"
+    }
+    return [key for key in scrs_dbt_models.keys if not (key.path[0] == "reference" and key.path[-1] in seeds)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 from functools import cached_property
@@ -13,7 +11,8 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from scrs.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from scrs.freshness import project_files
+from scrs.settings import DBT_PROJECT_DIR
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # dbt runs as a subprocess: find the `dbt` installed beside this interpreter even when .venv isn't activated.
@@ -22,21 +21,6 @@ if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.p
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 scrs_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def project_files() -> list[Path]:
-    """Every file that makes up the dbt project and its seeds."""
-    watched = [DBT_PROJECT_DIR / name for name in ("models", "macros", "data-tests")] + [SEEDS_DIR]
-    files = [DBT_PROJECT_DIR / "dbt_project.yml"] + [p for d in watched if d.exists() for p in d.rglob("*")]
-    return sorted(p for p in files if p.is_file())
-
-
-def project_checksum(dbt_vars: dict) -> str:
-    """SHA-256 over the dbt project's files and the run's vars: what a build's tables were made from."""
-    digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
-    for path in project_files():
-        digest.update(str(path.relative_to(DBT_PROJECT_DIR.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def manifest_is_stale(project: DbtProject = scrs_dbt_project) -> bool:
@@ -67,3 +51,7 @@ class ScrsDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 (private hook of DbtCliResource)
         return None
+
+
+if __name__ == "__main__":  # `python -m dagster_project.dbt_project`: the service's ExecStartPre (deploy/systemd)
+    print(prepare_manifest())

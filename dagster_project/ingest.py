@@ -24,6 +24,7 @@ from scrs.ingest import (
     landing_files,
     read_into_landing,
 )
+from scrs.keys import require_pseudonym_key
 from scrs.publish import build_connection
 from scrs.settings import EXTRACT_KINDS
 
@@ -32,7 +33,13 @@ SOURCE_SYSTEM = {
     "crimes": "the crime system",
     "training": "learning records",
     "improvement_updates": "the Crime Audit Tactical Group's improvement-plan tracker",
+    "audit_sample": "`scrs sample` (the registrars' audit sample)",
+    "audit_outcomes": "the crime registrars (their audit verdicts)",
 }
+
+# Landing assets that must run after another kind's: the registrars' verdicts are checked against the
+# samples, including samples delivered in the same run (scrs/quality/audit_helpers.py).
+LANDING_AFTER: dict[str, list[str]] = {"audit_outcomes": ["audit_sample"]}
 
 
 def save_file_faults(con: duckdb.DuckDBPyConnection, kind: str, faults: list[FileFault]) -> None:
@@ -62,16 +69,18 @@ def landed_files(con: duckdb.DuckDBPyConnection, kind: str, landing_dir) -> list
 def build_landing_asset(kind: str) -> AssetsDefinition:
     @asset(
         key=["landing", kind],
+        deps=[["landing", other] for other in LANDING_AFTER.get(kind, [])],
         group_name="ingest",
         description=f"New `{kind}_*.csv` files from {SOURCE_SYSTEM[kind]}, read as delivered (all text, with "
         "file and line) into the run's build. Files already loaded (same checksum) are skipped.",
     )
     def landing_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)  # the demo key only in demo mode (scrs/keys.py)
         with build_connection(settings, context.run_id) as con:
             ensure_landing(con, kind)
             files = discover_new_files(con, settings.landing_dir, kind)
-            faults = read_into_landing(con, files, kind, pseudonym_key=settings.pseudonym_key)
+            faults = read_into_landing(con, files, kind, pseudonym_key=key)
             save_file_faults(con, kind, faults)
             rows = value(con, f"select count(*) from landing.{kind}")
         report(context, f"ingest {kind}: {len(files)} new file(s), {rows:,} rows read, {len(faults)} file fault(s)")
@@ -97,10 +106,11 @@ def build_raw_asset(kind: str) -> AssetsDefinition:
     )
     def raw_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
+        key = require_pseudonym_key(settings)
         with build_connection(settings, context.run_id) as con:
             ensure_raw(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
-            appended = append_to_raw(con, kind, files, context.run_id, settings.pseudonym_key)
+            appended = append_to_raw(con, kind, files, context.run_id, key)
             total = value(con, f"select count(*) from raw.{kind}")
         return MaterializeResult(
             metadata={

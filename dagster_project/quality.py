@@ -1,5 +1,6 @@
 """The quality gate: GX suites as blocking asset checks on each extract's landing batch.
 
+Free-text columns are screened for personal data as well (scrs/quality/free_text.py, a blocking file fault).
 A file with a blocking fault is moved to quarantine with its report, and the check fails, which stops the
 run before `raw` and dbt: nothing of that run is published. Warnings are recorded and never block. Every
 run's results go to the quality history outside the rebuildable warehouse, published or not.
@@ -19,6 +20,7 @@ from dagster_project.resources import ScrsWarehouse
 from scrs.publish import build_connection
 from scrs.quality import blocking_failures, one_line_reason, validate_landing
 from scrs.quality.data_docs import build_data_docs, write_data_docs_index
+from scrs.quality.free_text import screen_free_text
 from scrs.quality.history import write_history
 from scrs.quality.quarantine import quarantine
 from scrs.settings import EXTRACT_KINDS
@@ -39,6 +41,7 @@ def build_quality_check(kind: str) -> AssetChecksDefinition:
             faults = load_file_faults(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
             results = validate_landing(con, kind, files, run_id) if files else []
+            faults += screen_free_text(con, kind, [f.name for f in files])  # staff numbers, ranks and names
         failures = blocking_failures(results, faults)
         if results or faults:
             write_history([*results, *faults], settings.quality_history_dir, run_id)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from dagster import ConfigurableResource, InitResourceContext
+
+from scrs.publish import run_lock
 from scrs.settings import Settings
 
 
@@ -20,3 +24,11 @@ class ScrsWarehouse(ConfigurableResource):
 
     def settings(self) -> Settings:
         return Settings.from_env(self.landing_dir or None, self.warehouse_dir or None)
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[ScrsWarehouse]:
+        """The whole run holds the warehouse's run lock, however it was started (`scrs run` takes it first;
+        a run the daemon launched takes it here), so a hand-typed `scrs run` and the service never build at
+        the same time: the second fails at once with "another pipeline run is in progress"."""
+        with run_lock(self.settings()):
+            yield self

@@ -10,6 +10,7 @@ from pathlib import Path
 from dagster import DagsterEventType, DagsterInstance
 
 from dagster_project.progress import PROGRESS_ENV
+from scrs.ops import record_failure
 from scrs.publish import discard_build, run_lock
 from scrs.settings import Settings
 
@@ -30,19 +31,35 @@ def _first_line(text: str) -> str:
 
 def failure_reason(result) -> str:
     """The first blocking check that failed, else the first failed step, as one line."""
-    for evaluation in result.get_asset_check_evaluations():
+    return failure_reason_from_events(result.all_events)
+
+
+def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of DagsterEvent)
+    """As `failure_reason`, from a run's events (the run failure sensor reads them from the instance)."""
+    events = list(events)
+    for event in events:
+        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.event_specific_data
         if not evaluation.passed and evaluation.blocking:
             reason = evaluation.metadata.get("reason")
             if reason is not None:
                 return _first_line(str(reason.value))
             return f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
-    for event in result.all_events:
+    for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
             while error is not None and error.cause is not None:  # the root cause says what went wrong
                 error = error.cause
             message = error.message if error else "step failed"
             return f"step {event.step_key} failed: {_first_line(message)}"
+    for event in events:  # no step ran: a resource failed to start (e.g. the run lock was held)
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cls_name and error.cls_name.startswith("Dagster"):
+            error = error.cause  # Dagster's wrappers, down to the project's own error
+        if error is not None:
+            message = _first_line(error.message)
+            return message.split(": ", 1)[1] if message.split(": ", 1)[0].endswith(error.cls_name) else message
     return "the run did not reach publication"
 
 
@@ -91,9 +108,16 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False, 
                 )
             steps = step_times(instance, result.run_id)
         discard_build(settings, result.run_id)
+        # A run can succeed with its publish step skipped (an upstream output not produced): that is no
+        # publication, and must not be reported as one.
+        if result.success and not result.asset_materializations_for_node("published_warehouse"):
+            reason = "the run ended without reaching publication (the publish step was skipped)"
+            record_failure(settings.warehouse_dir, result.run_id, reason, source="scrs run")
+            return RunOutcome(False, result.run_id, reason, steps)
         if result.success:
             return RunOutcome(True, result.run_id, f"published {settings.served_db}", steps)
         reason = failure_reason(result)
+        record_failure(settings.warehouse_dir, result.run_id, reason, source="scrs run")
         if reason.startswith("step ") and not verbose:
             reason = f"{reason} (full output in {run_log})"
         return RunOutcome(False, result.run_id, reason, steps)

@@ -1,36 +1,92 @@
-"""Start a run when new extract files land."""
+"""Start a run when new extract files land, and raise the alarm when a run fails."""
 
 import hashlib
+import logging
+import os
+import time
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from dagster_project.jobs import scrs_pipeline
-from scrs.settings import EXTRACT_KINDS, Settings
+from dagster_project.runner import failure_reason_from_events
+from scrs.freshness import waiting_files, why_run
+from scrs.ops import record_failure
+from scrs.publish import run_in_progress
+from scrs.settings import Settings
+
+log = logging.getLogger("scrs.ops")
+
+# The service (deploy/scrs.env.example) turns the landing sensor on: `SCRS_LANDING_SENSOR=on`. Under
+# `make dagster` it starts stopped, as before, and is switched on in the UI.
+SENSOR_STATUS = (
+    DefaultSensorStatus.RUNNING
+    if os.environ.get("SCRS_LANDING_SENSOR", "").lower() in {"on", "1", "true", "yes"}
+    else DefaultSensorStatus.STOPPED
+)
+SENSOR_INTERVAL_SECONDS = int(os.environ.get("SCRS_SENSOR_INTERVAL_SECONDS", "60"))
+
+
+def settle_seconds() -> float:
+    """How long the landing folder must be unchanged before a run starts (`SCRS_LANDING_SETTLE_SECONDS`,
+    default 0; the service sets 60), so a delivery still being copied in is not picked up half-written."""
+    return float(os.environ.get("SCRS_LANDING_SETTLE_SECONDS", "0"))
 
 
 def landing_fingerprint(settings: Settings) -> str:
     """A fingerprint of the extract files waiting in the landing folder (name, size, mtime)."""
-    if not settings.landing_dir.exists():
-        return ""
-    files = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-        for kind in EXTRACT_KINDS
-        for p in settings.landing_dir.glob(f"{kind}_*.csv")
-        if p.is_file()
-    )
+    files = sorted(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for _, p in waiting_files(settings))
     return hashlib.sha256("\n".join(files).encode()).hexdigest() if files else ""
+
+
+def seconds_since_last_change(settings: Settings) -> float:
+    """Seconds since any extract file in the landing folder was last written or moved in (infinite when there
+    is none). The change time counts too: a copy that keeps the sender's modification time still sets it."""
+    newest = max((max(s.st_mtime, s.st_ctime) for s in (p.stat() for _, p in waiting_files(settings))), default=None)
+    return float("inf") if newest is None else time.time() - newest
 
 
 @sensor(
     job=scrs_pipeline,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.STOPPED,
-    description="Runs the pipeline when the landing folder's extract files change. Already loaded files are "
-    "skipped by the load registry, so a run with nothing new rebuilds and republishes the same figures.",
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=SENSOR_STATUS,
+    description="Runs the pipeline when the landing folder's extract files change and at least one of them is "
+    "not yet published (checksums against the served load registry); a change with nothing new starts no run.",
 )
 def landing_folder_sensor(context: SensorEvaluationContext):
-    fingerprint = landing_fingerprint(Settings.from_env())
+    settings = Settings.from_env()
+    fingerprint = landing_fingerprint(settings)
     if not fingerprint or fingerprint == context.cursor:
         return SkipReason("no new extract files in the landing folder")
+    if run_in_progress(settings):  # a hand-typed `scrs run`: look again next tick
+        return SkipReason("a pipeline run is in progress on the warehouse")
+    if seconds_since_last_change(settings) < settle_seconds():
+        return SkipReason("the landing folder changed moments ago: waiting for the delivery to finish arriving")
+    reason = why_run(settings)
     context.update_cursor(fingerprint)
+    if reason is None:
+        return SkipReason("nothing new: every extract file in the landing folder is already published")
+    context.log.info(f"starting a run: {reason}")
     return RunRequest(run_key=fingerprint)
+
+
+@run_failure_sensor(
+    monitored_jobs=[scrs_pipeline],
+    default_status=SENSOR_STATUS,
+    minimum_interval_seconds=min(SENSOR_INTERVAL_SECONDS, 30),
+    description="A failed pipeline run writes <warehouse>/status/last_run_failed.json (shown to engineers) and "
+    "logs one ERROR line; the next published run removes the marker.",
+)
+def run_failure_alert(context: RunFailureSensorContext):
+    run_id = context.dagster_run.run_id
+    events = [entry.dagster_event for entry in context.instance.all_logs(run_id) if entry.dagster_event]
+    message = failure_reason_from_events(events)
+    path = record_failure(Settings.from_env().warehouse_dir, run_id, message)
+    log.error("scrs: pipeline run %s failed: %s (marker %s)", run_id, message, path)

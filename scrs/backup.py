@@ -5,7 +5,8 @@ What is not: the review store and every other SQLite store in the state folder (
 other files there, and the access log. A backup may be taken while the dashboard runs:
 - SQLite stores are copied with SQLite's online backup API, which gives a consistent copy of a live
   database (WAL mode: writers are not blocked);
-- the access log is copied whole under a shared lock on it, taken *before* the stores are copied. A review
+- the access log (with its anchor, `state/access_log.anchor`) is copied whole under a shared lock on it,
+  taken *before* the stores are copied. A review
   write appends its access-log line inside its store transaction (scrs.reviews), so while the backup holds
   the log's lock no write can commit: every write in the copied store has its line in the copied log.
 - `manifest.json` lists each file with its size and SHA-256; `restore` checks them before touching anything.
@@ -27,11 +28,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scrs import access_log
 from scrs.reviews import connect
 from scrs.settings import Settings
 
 MANIFEST = "manifest.json"
 ACCESS_LOG_NAME = "access.jsonl"
+ANCHOR_NAME = "access_log.anchor"  # the access log's head and line count (scrs.access_log.anchor_path)
 STATE_FOLDER = "state"
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -100,7 +103,9 @@ def backup(settings: Settings, out_dir: Path) -> list[BackedUpFile]:
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise BackupError(f"{out_dir} is not empty: back up into a new folder")
+    anchor = access_log.anchor_path(settings.access_log)
     stores, others = _state_files(settings.state_dir)
+    others = [o for o in others if o.resolve() != anchor.resolve()]
     if not stores and not settings.access_log.exists():
         raise BackupError(f"nothing to back up: no review store in {settings.state_dir} and no access log")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +122,9 @@ def backup(settings: Settings, out_dir: Path) -> list[BackedUpFile]:
         target = out_dir / ACCESS_LOG_NAME
         shutil.copyfile(settings.access_log, target)
         written.append(target)
+        if anchor.exists():  # written under the same lock as the log: the two agree
+            shutil.copyfile(anchor, out_dir / ANCHOR_NAME)
+            written.append(out_dir / ANCHOR_NAME)
     files = [BackedUpFile(str(p.relative_to(out_dir)), p.stat().st_size, _sha256(p)) for p in written]
     manifest = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -166,7 +174,11 @@ def restore(settings: Settings, from_dir: Path, force: bool = False) -> list[Bac
     with _log_lock(settings.access_log, fcntl.LOCK_EX):
         for f in files:
             source = from_dir / f.name
-            target = settings.access_log if f.name == ACCESS_LOG_NAME else settings.state_dir / Path(f.name).name
+            target = {
+                ACCESS_LOG_NAME: settings.access_log,
+                ANCHOR_NAME: access_log.anchor_path(settings.access_log),
+            }.get(f.name, settings.state_dir / Path(f.name).name)
+            target.parent.mkdir(parents=True, exist_ok=True)
             if target.suffix == ".sqlite":
                 _copy_sqlite(source, target)
                 connect(target).close()  # back to WAL, as the product opens it

@@ -28,17 +28,51 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _nothing_new(settings) -> tuple[bool, int | None]:  # noqa: ANN001
+    """(nothing new?, exit code if the run cannot go ahead), decided with no Dagster, dbt, GX or pandas import.
+
+    Decided under the run lock, so a run publishing at this moment cannot be half-seen."""
+    from scrs.freshness import why_run
+    from scrs.publish import RunInProgressError, run_lock
+
+    try:
+        with run_lock(settings):
+            return why_run(settings) is None, None
+    except RunInProgressError as exc:
+        return False, _fail("run", f"not published: {exc}", EXIT_BUSY)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster_project.runner import run_pipeline
-    from scrs.publish import RunInProgressError
+    import os
+
+    from scrs.keys import DEMO_MODE_ENV, DemoKeyRefused, require_pseudonym_key
     from scrs.settings import Settings
 
-    if Settings.from_env(args.landing, args.warehouse).using_demo_key:
-        print(
-            "scrs run: warning: staff numbers are pseudonymised with the DEMO key; set SCRS_PSEUDONYM_KEY "
-            "to a long random secret for real data",
-            file=sys.stderr,
-        )
+    if args.demo:
+        os.environ[DEMO_MODE_ENV] = "1"
+    settings = Settings.from_env(args.landing, args.warehouse)
+    try:
+        require_pseudonym_key(settings)
+    except DemoKeyRefused as exc:
+        return _fail("run", f"not published: {exc}", EXIT_USAGE)
+    if not settings.landing_dir.is_dir():
+        return _fail("run", f"not published: landing folder {settings.landing_dir} does not exist", EXIT_USAGE)
+    if not args.force:
+        nothing_new, code = _nothing_new(settings)
+        if code is not None:
+            return code
+        if nothing_new:
+            print(
+                f"nothing new: every extract file in {settings.landing_dir} is already published in "
+                f"{settings.served_db}; nothing published (--force rebuilds anyway)"
+            )
+            return EXIT_OK
+
+    from dagster_project.runner import run_pipeline
+    from scrs.publish import RunInProgressError
+
+    if settings.using_demo_key:
+        print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
     try:
         outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose, progress=not args.quiet)
     except RunInProgressError as exc:
@@ -91,6 +125,54 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         return _fail("restore", str(exc), EXIT_USAGE)
     print(f"restored {len(files)} file(s) from {Path(args.from_dir).resolve()} into {settings.warehouse_dir}")
+    return EXIT_OK
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from scrs import access_log
+    from scrs.keys import AccessLogKeyMissing
+    from scrs.settings import Settings
+
+    path = Settings.from_env(warehouse_dir=args.warehouse).access_log
+    try:
+        result = access_log.check(path)
+    except AccessLogKeyMissing as exc:
+        return _fail("access-log", str(exc), EXIT_USAGE)
+    if not result.ok:
+        print(f"scrs access-log verify: {result.path}: TAMPERED OR DAMAGED", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    print(result.summary())
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from scrs.audit.sampling import SampleError, draw_sample
+    from scrs.settings import Settings
+    from scrs.warehouse import NoPublicationError
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        drawn = draw_sample(
+            settings.served_db,
+            Path(args.out),
+            args.fiscal_year,
+            args.quarter,
+            tests=args.tests.split(","),
+            margin=args.margin,
+            expected_pct=args.expected_pct,
+            seed=args.seed,
+            progress=not args.quiet,
+        )
+    except (SampleError, NoPublicationError) as exc:
+        return _fail("sample", str(exc), EXIT_USAGE)
+    print(
+        f"sample {drawn.sample_id}: {drawn.sampled} records in {len(drawn.strata)} strata "
+        f"(seed {drawn.seed}; the same seed on this warehouse draws the same sample) -> {drawn.sample_file}"
+    )
+    folder = drawn.sample_file.parent / "worklists"
+    print(f"worklists: {len(drawn.worklists) // 2} divisions (CSV and Excel) in {folder}")
     return EXIT_OK
 
 
@@ -183,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", required=True, help="warehouse folder (the served file lives here)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     run.add_argument("--quiet", action="store_true", help="no progress lines, only the outcome")
+    run.add_argument(
+        "--force", action="store_true", help="rebuild and publish even when nothing new has landed since the last run"
+    )
+    run.add_argument(
+        "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"
+    )
     run.set_defaults(func=cmd_run)
 
     exp = commands.add_parser("export", help="write a division's or the committee's pack")
@@ -205,6 +293,26 @@ def build_parser() -> argparse.ArgumentParser:
     rst.add_argument("--warehouse", default=None, help="warehouse folder (default: $SCRS_WAREHOUSE_DIR)")
     rst.add_argument("--force", action="store_true", help="overwrite a review store or access log holding entries")
     rst.set_defaults(func=cmd_restore)
+
+    log = commands.add_parser("access-log", help="the dashboard's access log")
+    log_commands = log.add_subparsers(dest="access_log_command", required=True)
+    verify = log_commands.add_parser(
+        "verify", help="check the log's keyed chain and its anchor; exit 1 when it was tampered with or damaged"
+    )
+    verify.add_argument("--warehouse", required=True, help="warehouse folder (the log is in its logs/ folder)")
+    log.set_defaults(func=cmd_access_log)
+
+    smp = commands.add_parser("sample", help="draw the registrars' audit sample and per-division worklists")
+    smp.add_argument("--warehouse", required=True)
+    smp.add_argument("--fiscal-year", required=True, help="e.g. 2020/21")
+    smp.add_argument("--quarter", type=int, required=True, help="financial quarter 1-4 (Q4 = January-March)")
+    smp.add_argument("--tests", default="TEST1,TEST2,NOCRIME", help="comma-separated test codes")
+    smp.add_argument("--margin", type=float, default=3.0, help="margin of error, percentage points")
+    smp.add_argument("--expected-pct", type=float, default=95.0, help="expected compliance, percent")
+    smp.add_argument("--seed", type=int, default=None, help="random seed (default: a new one, printed)")
+    smp.add_argument("--out", required=True, help="folder for audit_sample_<id>.csv and worklists/")
+    smp.add_argument("--quiet", action="store_true", help="no progress bar")
+    smp.set_defaults(func=cmd_sample)
 
     users = commands.add_parser("users", help="dashboard accounts: add, remove, list, set-password, unlock, demo")
     users.add_argument(

@@ -13,6 +13,7 @@ its group's other cells and the group's total) can be added here without changin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -64,11 +65,14 @@ def suppress_small_cells(
     hierarchy: Sequence[str] = (),
     exempt: pd.Series | None = None,
     flag_col: str | None = None,
+    hidden: pd.Series | None = None,
 ) -> pd.DataFrame:
     """A copy of `frame` with the `blank` columns of every small cell missing (contract 5.1, primary rule).
 
     `hierarchy`: the columns that place a cell in its groups (e.g. fiscal_year, fiscal_quarter, test_code,
-    command_area, division_code); the primary rule does not need them, complementary suppression will.
+    command_area, division_code), checked to be there. `hidden`: the rows to blank, when a complementary
+    pattern was computed over the whole hierarchy (`compliance_pattern`, `protect_hierarchy`); without it
+    only the primary rule applies.
     `exempt`: rows never suppressed (a division user's own division). `flag_col`: when given, a boolean
     column of that name marks the suppressed rows (the dashboard renders them as "suppressed").
     Columns of `blank` the frame does not have are ignored; `frame` itself is not modified.
@@ -76,7 +80,12 @@ def suppress_small_cells(
     missing = [c for c in hierarchy if c not in frame.columns]
     if missing:
         raise KeyError(f"small-cell suppression: no hierarchy column {', '.join(map(repr, missing))}")
-    small = small_cells(frame, min_records, count_col=count_col, exempt=exempt)
+    if hidden is not None:  # a pattern from `protect_hierarchy` / `compliance_pattern` (primary + complementary)
+        small = hidden.reindex(frame.index).fillna(False).astype(bool)
+        if exempt is not None:
+            small = small & ~exempt.reindex(frame.index).fillna(False).astype(bool)
+    else:
+        small = small_cells(frame, min_records, count_col=count_col, exempt=exempt)
     out = frame.copy()
     for column in blank:
         if column in out.columns:
@@ -84,3 +93,287 @@ def suppress_small_cells(
     if flag_col is not None:
         out[flag_col] = small
     return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Complementary suppression (contract 5.1) over a hierarchy: division -> command area -> Scotland, or any
+# tree of roll-ups (training: unit -> all units).
+#
+# Each partition (a period and test) is a tree of cells: a parent's hidden value (a compliant count) is the
+# sum of its children's. An attacker knows every shown value and, for a division user, its own division's
+# values too (its own rows are shown to it unsuppressed). For each attacker, bounds propagation over the
+# tree's sum equations, with every hidden value between 0 and its (always shown) record count, gives the
+# exact range each hidden value can take (a tree of sum constraints with box bounds: propagation to a fixed
+# point is exact). A hidden value whose range is a single number is exposed: the smallest shown cell of an
+# equation it sits in (not one the attacker knows) is hidden as well, and the check runs again. One cell at a
+# time, smallest first, ties broken by level and name: few extra cells, and the same pattern every time.
+#
+# This stops exact recovery by subtraction, by differencing several equations, and by bounds (two hidden
+# cells summing to their records' total). It does not stop narrowing a hidden value to a range.
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """One partition: node counts and values, sum equations (parent, children), the division owning each."""
+
+    counts: list[int]
+    values: list[int]
+    equations: list[tuple[int, list[int]]]
+    owners: list[str | None]
+    order: list[tuple[int, str]]  # tie-break: (level, name), smaller first
+    interior: list[bool] | None = None  # complementary cells chosen among these first (value not 0 or count)
+
+
+def _ranges(tree: _Tree, known: list[bool]) -> tuple[list[int], list[int]]:
+    """The exact lowest and highest value of every node, given the known ones (bounds propagation)."""
+    lo = [v if k else 0 for v, k in zip(tree.values, known, strict=True)]
+    hi = [v if k else c for v, c, k in zip(tree.values, tree.counts, known, strict=True)]
+    changed = True
+    while changed:
+        changed = False
+        for parent, children in tree.equations:
+            sum_lo = sum(lo[c] for c in children)
+            sum_hi = sum(hi[c] for c in children)
+            if sum_lo > lo[parent]:
+                lo[parent], changed = sum_lo, True
+            if sum_hi < hi[parent]:
+                hi[parent], changed = sum_hi, True
+            for c in children:
+                c_lo = lo[parent] - (sum_hi - hi[c])
+                c_hi = hi[parent] - (sum_lo - lo[c])
+                if c_lo > lo[c]:
+                    lo[c], changed = c_lo, True
+                if c_hi < hi[c]:
+                    hi[c], changed = c_hi, True
+    return lo, hi
+
+
+def _protect(tree: _Tree, hidden: list[bool]) -> list[bool]:
+    """`hidden` plus the complementary cells no attacker (committee, or any one division) can undo."""
+    hidden = list(hidden)
+    where: dict[int, list[int]] = {}
+    for e, (parent, children) in enumerate(tree.equations):
+        for node in (parent, *children):
+            where.setdefault(node, []).append(e)
+    accepted: set[tuple[str | None, int]] = set()  # exposures nothing more can fix (reported by nobody)
+    while True:
+        # The committee knows what is shown; a division also knows its own cells (only matters when hidden).
+        attackers: list[str | None] = [None, *sorted({o for o, h in zip(tree.owners, hidden, strict=True) if h and o})]
+        exposure = None
+        for attacker in attackers:
+            known = [not h or known_to(tree, i, attacker) for i, h in enumerate(hidden)]
+            lo, hi = _ranges(tree, known)
+            # A cell that is its own cells' sum (an area of one division) is known to it whatever is shown.
+            own_lo, own_hi = _ranges(tree, [known_to(tree, i, attacker) for i in range(len(hidden))])
+            exposed = [
+                i
+                for i, k in enumerate(known)
+                if not k and lo[i] == hi[i] and own_lo[i] != own_hi[i] and (attacker, i) not in accepted
+            ]
+            if exposed:
+                exposure = (attacker, exposed)
+                break
+        if exposure is None:
+            return hidden
+        attacker, exposed = exposure
+        # The shown cells of the equations the exposed cells sit in: hiding one of them reopens the sum.
+        near = {
+            n for cell in exposed for e in where.get(cell, []) for n in (tree.equations[e][0], *tree.equations[e][1])
+        }
+        candidates = [i for i in sorted(near) if not hidden[i] and not known_to(tree, i, attacker)]
+        if not candidates:  # every shown cell beside them is the attacker's own: widen to the whole partition
+            candidates = [i for i in range(len(hidden)) if not hidden[i] and not known_to(tree, i, attacker)]
+        if not candidates:  # nothing left to hide from this attacker: it knows every cell it could use
+            accepted.update((attacker, cell) for cell in exposed)
+            continue
+        preferred = [True] * len(hidden) if tree.interior is None else tree.interior
+        pick = min(candidates, key=lambda i: (not preferred[i], tree.counts[i], tree.order[i]))
+        hidden[pick] = True
+
+
+def known_to(tree: _Tree, node: int, attacker: str | None) -> bool:
+    """A node the attacker knows whatever is hidden: its own division's cell."""
+    return attacker is not None and tree.owners[node] == attacker
+
+
+def protect_hierarchy(
+    cells: pd.DataFrame,
+    min_records: int,
+    *,
+    partition: Sequence[str],
+    node_col: str = "node",
+    parent_col: str = "parent",
+    level_col: str = "level",
+    count_col: str = "examined",
+    value_col: str = "compliant",
+    owner_col: str | None = "owner",
+    start: pd.Series | None = None,
+    prefer_interior: bool = False,
+) -> pd.Series:
+    """Which cells to hide (primary and complementary, contract 5.1), as a boolean Series on `cells`' index.
+
+    `cells`: one row per cell of every partition (e.g. fiscal year, quarter, test), with its node name, its
+    parent's node name (None at the top), its level (0 = top; the tie-break after the count), the record
+    count (always shown), the value a hidden cell hides, and the division that owns it (a division user sees
+    its own cells: None for roll-ups). A parent's value must be the sum of its children's: an equation whose
+    counts do not add up is not used (it does not hold, so no attacker can use it either). `start`: cells
+    hidden already (another value's pattern over the same cells), on top of the primary rule.
+    `prefer_interior`: complementary cells are chosen first among those whose value is neither 0 nor their
+    count (hiding a 0 beside hidden 0s leaves their sum pinned at 0: rare counts such as a 2x2's).
+    """
+    hidden = pd.Series(False, index=cells.index)
+    if cells.empty:
+        return hidden
+    primary = small_cells(cells, min_records, count_col=count_col)
+    if start is not None:
+        primary = primary | start.reindex(cells.index).fillna(False).astype(bool)
+    for _, group in cells.groupby(list(partition), sort=True, dropna=False):
+        group = group.sort_values([level_col, node_col], kind="stable")
+        names = group[node_col].astype(str).tolist()
+        position = {name: i for i, name in enumerate(names)}
+        counts = [int(c) for c in pd.to_numeric(group[count_col]).fillna(0)]
+        values = [int(v) if pd.notna(v) else 0 for v in pd.to_numeric(group[value_col])]
+        children: dict[int, list[int]] = {}
+        for i, parent in enumerate(group[parent_col].tolist()):
+            if parent is not None and pd.notna(parent) and str(parent) in position:
+                children.setdefault(position[str(parent)], []).append(i)
+        equations = [(p, ch) for p, ch in sorted(children.items()) if counts[p] == sum(counts[c] for c in ch)]
+        owners = group[owner_col].tolist() if owner_col else [None] * len(group)
+        tree = _Tree(
+            counts=counts,
+            values=values,
+            equations=equations,
+            owners=[str(o) if o is not None and pd.notna(o) else None for o in owners],
+            order=list(zip(group[level_col].astype(int).tolist(), names, strict=True)),
+            interior=[0 < v < c for v, c in zip(values, counts, strict=True)] if prefer_interior else None,
+        )
+        result = _protect(tree, primary.loc[group.index].tolist())
+        hidden.loc[group.index] = result
+    return hidden
+
+
+# The compliance marts' hierarchy: a division's cell rolls up into its command area's, an area's into Scotland's.
+COMPLIANCE_PARTITION = ("fiscal_year", "fiscal_quarter", "test_code")
+
+
+def compliance_pattern(
+    division: pd.DataFrame, area: pd.DataFrame, national: pd.DataFrame, min_records: int
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Which rows of the three compliance marts are hidden (primary and complementary), each a boolean
+    Series on its frame's index. Pass the whole marts (every period and test): a cell's protection depends
+    on its whole hierarchy, so a pattern computed on a filtered part could be undone with another part.
+
+    The same pattern serves the committee and every division user: it holds against anyone who knows one
+    division's own figures as well as everything shown, so a division's own rows can be shown to it
+    unsuppressed without giving away a neighbour's.
+    """
+    part = list(COMPLIANCE_PARTITION)
+    cells = pd.concat(
+        [
+            division[part].assign(
+                node="D:" + division["division_code"].astype(str),
+                parent="A:" + division["command_area"].astype(str),
+                level=2,
+                owner=division["division_code"].astype(str),
+                examined=division["examined"],
+                compliant=division["compliant"],
+                _mart="division",
+                _row=division.index,
+            ),
+            area[part].assign(
+                node="A:" + area["command_area"].astype(str),
+                parent="N",
+                level=1,
+                owner=None,
+                examined=area["examined"],
+                compliant=area["compliant"],
+                _mart="area",
+                _row=area.index,
+            ),
+            national[part].assign(
+                node="N",
+                parent=None,
+                level=0,
+                owner=None,
+                examined=national["examined"],
+                compliant=national["compliant"],
+                _mart="national",
+                _row=national.index,
+            ),
+        ],
+        ignore_index=True,
+    )
+    hidden = protect_hierarchy(cells, min_records, partition=part)
+    masks = []
+    for mart, frame in (("division", division), ("area", area), ("national", national)):
+        rows = cells["_mart"].eq(mart)
+        masks.append(pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index))
+    return masks[0].fillna(False).astype(bool), masks[1].fillna(False).astype(bool), masks[2].fillna(False).astype(bool)
+
+
+# The registrars' audit (contract 6): a division's cell (a sample's stratum: division x test) rolls up into the
+# national one; there is no command-area level. One cell hides all its values at once: the registrars'
+# compliant count and the agreement 2x2 counts (registrar-compliant = both_compliant + rule_only_failed, so
+# the results' and the agreement's cells must share one pattern).
+AUDIT_PARTITION = ("sample_id", "test_code")
+AUDIT_VALUES = ("compliant", "both_compliant", "both_noncompliant", "rule_only_failed", "registrar_only_failed")
+
+
+def audit_pattern(division: pd.DataFrame, national: pd.DataFrame, min_records: int) -> tuple[pd.Series, pd.Series]:
+    """Which division and national audit cells are hidden (primary and complementary, on `audited`), each a
+    boolean Series on its frame's index.
+
+    `division` / `national`: one row per sample, test (and division), with `audited` and whichever of
+    `AUDIT_VALUES` the caller has (the results' `compliant`, the agreement's 2x2 counts, or both merged).
+    Each value is protected over the same cells in turn, each starting from the cells already hidden, until
+    no value adds a cell: the pattern then holds for every value. A division user knows its own cells (owner).
+
+    Rare counts (a 2x2 cell that is 0 in most divisions) are pinned to 0 when every hidden cell of a sum is 0,
+    so complementary cells are chosen among those whose value is neither 0 nor their whole count where there
+    are any (`prefer_interior`): one such cell reopens the sum.
+
+    Not covered (left open): the national stratified estimate weighs each stratum's compliant count by
+    population / audited, and its interval adds a variance term per stratum not audited in full: a second,
+    weighted equation over the hidden cells, which can pin a hidden stratum not audited in full. National
+    kappa and agreement % are functions of the national 2x2 counts, so they add nothing.
+    """
+    part = list(AUDIT_PARTITION)
+    values = [v for v in AUDIT_VALUES if v in division.columns and v in national.columns]
+    cells = pd.concat(
+        [
+            division[[*part, "audited", *values]].assign(
+                node="D:" + division["division_code"].astype(str),
+                parent="N",
+                level=1,
+                owner=division["division_code"].astype(str),
+                _mart="division",
+                _row=division.index,
+            ),
+            national[[*part, "audited", *values]].assign(
+                node="N", parent=None, level=0, owner=None, _mart="national", _row=national.index
+            ),
+        ],
+        ignore_index=True,
+    )
+    hidden = small_cells(cells, min_records, count_col="audited")
+    changed = True
+    while changed:
+        changed = False
+        for value in values:
+            more = protect_hierarchy(
+                cells,
+                min_records,
+                partition=part,
+                count_col="audited",
+                value_col=value,
+                start=hidden,
+                prefer_interior=True,
+            )
+            if (more & ~hidden).any():
+                hidden, changed = hidden | more, True
+    masks = []
+    for mart, frame in (("division", division), ("national", national)):
+        rows = cells["_mart"].eq(mart)
+        mask = pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index)
+        masks.append(mask.fillna(False).astype(bool))
+    return masks[0], masks[1]

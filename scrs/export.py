@@ -1,12 +1,13 @@
 """`scrs export`: what a division receives, and what the committee receives (contract section 5).
 
-A division gets its own rows of every mart, `record_failures` included, unsuppressed, and its worklist
-(`worklist.csv`: every failing record with its reasons in words, age, priority and review state as the
-review store holds it at export time; docs/worklist.md). The committee gets
-the three compliance marts for all divisions, areas and the nation, no record-level data, and every rate
-built on fewer than `disclosure_min_records` examined records suppressed (`scrs.disclosure`, the same
-implementation the dashboard uses). Each mart is written as CSV
-(named after the mart), plus Excel and Parquet copies.
+A division gets its own rows of every mart, `record_failures` included, unsuppressed, and its command area's
+and Scotland's rows as the committee gets them. The committee gets the three compliance marts for all
+divisions, areas and the nation, no record-level data, every rate built on fewer than
+`disclosure_min_records` examined records suppressed, and the complementary cells that stop a suppressed one
+being worked out by subtraction (contract 5.1; `scrs.disclosure`, the same implementation the dashboard
+uses). Each mart is written as CSV (named after the mart), plus Excel and Parquet copies. A division's pack
+also carries its worklist (`worklist.csv`: every failing record with its reasons in words, age, priority and
+review state as the review store holds it at export time; docs/worklist.md).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, suppress_small_cells
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, compliance_pattern, suppress_small_cells
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
@@ -48,8 +50,12 @@ class ExportedMart:
     files: tuple[Path, ...]
 
 
-def division_queries(division_code: str) -> dict[str, MartQuery]:
-    """The division's own rows of every mart (parameterised: the code never enters the SQL text)."""
+def division_queries(division_code: str, min_records: int | None = None) -> dict[str, MartQuery]:
+    """The division's own rows of every mart (parameterised: the code never enters the SQL text).
+
+    Its own rows are unsuppressed; its command area's and Scotland's rows follow the committee's disclosure
+    rules (contract 5.1) when `min_records` is given, as `scrs export` and the dashboard do.
+    """
     return {
         "compliance_by_division_test": MartQuery(
             "select * from marts.compliance_by_division_test where division_code = ? "
@@ -61,9 +67,13 @@ def division_queries(division_code: str) -> dict[str, MartQuery]:
             "where a.command_area = (select command_area from reference.divisions where division_code = ?) "
             "order by fiscal_year, fiscal_quarter, test_code",
             (division_code,),
+            suppress_below=min_records,
+            hierarchy=COMPLIANCE_HIERARCHY["compliance_by_command_area_test"],
         ),
         "compliance_national_test": MartQuery(
-            "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code"
+            "select * from marts.compliance_national_test order by fiscal_year, fiscal_quarter, test_code",
+            suppress_below=min_records,
+            hierarchy=COMPLIANCE_HIERARCHY["compliance_national_test"],
         ),
         "record_failures": MartQuery(
             "select * from marts.record_failures where division_code = ? "
@@ -74,6 +84,18 @@ def division_queries(division_code: str) -> dict[str, MartQuery]:
             "select * from marts.training_coverage where unit_code = ? order by role_cluster, course_code",
             (division_code,),
         ),
+        # The registrars' audit (contract section 6): the division's own strata and disagreements.
+        **{
+            mart: MartQuery(
+                f"select * from marts.{mart} where division_code = ? order by sample_id, test_code{extra}",
+                (division_code,),
+            )
+            for mart, extra in (
+                ("audit_results_by_division_test", ""),
+                ("audit_agreement_by_division_test", ""),
+                ("audit_disagreements", ", record_id"),
+            )
+        },
     }
 
 
@@ -94,7 +116,26 @@ def national_queries(min_records: int) -> dict[str, MartQuery]:
     }
 
 
-def _export_rows(con: duckdb.DuckDBPyConnection, query: MartQuery) -> None:
+def compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame]:
+    """Per compliance mart, its key columns and `_hidden`: the cells suppressed for the committee (primary and
+    complementary, `scrs.disclosure.compliance_pattern` over the whole of the three marts)."""
+    frames = {mart: con.sql(f"select * from marts.{mart}").df() for mart in COMPLIANCE_MARTS}
+    masks = compliance_pattern(*(frames[mart] for mart in COMPLIANCE_MARTS), min_records)
+    return {
+        mart: frames[mart][list(COMPLIANCE_HIERARCHY[mart])].assign(_hidden=mask)
+        for mart, mask in zip(COMPLIANCE_MARTS, masks, strict=True)
+    }
+
+
+def hidden_rows(frame: pd.DataFrame, hidden: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
+    """`hidden`'s flag for each row of `frame` (matched on `keys`), aligned to `frame`'s index."""
+    flags = frame[list(keys)].merge(hidden, on=list(keys), how="left")["_hidden"]
+    return pd.Series(flags.fillna(False).astype(bool).to_numpy(), index=frame.index)
+
+
+def _export_rows(
+    con: duckdb.DuckDBPyConnection, mart: str, query: MartQuery, hidden: dict[str, pd.DataFrame] | None
+) -> None:
     """The rows of one file as the temporary table `export_rows`, suppressed when the query says so.
 
     Suppression runs in pandas on the (aggregate, small) compliance marts; the rows go back into a table of
@@ -103,8 +144,10 @@ def _export_rows(con: duckdb.DuckDBPyConnection, query: MartQuery) -> None:
     con.execute(f"create or replace temp table export_rows as {query.sql}", list(query.params))
     if query.suppress_below is None:
         return
+    frame = con.table("export_rows").df()
+    mask = hidden_rows(frame, hidden[mart], COMPLIANCE_HIERARCHY[mart]) if hidden and mart in hidden else None
     frame = suppress_small_cells(
-        con.table("export_rows").df(), query.suppress_below, blank=RATE_COLUMNS, hierarchy=query.hierarchy
+        frame, query.suppress_below, blank=RATE_COLUMNS, hierarchy=query.hierarchy, hidden=mask
     )
     con.execute("delete from export_rows")
     con.register("_scrs_export_frame", frame)
@@ -130,11 +173,17 @@ def write_marts(con: duckdb.DuckDBPyConnection, queries: dict[str, MartQuery], o
     """Write each query's result as `<mart>.csv`, `<mart>.xlsx` and `<mart>.parquet`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     exported = []
+    thresholds = {q.suppress_below for q in queries.values() if q.suppress_below is not None}
+    hidden = compliance_hidden(con, min(thresholds)) if thresholds else None
     for mart, query in queries.items():
-        _export_rows(con, query)
+        _export_rows(con, mart, query, hidden)
         csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
-        con.execute(f"copy export_rows to '{csv_path}' (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')")
-        con.execute(f"copy export_rows to '{parquet_path}' (format parquet)")
+        # Paths are bound as parameters, never pasted into the SQL: a quote in `--out` stays part of the path.
+        con.execute(
+            "copy export_rows to $path (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
+            {"path": str(csv_path)},
+        )
+        con.execute("copy export_rows to $path (format parquet)", {"path": str(parquet_path)})
         _write_excel(con.table("export_rows"), xlsx_path, mart)
         rows = con.execute("select count(*) from export_rows").fetchone()[0]
         exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
@@ -152,7 +201,7 @@ def export(
             known = [row[0] for row in con.sql("select division_code from reference.divisions order by 1").fetchall()]
             if division not in known:
                 raise ValueError(f"unknown division code {division!r}; expected one of {', '.join(known)}")
-            queries = division_queries(division)
+            queries = division_queries(division, settings.disclosure_min_records)
             if has_worklist(con):  # reasons in words, age, priority and the review state as it is now
                 load_live_states(con, ReviewStore.for_settings(settings), division)
                 queries["worklist"] = MartQuery(*division_worklist_query(division))

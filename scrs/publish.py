@@ -32,9 +32,18 @@ class PublicationChangedError(RuntimeError):
     """The served file changed while this run was building (another run published first)."""
 
 
+# Run locks this process holds. A lock is per open file, so the same process must not take it twice: `scrs
+# run` takes it, then runs the job in-process, whose resource (dagster_project.resources) takes it only when
+# the run was not started under it (a run the Dagster daemon launched).
+_held_locks: set[Path] = set()
+
+
 @contextmanager
 def run_lock(settings: Settings) -> Iterator[None]:
     """Hold the warehouse's run lock for the duration of a run; fail at once if another run holds it."""
+    if settings.run_lock in _held_locks:  # this process's run already holds it
+        yield
+        return
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.run_lock, "a+") as handle:
         try:
@@ -43,10 +52,27 @@ def run_lock(settings: Settings) -> Iterator[None]:
             raise RunInProgressError(
                 f"another pipeline run is in progress on {settings.warehouse_dir} (lock {settings.run_lock})"
             ) from exc
+        _held_locks.add(settings.run_lock)
         try:
             yield
         finally:
+            _held_locks.discard(settings.run_lock)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_in_progress(settings: Settings) -> bool:
+    """Whether another process holds the warehouse's run lock now (the landing sensor waits while it does)."""
+    if settings.run_lock in _held_locks:
+        return True
+    if not settings.run_lock.exists():
+        return False
+    with open(settings.run_lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 @dataclass(frozen=True)
@@ -70,6 +96,24 @@ def _base_file(build: Path) -> Path:
     return build.with_suffix(".base")
 
 
+# Linux ioctl FICLONE: make `dst` share `src`'s blocks, copy-on-write (XFS with reflink, Btrfs, bcachefs).
+FICLONE = 0x40049409
+
+
+def clone_or_copy(src: Path, dst: Path) -> str:
+    """Copy `src` to `dst` as a copy-on-write clone where the filesystem can (instant, and no extra space
+    until the build writes), else as a full copy. Returns "clone" or "copy". Either way `dst` is a private
+    file: writes to it never reach `src`, which readers keep reading (docs/operations.md: put the warehouse
+    on XFS or Btrfs to avoid copying the whole served file at the start of every run)."""
+    try:
+        with open(src, "rb") as source, open(dst, "wb") as target:
+            fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
+        return "clone"
+    except OSError:  # not supported here (ext4, tmpfs, across filesystems): copy
+        shutil.copyfile(src, dst)
+        return "copy"
+
+
 def prepare_build(settings: Settings, run_id: str) -> BuildInfo:
     """Create (once per run) the run's private build file, a copy of the served publication."""
     build = settings.build_db(run_id)
@@ -83,7 +127,7 @@ def prepare_build(settings: Settings, run_id: str) -> BuildInfo:
     signature = served_signature(settings)
     if signature:
         tmp = build.with_suffix(".copying")
-        shutil.copyfile(settings.served_db, tmp)
+        clone_or_copy(settings.served_db, tmp)
         os.replace(tmp, build)
     else:
         connect(build).close()

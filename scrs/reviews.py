@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from scrs import access_log
-from scrs.quality.free_text import refusal
+from scrs.quality.free_text import find_personal_data
 from scrs.reference import review_state_words
 from scrs.warehouse import NoPublicationError, read_only
 
@@ -343,7 +343,7 @@ class ReviewStore:
         note = (note or "").strip() or None
         if note is not None and len(note) > NOTE_MAX_CHARS:
             raise ReviewError(f"The note was not saved: it is longer than {NOTE_MAX_CHARS} characters.")
-        refused_note = refusal(note)
+        refused_note = note_refusal(note)
         if refused_note:
             raise ReviewError(refused_note)
         division = published_division(served_db, test_code, record_id)
@@ -407,6 +407,22 @@ class ReviewStore:
                 "select * from review_state where test_code = ? and record_id = ?", [test_code, record_id]
             ).fetchone()
         return dict(new)
+
+
+_FINDING_WORDS = {
+    "staff_number": "what looks like a staff number",
+    "rank_and_number": "an officer's rank and number",
+    "rank_and_name": "an officer's rank and name",
+}
+
+
+def note_refusal(note: str | None) -> str | None:
+    """Why a note cannot be kept (it carries personal data: `scrs.quality.free_text`), never repeating it."""
+    kinds = list(dict.fromkeys(f.kind for f in find_personal_data(note)))
+    if not kinds:
+        return None
+    found = " and ".join(_FINDING_WORDS.get(k, k) for k in kinds)
+    return f"The note was not saved: it contains {found}; refer to officers by role, not by name or number."
 
 
 def published_division(served_db: Path, test_code: str, record_id: str) -> str | None:

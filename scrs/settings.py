@@ -18,7 +18,14 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 # Clearly a demo value: any real deployment must set SCRS_PSEUDONYM_KEY (a long random secret).
 DEMO_PSEUDONYM_KEY = "DEMO-ONLY-NOT-SECRET-pseudonym-key"
 
-EXTRACT_KINDS: tuple[str, ...] = ("incidents", "crimes", "training", "improvement_updates")
+EXTRACT_KINDS: tuple[str, ...] = (
+    "incidents",
+    "crimes",
+    "training",
+    "improvement_updates",
+    "audit_sample",
+    "audit_outcomes",
+)
 
 SERVED_DB_NAME = "warehouse.duckdb"
 
@@ -46,6 +53,9 @@ class Settings:
     login_lockout_minutes: float = 15.0
     # The review store's folder (None: `<warehouse>/state`).
     state_path: Path | None = None
+    # Failed sign-ins per client address, whatever the username (scrs/throttle.py).
+    login_client_max_failures: int = 10
+    login_client_block_minutes: float = 15.0
 
     @classmethod
     def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
@@ -64,6 +74,8 @@ class Settings:
             login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
             state_path=_env_path("SCRS_STATE_DIR", "") if os.environ.get("SCRS_STATE_DIR") else None,
+            login_client_max_failures=int(os.environ.get("SCRS_LOGIN_CLIENT_MAX_FAILURES", "10")),
+            login_client_block_minutes=float(os.environ.get("SCRS_LOGIN_CLIENT_BLOCK_MINUTES", "15")),
         )
 
     @property

@@ -13,7 +13,13 @@ argon2id hashes (argon2-cffi), never a password. One record per username:
 Failed sign-ins are throttled per username: after `max_failures` wrong passwords in a row the account is
 locked for `lockout_minutes`, doubling with each lockout in a row (capped at a day); a locked account refuses
 even the right password until the lock ends (`scrs users unlock` ends it early). Unknown usernames get the
-same answers and the same throttling (held in memory), so the sign-in form does not reveal who exists.
+same answers and the same throttling (held in memory), so the sign-in form does not reveal who exists. Given a
+`ClientThrottle` and the client's address, failures are also counted per address (scrs/throttle.py).
+
+Every attempt does the same work before anything is decided: one argon2 verification (against the account's
+hash, or a dummy hash for an unknown name or an account without a password), so how long the answer takes
+does not tell a locked account from an unknown name or a wrong password. Passwords must pass zxcvbn
+(`MIN_PASSWORD_SCORE`); demo accounts (`scrs users demo`) sign in only in demo mode (scrs/keys.py).
 """
 
 from __future__ import annotations
@@ -35,12 +41,20 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
+from scrs.keys import demo_mode
 from scrs.roles import ROLES
 from scrs.settings import SEEDS_DIR
+from scrs.throttle import ClientThrottle
 
 FILE_VERSION = 1
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score (0-4) a password needs: 3 = "safely unguessable" (about 10^8 guesses or more). zxcvbn is
+# Dropbox's estimator with its own lists of common passwords, names and words, repeats and sequences.
+MIN_PASSWORD_SCORE = 3
+# Words a password must not lean on: the product's and the force's names (zxcvbn treats them as dictionary words).
+PASSWORD_CONTEXT_WORDS = ("scrs", "police", "scotland", "crime", "registrar", "committee", "dashboard")
 MAX_LOCKOUT = timedelta(hours=24)
 # Usernames are lower-case words; an e-mail address is allowed (OIDC identities often are one).
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,127}$")
@@ -66,6 +80,10 @@ class UsersError(ValueError):
     """A users-file operation that cannot be done (unknown user, bad role, weak password, ...)."""
 
 
+class UsersFileUnreadable(UsersError):
+    """The users file exists but is not a readable users file (not JSON, wrong shape, no permission)."""
+
+
 @dataclass(frozen=True)
 class Account:
     username: str
@@ -81,7 +99,7 @@ class Account:
 @dataclass(frozen=True)
 class SignInOutcome:
     ok: bool
-    reason: str  # "ok", "wrong_password", "unknown_user", "locked", "no_password"
+    reason: str  # "ok", "wrong_password", "unknown_user", "locked", "no_password", "throttled", "demo_account"
     account: Account | None = None
     locked_until: datetime | None = None
     known_user: bool = False
@@ -135,11 +153,21 @@ def validate_role(role: str, division_code: str | None) -> tuple[str, str | None
     return role, None
 
 
-def validate_password(password: str) -> str:
+def validate_password(password: str, username: str | None = None) -> str:
+    """Refuse short passwords and any zxcvbn scores as guessable (common, repetitive, keyboard patterns,
+    words, the username)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UsersError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip() != password or "\n" in password:
         raise UsersError("a password must not start or end with white space")
+    context = [*PASSWORD_CONTEXT_WORDS, *([normalise_username(username)] if username else [])]
+    strength = zxcvbn(password[:100], user_inputs=context)  # zxcvbn is slow on very long input
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        warning = strength["feedback"].get("warning") or "it is too easy to guess"
+        raise UsersError(
+            f"that password is too easy to guess ({warning.rstrip('.')}); use a longer one, e.g. several "
+            "unrelated words, or let `scrs users` generate one"
+        )
     return password
 
 
@@ -185,8 +213,10 @@ class UsersFile:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {"version": FILE_VERSION, "users": {}}
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsersFileUnreadable(f"{self.path} could not be read as a users file ({exc})") from exc
         if not isinstance(data, dict) or not isinstance(data.get("users"), dict):
-            raise UsersError(f"{self.path} is not a users file")
+            raise UsersFileUnreadable(f"{self.path} is not a users file")
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -237,7 +267,8 @@ class UsersFile:
         return self._account(normalise_username(username), rec)
 
     def accounts(self) -> list[Account]:
-        return [self._account(name, rec) for name, rec in sorted(self._read()["users"].items())]
+        """Every valid account (a record of the wrong shape is left out, as `get` leaves it out)."""
+        return [a for a in (self.get(name) for name in sorted(self._read()["users"])) if a is not None]
 
     def find_identity(self, identity: str) -> Account | None:
         """The account an OIDC identity (e-mail or subject) maps to: listed in `identities`, or the username."""
@@ -267,7 +298,7 @@ class UsersFile:
         name = validate_username(username)
         role, code = validate_role(role, division_code)
         if local_password:
-            password = validate_password(password) if password is not None else generate_password()
+            password = validate_password(password, name) if password is not None else generate_password()
         else:
             password = None
         stamp = _iso(_now())
@@ -298,7 +329,7 @@ class UsersFile:
     def set_password(self, username: str, password: str | None = None) -> str:
         """Set (or generate) a new password; also clears any lockout. Returns the password."""
         name = normalise_username(username)
-        password = validate_password(password) if password is not None else generate_password()
+        password = validate_password(password, name) if password is not None else generate_password()
         with self._edit() as data:
             rec = data["users"].get(name)
             if rec is None:
@@ -322,6 +353,8 @@ class UsersFile:
 
     def create_demo_accounts(self) -> list[tuple[Account, str]]:
         """(Re)create the demo accounts with fresh random passwords; returns each with its password."""
+        if not demo_mode():
+            raise UsersError("demo accounts are for demo mode only (SCRS_DEMO_MODE=1, as `make demo` sets)")
         created = []
         for name, role, code in DEMO_ACCOUNTS:
             password = self.add(name, role, code, demo=True, replace=True)
@@ -340,50 +373,72 @@ class UsersFile:
         max_failures: int = 5,
         lockout_minutes: float = 15.0,
         now: datetime | None = None,
+        client: str | None = None,
+        throttle: ClientThrottle | None = None,
     ) -> SignInOutcome:
-        """Check a password, with throttling. Never raises for a wrong name or password."""
+        """Check a password, with throttling per account and (given `throttle`) per client address.
+
+        Never raises for a wrong name or password. Every path does the argon2 work first.
+        """
         now = now or _now()
         name = normalise_username(username)
         with self._locked():
             data = self._read()
             rec = data["users"].get(name)
-            if not isinstance(rec, dict) or rec.get("role") not in ROLES:
-                return self._unknown(name, password, now, max_failures, lockout_minutes)
-            locked_until = _parse(rec.get("locked_until"))
-            if locked_until is not None and now < locked_until:
-                return SignInOutcome(False, "locked", locked_until=locked_until, known_user=True)
-            stored = rec.get("password_hash")
-            verified = False
-            if stored:
-                try:
-                    verified = _hasher.verify(stored, password)
-                except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    verified = False
+            known = isinstance(rec, dict) and rec.get("role") in ROLES
+            stored = rec.get("password_hash") if known else None
+            verified = _verify(stored, password)  # before deciding anything: the same work on every path
+            blocked = throttle.blocked_until(client, now) if throttle is not None else None
+            if blocked is not None:  # not counted against the account: a throttled client can't lock it out
+                return SignInOutcome(False, "throttled", locked_until=blocked, known_user=known)
+            if not known:
+                outcome = self._unknown(name, now, max_failures, lockout_minutes)
             else:
-                _verify_dummy(password)
-            if not verified:
-                rec["failed_attempts"] = int(rec.get("failed_attempts") or 0) + 1
-                rec["last_failed_at"] = _iso(now)
-                locked = None
-                if rec["failed_attempts"] >= max_failures:
-                    rec["lockouts"] = int(rec.get("lockouts") or 0) + 1
-                    locked = now + _lockout(lockout_minutes, rec["lockouts"])
-                    rec["locked_until"] = _iso(locked)
-                    rec["failed_attempts"] = 0
-                self._write(data)
-                reason = "wrong_password" if stored else "no_password"
-                if locked is not None:
-                    return SignInOutcome(False, "locked", locked_until=locked, known_user=True)
-                return SignInOutcome(False, reason, known_user=True)
-            if _hasher.check_needs_rehash(stored):
-                rec["password_hash"] = hash_password(password)
-            rec.update(failed_attempts=0, lockouts=0, locked_until=None, last_sign_in_at=_iso(now))
+                outcome = self._known(data, name, rec, password, verified, now, max_failures, lockout_minutes)
+        if not outcome.ok and throttle is not None:
+            throttle.record_failure(client, now)
+        return outcome
+
+    def _known(
+        self,
+        data: dict[str, Any],
+        name: str,
+        rec: dict[str, Any],
+        password: str,
+        verified: bool,
+        now: datetime,
+        max_failures: int,
+        lockout_minutes: float,
+    ) -> SignInOutcome:
+        """The decision for an account in the file, once its password has been checked (under the lock)."""
+        locked_until = _parse(rec.get("locked_until"))
+        if locked_until is not None and now < locked_until:
+            return SignInOutcome(False, "locked", locked_until=locked_until, known_user=True)
+        if not verified:
+            rec["failed_attempts"] = int(rec.get("failed_attempts") or 0) + 1
+            rec["last_failed_at"] = _iso(now)
+            locked = None
+            if rec["failed_attempts"] >= max_failures:
+                rec["lockouts"] = int(rec.get("lockouts") or 0) + 1
+                locked = now + _lockout(lockout_minutes, rec["lockouts"])
+                rec["locked_until"] = _iso(locked)
+                rec["failed_attempts"] = 0
             self._write(data)
-            return SignInOutcome(True, "ok", account=self._account(name, rec), known_user=True)
+            if locked is not None:
+                return SignInOutcome(False, "locked", locked_until=locked, known_user=True)
+            reason = "wrong_password" if rec.get("password_hash") else "no_password"
+            return SignInOutcome(False, reason, known_user=True)
+        if rec.get("demo") and not demo_mode():
+            # The right password, but a demo account (its password was printed on a demo screen).
+            return SignInOutcome(False, "demo_account", known_user=True)
+        if _hasher.check_needs_rehash(rec["password_hash"]):
+            rec["password_hash"] = hash_password(password)  # argon2 parameters raised since it was set
+        rec.update(failed_attempts=0, lockouts=0, locked_until=None, last_sign_in_at=_iso(now))
+        self._write(data)
+        return SignInOutcome(True, "ok", account=self._account(name, rec), known_user=True)
 
     @staticmethod
-    def _unknown(name: str, password: str, now: datetime, max_failures: int, lockout_minutes: float) -> SignInOutcome:
-        _verify_dummy(password)
+    def _unknown(name: str, now: datetime, max_failures: int, lockout_minutes: float) -> SignInOutcome:
         with _unknown_lock:
             state = _unknown_failures.setdefault(name, {"failed": 0, "lockouts": 0, "locked_until": None})
             if state["locked_until"] is not None and now < state["locked_until"]:
@@ -403,6 +458,9 @@ def _lockout(minutes: float, lockouts_in_a_row: int) -> timedelta:
     return min(timedelta(minutes=minutes) * (2 ** max(0, lockouts_in_a_row - 1)), MAX_LOCKOUT)
 
 
-def _verify_dummy(password: str) -> None:
-    with contextlib.suppress(VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, password)
+def _verify(stored: str | None, password: str) -> bool:
+    """One argon2 verification: against `stored`, or the dummy hash when there is none (same cost)."""
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -27,6 +27,7 @@ from streamlit_app.access.audit import check_division_request  # noqa: E402
 from streamlit_app.access.policy import AccessDenied, Viewer  # noqa: E402
 from streamlit_app.data import reference  # noqa: E402
 from streamlit_app.data.query import DataUnavailable  # noqa: E402
+from streamlit_app.ui.faults import show_fault  # noqa: E402
 from streamlit_app.ui.sign_in import render_sign_in  # noqa: E402
 
 APP_TITLE = "SCRS crime-recording compliance"
@@ -39,6 +40,7 @@ PAGES = [
     st.Page("app_pages/training.py", title="Training", icon=":material/school:"),
     st.Page("app_pages/improvement_plan.py", title="Improvement plan", icon=":material/flag:"),
     st.Page("app_pages/impact.py", title="Impact", icon=":material/compare_arrows:"),
+    st.Page("app_pages/registrar_audit.py", title="Registrar audit", icon=":material/fact_check:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/rule:"),
     st.Page("app_pages/about.py", title="About the data", icon=":material/info:"),
 ]
@@ -109,20 +111,27 @@ def _sidebar() -> None:
     st.sidebar.caption(f"Viewing as: {viewer.describe()}")
 
 
+def main() -> None:
+    signed_in = session.signed_in_viewer()
+    if signed_in is None:
+        # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
+        st.navigation(PAGES + _worklist_page(None) + _access_pages(None), position="hidden")
+        render_sign_in()
+        st.stop()
+    navigation = st.navigation(PAGES + _worklist_page(signed_in) + _access_pages(signed_in))
+    _sidebar()
+    _account(signed_in)
+    try:
+        # A `?division=` deep link is honoured only within the viewer's scope; anything else is refused, logged.
+        check_division_request(signed_in, st.query_params.get("division"))
+    except AccessDenied as refused:
+        st.warning(str(refused))
+        st.stop()
+    navigation.run()
+
+
 st.set_page_config(page_title=APP_TITLE, page_icon=":material/fact_check:", layout="wide")
-signed_in = session.signed_in_viewer()
-if signed_in is None:
-    # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
-    st.navigation(PAGES + _worklist_page(None) + _access_pages(None), position="hidden")
-    render_sign_in()
-    st.stop()
-navigation = st.navigation(PAGES + _worklist_page(signed_in) + _access_pages(signed_in))
-_sidebar()
-_account(signed_in)
 try:
-    # A `?division=` deep link is honoured only within the viewer's scope; anything else is refused and logged.
-    check_division_request(signed_in, st.query_params.get("division"))
-except AccessDenied as refused:
-    st.warning(str(refused))
-    st.stop()
-navigation.run()
+    main()
+except Exception as fault:  # noqa: BLE001 - every fault a user can meet gets plain words, never a traceback
+    show_fault(fault)

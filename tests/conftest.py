@@ -24,6 +24,9 @@ TEST_SEED = "7"
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# The suite works on synthetic data only: demo mode, asked for explicitly, allows the public demo keys
+# (pseudonymisation, access log; scrs/keys.py). Tests of the refusals switch it off for their own runs.
+os.environ["SCRS_DEMO_MODE"] = "1"
 
 # A test that needs any of these runs the real pipeline (once per session): marked `pipeline`, so that
 # `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.

@@ -46,7 +46,11 @@ def test_record_derived_figures_and_division_requests() -> None:
     assert policy.division_records_refusal(DIVISION_E, "E") is None
     assert policy.division_records_refusal(DIVISION_E, "G").scope == "G"
     assert policy.division_records_refusal(DIVISION_E, None).scope == "all divisions"
-    assert policy.division_records_refusal(COMMITTEE, None) is None  # aggregates of record-derived counts
+    assert policy.division_records_refusal(COMMITTEE, None) is not None  # no record-derived breakdowns at all
+    assert policy.division_records_refusal(COMMITTEE, "E") is not None
+    assert COMMITTEE.may_open_division("E") and not COMMITTEE.may_see_division_records("E")
+    assert DIVISION_E.may_open_division("E") and not DIVISION_E.may_open_division("G")
+    assert policy.division_records_refusal(REGISTRAR, None) is None
     assert policy.division_request_refusal(DIVISION_E, "G") is not None
     assert policy.division_request_refusal(DIVISION_E, "") is None
     assert policy.division_request_refusal(ENGINEER, "G") is None

@@ -49,12 +49,14 @@ def test_national_pack_suppresses_rates_built_on_fewer_than_10_records(national_
     small = exported[exported.examined < 10]
     assert len(small) > 0, "the test data should include small cells"
     assert small[RATE_COLUMNS].isna().all().all()
-    large = exported[exported.examined >= 10].sort_values(
-        ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
-    )
-    source = mart[mart.examined >= 10].sort_values(["fiscal_year", "fiscal_quarter", "division_code", "test_code"])
-    assert large.compliant.tolist() == source.compliant.tolist()
-    assert large.compliance_pct.tolist() == pytest.approx(source.compliance_pct.tolist())
+    # Every figure shown is the published one; the blanks beyond the small cells are the complementary
+    # cells (contract 5.1, tests/test_disclosure_outsider.py), a minority.
+    keys = ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]
+    both = exported.merge(mart, on=keys, suffixes=("", "_mart"))
+    shown = both[both.compliant.notna()]
+    assert len(shown) > len(exported[exported.examined >= 10]) / 2
+    assert shown.compliant.astype(int).tolist() == shown.compliant_mart.tolist()
+    assert shown.compliance_pct.tolist() == pytest.approx(shown.compliance_pct_mart.tolist())
 
 
 def test_excel_and_parquet_copies_match_the_csv(national_pack):

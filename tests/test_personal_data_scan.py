@@ -107,15 +107,17 @@ def after_everything(pipeline_run: dict[str, Path], tmp_path_factory: pytest.Tem
         shown.append(rendered_text(division))
 
         packs = []
-        for scope in downloads.download_scopes(Viewer("engineer", username="engineer")):
-            pack = downloads.download_pack(Viewer("engineer", username="engineer"), scope)
+        engineer_viewer = Viewer("engineer", username="engineer")
+        for scope in downloads.download_scopes(engineer_viewer):
+            pack = downloads.download_pack(engineer_viewer, scope)
             for file in pack.files:
+                data = downloads.pack_file_bytes(engineer_viewer, pack, file.file_name)  # as a click makes it
                 if file.ext == "parquet":
-                    packs.append((file.file_name, parquet_text(file.data)))
+                    packs.append((file.file_name, parquet_text(data)))
                 elif file.ext == "xlsx":
-                    packs.append((file.file_name, xlsx_text(file.data)))
+                    packs.append((file.file_name, xlsx_text(data)))
                 else:
-                    packs.append((file.file_name, file.data.decode("utf-8")))
+                    packs.append((file.file_name, data.decode("utf-8")))
     finally:
         mp.undo()
     return {

@@ -11,7 +11,8 @@ from pathlib import Path
 from scrs.bench import extracts
 from scrs.bench.measure import Measured, measure, measure_child
 from scrs.bench.report import Report, machine_info
-from scrs.settings import REPO_ROOT
+from scrs.publish import served_signature
+from scrs.settings import REPO_ROOT, Settings
 
 DEFAULT_TEN_YEARS = "2012/13..2021/22"
 DEFAULT_YEAR = "2020/21"
@@ -81,6 +82,37 @@ def floor(report: Report, label: str, case: str, landing: Path, work: Path) -> M
     return m
 
 
+def pandas_recomputation(report: Report, label: str, case: str, landing: Path, work: Path) -> Measured:
+    """The analyst's pandas script (scrs/bench/pandas_marts.py) on the same files, in its own process."""
+    out = work / f"pandas_{case}"
+    shutil.rmtree(out, ignore_errors=True)
+    log(f"{label} ...")
+    m = measure([sys.executable, "-m", "scrs.bench.pandas_marts", str(landing), str(out)])
+    _check(m, label)
+    report.add_script(label, case, m)
+    log(f"{label}: {m.seconds:.1f} s, peak {m.peak_rss_bytes / 1e9:.2f} GB")
+    shutil.rmtree(out, ignore_errors=True)
+    return m
+
+
+def nothing_new(report: Report, label: str, landing: Path, warehouse_dir: Path) -> Measured:
+    """`scrs run` as typed, on a landing folder whose every file is already published."""
+    settings = Settings.from_env(landing, warehouse_dir)
+    before = served_signature(settings)
+    log(f"{label} ...")
+    m = measure([SCRS, "run", "--landing", str(landing), "--warehouse", str(warehouse_dir)])
+    said = m.ok and m.stdout.startswith("nothing new")
+    unchanged = served_signature(settings) == before
+    report.add_nothing_new(label, m, said_nothing_new=said, published_nothing=unchanged)
+    log(f"{label}: {m.seconds:.2f} s, said nothing new: {said}, published nothing: {unchanged}")
+    return m
+
+
+def held_out_month(ten: extracts.ExtractSet) -> str:
+    """`YYYY_MM` of the ten-year set's last month, whose incidents and crimes are delivered incrementally."""
+    return f"{int(ten.years[-1][:4]) + 1}_03"
+
+
 def exports(report: Report, case: str, warehouse_dir: Path, work: Path) -> None:
     for who, flag in (("national", ["--national"]), ("division G", ["--division", "G"])):
         out = work / f"export_{case}_{who.replace(' ', '_')}"
@@ -113,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     full_run(report, f"scrs run, one year ({args.year})", "1y", year.landing, wh1)
 
     exports(report, "one year", wh1, args.work)
+    pandas_recomputation(report, f"pandas recomputation, one year ({args.year})", "1y-pandas", year.landing, args.work)
 
     # ---- incremental month onto the one-year warehouse ----------------------------------------------
     # In place, as a month's delivery arrives in production: same warehouse folder (dbt's partial-parse state
@@ -125,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     _check(m, "incremental run")
     report.add_run("scrs run, incremental: +1 month onto one year", "inc", m, note=", ".join(next_files))
     log(f"incremental: {m.seconds:.1f} s")
+    nothing_new(report, "scrs run, nothing new (one year + month, all published)", inc_landing, wh1)
     shutil.rmtree(inc_landing, ignore_errors=True)
 
     # ---- more years: how cost grows (docs/scaling.md) -----------------------------------------------
@@ -145,8 +179,22 @@ def main(argv: list[str] | None = None) -> int:
         span = f"{ten.years[0]}..{ten.years[-1]}"
         floor(report, f"floor, ten years ({span})", "10y", ten.landing, args.work)
         wh10 = args.work / "warehouse_10y"
-        full_run(report, f"scrs run, ten years ({span})", "10y", ten.landing, wh10)
+        # The last month's incidents and crimes are held back from the full run and delivered afterwards,
+        # as a month's delivery onto ten years of history.
+        month = held_out_month(ten)
+        landing10 = extracts.link_landing(args.work / "landing_10y", ten.landing)
+        held = sorted(p.name for p in landing10.glob(f"*_{month}.csv") if p.name.startswith(("incidents_", "crimes_")))
+        for name in held:
+            (landing10 / name).unlink()
+        full_run(report, f"scrs run, ten years ({span}, less its last month)", "10y", landing10, wh10)
         exports(report, "ten years", wh10, args.work)
+        extracts.link_landing(landing10, ten.landing)
+        log(f"incremental: {', '.join(held)} onto the ten-year warehouse ...")
+        m = measure_child("run", landing10, wh10)
+        _check(m, "incremental run onto ten years")
+        report.add_run("scrs run, incremental: +1 month onto ten years", "inc10", m, note=", ".join(held))
+        log(f"incremental onto ten years: {m.seconds:.1f} s")
+        shutil.rmtree(landing10, ignore_errors=True)
         dash_wh, dash_case = wh10, "ten years"
     else:
         report.skip("ten years", "--skip-ten" if not args.quick else "--quick")

@@ -94,8 +94,8 @@ def multi_year_set(cache: Path, scale: float, seed: int, years_spec: str, log=pr
 
 def in_years(name: str, years: list[str] | tuple[str, ...]) -> bool:
     """Is an extract file (`<kind>_YYYY_MM.csv`) dated in one of these fiscal years? (Plan-tracker files
-    run on their own calendar and always are.)"""
-    if name.startswith("improvement_updates"):
+    run on their own calendar, and the registrar-audit files are named by their sample: both always are.)"""
+    if name.startswith(("improvement_updates", "audit_")):
         return True
     stem = Path(name).stem
     year, month = int(stem[-7:-3]), int(stem[-2:])

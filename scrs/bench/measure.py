@@ -25,6 +25,7 @@ class Measured:
     returncode: int
     result: dict = field(default_factory=dict)
     stderr: str = ""
+    stdout: str = ""
 
     @property
     def ok(self) -> bool:
@@ -46,9 +47,9 @@ def _tree_rss(proc: psutil.Process) -> int:
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     """Run `cmd`; sample the RSS of its process tree (sum over processes) every 50 ms."""
     full_env = {**os.environ, "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", **(env or {})}
-    with tempfile.TemporaryFile(mode="w+") as err:
+    with tempfile.TemporaryFile(mode="w+") as err, tempfile.TemporaryFile(mode="w+") as out:
         t0 = time.perf_counter()
-        popen = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        popen = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=out, stderr=err)
         peak = 0
         done = threading.Event()
 
@@ -70,7 +71,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
         sampler.join()
         err.seek(0)
         stderr = err.read()
-    return Measured(seconds, peak, returncode, stderr=stderr[-4000:])
+        out.seek(0)
+        stdout = out.read()
+    return Measured(seconds, peak, returncode, stderr=stderr[-4000:], stdout=stdout[-4000:])
 
 
 def measure_child(job: str, *args: str | Path, runs: int | None = None, env: dict[str, str] | None = None) -> Measured:

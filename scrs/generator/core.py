@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from scrs.generator.audit import generate_audit
 from scrs.generator.crimes import Crimes, build_crimes
 from scrs.generator.improvement import generate_improvement_updates
 from scrs.generator.incidents import Incidents, build_incidents
@@ -19,6 +20,7 @@ from scrs.generator.sampling import CellGrid
 from scrs.generator.training import build_assignments, build_people
 from scrs.generator.truth import TestRecords, aggregate, evaluate, write_truth
 from scrs.generator.writer import (
+    crime_ids,
     incident_ids,
     training_snapshots,
     write_crimes,
@@ -98,13 +100,19 @@ def generate(
         _self_check(inc, cr, tests)
         comp, fails = aggregate(ref, tests)
         officers = np.r_[cr.requester[cr.no_crime], cr.authoriser[cr.no_crime]]
-        written = np.union1d(trained, officers[officers >= 0])
-        summary.truth_files = write_truth(out_dir / TRUTH_DIR, comp, fails, list(people.staff_number[written]))
+        # The registrars' audit of the last year's Q4 (scrs/generator/audit.py).
+        audit = generate_audit(
+            out_dir, out_dir / TRUTH_DIR, ref, inc, cr, tests, people, inc_ids, crime_ids(ref, cr),
+            win.fy_starts[-1], seed,
+        )  # fmt: skip
+        written = np.union1d(np.union1d(trained, officers[officers >= 0]), audit.registrars)
+        truth_files = write_truth(out_dir / TRUTH_DIR, comp, fails, list(people.staff_number[written]))
+        summary.truth_files = truth_files + audit.truth_files
         tick()
 
     # The improvement-plan tracker runs on its own calendar (Sept 2021 to Sept 2024), whatever the years.
     plan_files = generate_improvement_updates(out_dir, seed)
-    summary.files = inc_files + cr_files + tr_files + plan_files
+    summary.files = inc_files + cr_files + tr_files + plan_files + audit.files
     summary.rows = {
         "incidents": inc_rows,
         "crimes": cr_rows,

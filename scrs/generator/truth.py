@@ -25,6 +25,8 @@ class TestRecords:
     local: np.ndarray
     division: np.ndarray
     reasons: dict[str, np.ndarray]
+    index: np.ndarray | None = None
+    """Position of each record in the incidents (TEST1) or crimes (the other tests) arrays."""
 
     @property
     def failing(self) -> np.ndarray:
@@ -45,13 +47,18 @@ def evaluate(ref: Reference, inc: Incidents, cr: Crimes) -> dict[str, TestRecord
 
     has_crime = np.bincount(cr.incident[linked], minlength=inc.n) > 0
     out["TEST1"] = TestRecords(
-        inc.created_local[inc_t1], inc.division[inc_t1], {"CRIME_NOT_RECORDED": ~has_crime[inc_t1]}
+        inc.created_local[inc_t1],
+        inc.division[inc_t1],
+        {"CRIME_NOT_RECORDED": ~has_crime[inc_t1]},
+        np.flatnonzero(inc_t1),
     )
 
     pop2 = linked & inc_t1[link]
     typ = inc.effective_type[link[pop2]]
     ok = ref.code_allowed()[typ, cr.code[pop2]]
-    out["TEST2"] = TestRecords(inc.created_local[link[pop2]], cr.division[pop2], {"WRONG_CLASSIFICATION": ~ok})
+    out["TEST2"] = TestRecords(
+        inc.created_local[link[pop2]], cr.division[pop2], {"WRONG_CLASSIFICATION": ~ok}, np.flatnonzero(pop2)
+    )
 
     nc = cr.no_crime
     texts = np.array([t.strip() for t in cr.reason_texts] + [""], dtype=object)
@@ -70,17 +77,22 @@ def evaluate(ref: Reference, inc: Incidents, cr: Crimes) -> dict[str, TestRecord
             "UNAUTHORISED_ROLE": ~role_ok,
             "COMPLAINER_NOT_INFORMED": victim & (cr.complainer[nc] != 1),
         },
+        np.flatnonzero(nc),
     )
 
     out["TIMELY72"] = TestRecords(
         utc_to_local(cr.reported_utc),
         cr.division,
         {"NOT_RECORDED_WITHIN_72H": (cr.recorded_utc - cr.reported_utc) > LIMIT_72H},
+        np.arange(cr.n),
     )
 
     pop_c = linked & inc.cyber[link]
     out["CYBER"] = TestRecords(
-        inc.created_local[link[pop_c]], cr.division[pop_c], {"CYBER_MARKER_MISSING": ~cr.cyber_marker[pop_c]}
+        inc.created_local[link[pop_c]],
+        cr.division[pop_c],
+        {"CYBER_MARKER_MISSING": ~cr.cyber_marker[pop_c]},
+        np.flatnonzero(pop_c),
     )
 
     for test, recs in out.items():

@@ -83,6 +83,8 @@ class FileFault:
 
 # Why each file-level check matters (shown in quarantine reports and the quality history).
 FILE_CHECK_WHY: dict[str, str] = {
+    "free_text_has_no_personal_data": "Free text is published to the committee and every division and is not "
+    "pseudonymised: a staff number, collar number or officer's name in it would publish personal data.",
     "file_not_empty": "An empty file is a failed delivery; loading it would silently hide a whole period.",
     "header_row_present": "Columns are matched by header names; without a header no value can be placed.",
     "header_names_unique": "A repeated column name makes it ambiguous which value is meant.",

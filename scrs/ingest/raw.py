@@ -22,6 +22,7 @@ _SQL_TYPES = {
     "text": "VARCHAR",
     "code": "VARCHAR",
     "flag": "VARCHAR",
+    "integer": "BIGINT",
 }
 
 
@@ -47,6 +48,8 @@ def _cast_sql(spec: schema.ColumnSpec) -> str:
     v = f"NULLIF(l.\"{spec.name}\", '')"
     if spec.type == "timestamp":
         expr = f"strptime({v}, '{schema.TIMESTAMP_FORMAT}')"
+    elif spec.type == "integer":
+        expr = f"CAST({v} AS BIGINT)"
     elif spec.type == "date":
         expr = f"CAST(strptime({v}, '{schema.DATE_FORMAT}') AS DATE)"
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["text", "code", "flag", "timestamp", "date"]
+ColumnType = Literal["text", "code", "flag", "timestamp", "date", "integer"]
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
@@ -25,6 +25,8 @@ class ColumnSpec:
     """Personal data (a staff number): pseudonymised before it reaches any table."""
     raw_name: str | None = None
     """Column name in `raw.<kind>` when it differs (staff_number -> staff_pseudonym)."""
+    free_text: bool = False
+    """Written by a person, published as written: screened for personal data (scrs/quality/free_text.py)."""
 
     @property
     def raw_column(self) -> str:
@@ -61,7 +63,7 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("cyber_marker", "flag", True),
         _c("status", "code", True),
         _c("no_crime_at", "timestamp", False),
-        _c("no_crime_reason", "text", False),
+        _c("no_crime_reason", "text", False, free_text=True),
         _c("no_crime_requested_by", "text", False, personal=True),
         _c("no_crime_authorised_by", "text", False, personal=True),
         _c("no_crime_authoriser_role", "code", False),
@@ -85,10 +87,39 @@ EXTRACT_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("status", "code", True),
         _c("original_target_date", "date", True),
         _c("revised_target_date", "date", False),
-        _c("revision_reason", "text", False),
-        _c("progress_note", "text", True),
-        _c("next_steps", "text", False),
-        _c("reported_by", "text", True),
+        _c("revision_reason", "text", False, free_text=True),
+        _c("progress_note", "text", True, free_text=True),
+        _c("next_steps", "text", False, free_text=True),
+        _c("reported_by", "text", True, free_text=True),
+        _c("extracted_at", "timestamp", True),
+    ),
+    # Registrar audit (contract section 6; docs/registrar_audit.md): the sample `scrs sample` drew, and the
+    # registrars' verdicts on it.
+    "audit_sample": (
+        _c("sample_id", "text", True),
+        _c("test_code", "code", True),
+        _c("record_id", "text", True),
+        _c("division_code", "code", True),
+        _c("fiscal_year", "code", True),
+        _c("fiscal_quarter", "integer", True),
+        _c("stratum_population", "integer", True),
+        _c("stratum_sample_size", "integer", True),
+        _c("event_date", "date", False),
+        _c("incident_id", "text", False),
+        _c("crime_id", "text", False),
+        _c("incident_type_code", "code", False),
+        _c("crime_code", "code", False),
+        _c("recording_unit", "code", False),
+        _c("extracted_at", "timestamp", True),
+    ),
+    "audit_outcomes": (
+        _c("sample_id", "text", True),
+        _c("test_code", "code", True),
+        _c("record_id", "text", True),
+        _c("verdict", "code", True),
+        _c("failure_reasons", "text", False),
+        _c("audited_by", "text", True, personal=True),
+        _c("audited_at", "timestamp", True),
         _c("extracted_at", "timestamp", True),
     ),
 }
@@ -99,6 +130,8 @@ EXTRACT_KEYS: dict[str, tuple[str, ...]] = {
     "crimes": ("crime_id",),
     "training": ("staff_number", "course_code"),
     "improvement_updates": ("action_id", "update_date"),
+    "audit_sample": ("sample_id", "test_code", "record_id"),
+    "audit_outcomes": ("sample_id", "test_code", "record_id"),
 }
 
 LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_line")

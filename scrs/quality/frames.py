@@ -13,6 +13,8 @@ arithmetic is computed here in SQL, and the suite checks the resulting helper co
   when the incident is unknown or still open.
 - `_division_matches_incident` (crimes): 'Y'/'N' the crime's division equals the linked incident's current
   division; NULL when unknown.
+- `_sample_known`, `_record_in_sample`, `_reason_codes_known`, `_reasons_of_test` (audit_outcomes): see
+  scrs/quality/audit_helpers.py.
 
 Rows of one file are contiguous and in line order, with a RangeIndex, so a row position maps back to
 (file, line).
@@ -30,6 +32,7 @@ import pyarrow as pa
 
 from scrs.db import table_exists
 from scrs.ingest import schema
+from scrs.quality.audit_helpers import outcome_helper_parts
 from scrs.quality.suites import crime_related_disposals
 from scrs.settings import SEEDS_DIR
 
@@ -121,6 +124,11 @@ def helper_parts(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[list[str], 
             f"""CASE WHEN l.incident_id IS NULL OR {inc_div} IS NULL OR l.division_code IS NULL THEN NULL
                 WHEN {inc_div} = l.division_code THEN 'Y' ELSE 'N' END AS _division_matches_incident""",
         ]
+    elif kind == "audit_outcomes":
+        more_ctes, more_helpers, more_joins = outcome_helper_parts(con)
+        ctes += more_ctes
+        helpers += more_helpers
+        joins += more_joins
     return ctes, helpers, joins
 
 

@@ -1,71 +1,124 @@
-"""Screening of free text for personal data: staff numbers and officers named by rank.
+"""Free text must not carry personal data: staff numbers, collar numbers, or an officer's rank and name.
 
-Free text typed by people (review notes on the worklist, improvement-plan progress notes) must not carry a
-staff number or name an officer: the warehouse keeps officers only as pseudonyms. This module is the one
-place that decides what counts as either, so every check that screens free text refuses the same things.
+Free-text columns (`ColumnSpec.free_text`: improvement updates' `progress_note`, `next_steps`,
+`revision_reason`, `reported_by`; crimes' `no_crime_reason`) reach the committee and every division, and are
+never pseudonymised. `find_personal_data` is THE rule, for one piece of text (a review note typed into the
+dashboard uses it too); `screen_free_text` applies it to a landing batch as a blocking check: a file with a hit
+is quarantined with the column and line numbers, and the matched text is never repeated in the report (it is
+the personal data).
 
-- **Staff number**: six digits standing alone, optionally after `SN` (`SN123456`, `SN 123456`, `100234`).
-  Six digits that are part of a longer run, or of a reference joined by `-` or `/` (an incident id such as
-  `PS-20210114-00123`, a crime id such as `CR/G/0001234/21`), are not flagged: those are record ids, which
-  notes are expected to quote.
-- **Rank and name**: a police rank, written out or abbreviated (`PC`, `DC`, `Sgt`, `DS`, `Insp`, `DI`,
-  `CI`, `DCI`, `Supt`, `Ch Supt`, `Constable`, `Sergeant`, `Inspector`, ...), followed by an optional
-  initial or two and a capitalised surname: `PC Smith`, `Sgt J Brown`, `Inspector McLeod`, `DC O'Neill`.
-
-The patterns avoid look-behind so that DuckDB's (RE2) `regexp_matches` accepts them as well as Python's
-`re` (`STAFF_NUMBER_REGEX`, `RANK_AND_NAME_REGEX`), for checks run in SQL over a whole extract.
+At volume: DuckDB first keeps only values containing four digits in a row or a rank as the patterns spell it
+(every match of the patterns contains one, so nothing is missed); only those values are handed to Python's
+`re` for the exact rule.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Ranks as written in notes; the longest alternatives first so `Ch Supt` is not read as `Ch` + `Supt`.
-_RANKS = (
-    r"Chief\s+Superintendent|Chief\s+Inspector|Detective\s+Constable|Detective\s+Sergeant|"
-    r"Detective\s+Inspector|Detective\s+Chief\s+Inspector|Detective\s+Superintendent|"
-    r"Superintendent|Inspector|Sergeant|Constable|Ch\.?\s*Supt|Ch\.?\s*Insp|"
-    r"DCI|DSU|DCS|Supt|Insp|Sgt|PC|PS|DC|DS|DI|CI|ACC|DCC"
-)
-STAFF_NUMBER_REGEX = r"(?:^|[^\w/-])(?:[Ss][Nn]\s?)?\d{6}(?:$|[^\w/-])"
-RANK_AND_NAME_REGEX = r"(?:^|[^\w])(?i:" + _RANKS + r")\.?\s+(?:[A-Z]\.?\s+){0,2}(?:Mc|Mac|O')?[A-Z][a-z'’-]+"
+import duckdb
 
-_STAFF_NUMBER = re.compile(STAFF_NUMBER_REGEX)
-_RANK_AND_NAME = re.compile(RANK_AND_NAME_REGEX)
+from scrs.ingest import schema
+from scrs.ingest.landing import MAX_SAMPLE_LINES, FileFault
+
+CHECK = "free_text_has_no_personal_data"
+
+# Ranks as written in police text: abbreviations (case as written) and words (any case of the first letter).
+_RANK_ABBREVIATIONS = (
+    "PC", "WPC", "SPC", "DC", "TDC", "PS", "DS", "Sgt", "DSgt", "Insp", "DI", "CI", "DCI", "Supt", "Ch Supt",
+    "CSupt", "DSupt", "DCS", "ACC", "DCC",
+)  # fmt: skip
+_RANK_WORDS = ("Constable", "Sergeant", "Inspector", "Superintendent")
+_RANK = (
+    r"(?:"
+    + "|".join(re.escape(a) for a in sorted(_RANK_ABBREVIATIONS, key=len, reverse=True))
+    + "|"
+    + "|".join(f"[{w[0]}{w[0].lower()}]{w[1:]}" for w in _RANK_WORDS)
+    + r")"
+)
+# A name: a capitalised word (Smith, McLeod, O'Neil, Smith-Jones) or an initial ("Insp. J. Brown"). A name in
+# capitals only ("PC SMITH") is not caught: too many acronyms follow a rank in ordinary text.
+_NAME = r"(?:(?:[A-Z]\.?\s+)*[A-Z][a-z]*(?:['-]?[A-Z]?[a-z]+)+|[A-Z]\.)"  # initials, with or without dots
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    # The force's staff number (`SN` and digits, as in training extracts) and any bare 6-8 digit number.
+    "staff_number": re.compile(r"(?i:\bSN ?[0-9]{4,}\b)|(?<![0-9])[0-9]{6,8}(?![0-9])"),
+    # A rank followed by a collar or warrant number: "PC 1234", "Sgt. 567".
+    "rank_and_number": re.compile(rf"\b{_RANK}\.?\s*[0-9]{{2,6}}\b"),
+    # A rank followed by a name: "PC Smith", "DS McLeod", "Insp. J. Brown", "Sergeant O'Neil".
+    "rank_and_name": re.compile(rf"\b{_RANK}\.?\s+{_NAME}"),
+}
+
+# What DuckDB keeps for the exact check (RE2): four digits, or a rank as PATTERNS spell it. Every match of a
+# pattern contains one of these, so the prefilter never drops a value the patterns would catch.
+PREFILTER = "|".join(
+    [
+        "[0-9]{4}",
+        *sorted({a.split()[-1] for a in _RANK_ABBREVIATIONS}),
+        *(f"[{w[0]}{w[0].lower()}]{w[1:]}" for w in _RANK_WORDS),
+    ]
+)
 
 
 @dataclass(frozen=True)
-class FreeTextProblem:
-    """One kind of personal data found in a text (never the matched text itself: it is personal data)."""
+class Finding:
+    """One kind of personal data found in a text, and where (character offsets); never the text itself."""
 
-    check: str  # 'staff_number' | 'rank_and_name'
-    message: str
-
-
-STAFF_NUMBER_PROBLEM = FreeTextProblem(
-    "staff_number", "it contains what looks like a staff number (six digits); refer to officers by role, not number"
-)
-RANK_AND_NAME_PROBLEM = FreeTextProblem(
-    "rank_and_name", "it names an officer by rank and name; refer to officers by role, not name"
-)
+    kind: str
+    start: int
+    end: int
 
 
-def free_text_problems(text: str | None) -> list[FreeTextProblem]:
-    """What personal data `text` carries (empty when it is fit to keep)."""
+def find_personal_data(text: str | None) -> list[Finding]:
+    """Every staff number, rank-and-number and rank-and-name in `text`, in order of position."""
     if not text:
         return []
-    problems = []
-    if _STAFF_NUMBER.search(text):
-        problems.append(STAFF_NUMBER_PROBLEM)
-    if _RANK_AND_NAME.search(text):
-        problems.append(RANK_AND_NAME_PROBLEM)
-    return problems
+    found = [Finding(kind, m.start(), m.end()) for kind, pattern in PATTERNS.items() for m in pattern.finditer(text)]
+    return sorted(found, key=lambda f: (f.start, f.kind))
 
 
-def refusal(text: str | None, what: str = "The note") -> str | None:
-    """A one-line refusal naming every problem in `text`, or None when it passes."""
-    problems = free_text_problems(text)
-    if not problems:
-        return None
-    return f"{what} was not saved: " + "; ".join(p.message for p in problems) + "."
+def free_text_columns(kind: str) -> list[str]:
+    return [c.name for c in schema.columns(kind) if c.free_text]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def screen_free_text(con: duckdb.DuckDBPyConnection, kind: str, file_names: Iterable[str]) -> list[FileFault]:
+    """One blocking FileFault per file and free-text column holding personal data (`landing.<kind>` rows)."""
+    names = list(dict.fromkeys(file_names))
+    columns = free_text_columns(kind)
+    if not names or not columns:
+        return []
+    faults: list[FileFault] = []
+    for column in columns:
+        candidates = con.sql(
+            f"""select _source_file, _source_line, {_q(column)} from landing.{kind}
+                where _source_file in (select unnest($names)) and {_q(column)} is not null
+                  and regexp_matches({_q(column)}, $prefilter)
+                order by _source_file, _source_line""",
+            params={"names": names, "prefilter": PREFILTER},
+        ).fetchall()
+        hits: dict[str, dict[str, list[int]]] = {}
+        for file_name, line, value in candidates:
+            for finding in {f.kind for f in find_personal_data(value)}:
+                hits.setdefault(file_name, {}).setdefault(finding, []).append(int(line))
+        for file_name, by_kind in hits.items():
+            lines = sorted({line for found in by_kind.values() for line in found})
+            what = ", ".join(f"{k.replace('_', ' ')} ({len(v)})" for k, v in sorted(by_kind.items()))
+            faults.append(
+                FileFault(
+                    file=file_name,
+                    check=CHECK,
+                    message=f"{len(lines)} value(s) of {column} look like personal data: {what}; "
+                    "the values are not repeated here",
+                    line_numbers=lines[:MAX_SAMPLE_LINES],
+                    count=len(lines),
+                    kind=kind,
+                    column=column,
+                )
+            )
+    return faults

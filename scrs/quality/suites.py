@@ -43,6 +43,7 @@ SEED_PARAMETERS: dict[str, tuple[str, str]] = {
     "role_clusters": ("role_clusters.csv", "role_cluster"),
     "course_codes": ("training_courses.csv", "course_code"),
     "improvement_action_ids": ("improvement_actions.csv", "action_id"),
+    "test_codes": ("audit_tests.csv", "test_code"),
 }
 
 

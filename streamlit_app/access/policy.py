@@ -4,7 +4,8 @@ The functions below only decide; `streamlit_app.access.audit` logs a refusal and
 `streamlit_app.data` applies the scope in parameterised SQL and the disclosure rule (`scrs.disclosure`).
 
 - committee: aggregates only; any rate built on fewer than `Settings.disclosure_min_records` records is
-  suppressed (published tables are public documents: small counts identify people).
+  suppressed, with the complementary cells that stop it being worked out (published tables are public
+  documents: small counts identify people); no record-derived breakdowns (failure reasons, late recording).
 - division: aggregates of every division as the committee sees them (suppressed), its own division's
   figures unsuppressed, and record-level data (downloads, record-derived figures) of its own division only.
 - registrar, engineer: everything, unsuppressed, and the access log.
@@ -21,6 +22,8 @@ from scrs.roles import DIVISION_ROLE, ROLES, Role
 SUPPRESSED_ROLES: tuple[Role, ...] = ("committee", DIVISION_ROLE)
 # Roles that may read the access log.
 LOG_READERS: tuple[Role, ...] = ("registrar", "engineer")
+# Roles that work the registrars' audit: its samples, worklists and every division's disagreements.
+AUDIT_WORKERS: tuple[Role, ...] = ("registrar", "engineer")
 # The download scope of the committee's pack (`scrs export --national`); any other scope is a division code.
 NATIONAL = "national"
 
@@ -63,6 +66,11 @@ class Viewer:
     def reads_access_log(self) -> bool:
         return self.role in LOG_READERS
 
+    @property
+    def works_audit(self) -> bool:
+        """Sees the registrars' audit samples, worklists and progress (docs/registrar_audit.md)."""
+        return self.role in AUDIT_WORKERS
+
     def sees_unsuppressed(self, division_code: str | None) -> bool:
         """A row of this division (None: a command-area or national row) is shown unsuppressed."""
         if self.is_division:
@@ -70,10 +78,16 @@ class Viewer:
         return not self.suppresses_small_cells
 
     def may_see_division_records(self, division_code: str) -> bool:
-        """Record-derived data (failure reasons, late records) of one division."""
+        """Record-derived data (failure reasons, late records) of one division: a division user its own, the
+        committee none (docs/access.md: its breakdowns would be counts of a few records), the others all."""
         if self.is_division:
             return division_code == self.division_code
-        return True
+        return self.role != "committee"
+
+    def may_open_division(self, division_code: str) -> bool:
+        """The Division detail page of one division: its aggregates (suppressed as the committee's) for the
+        committee, its record-derived figures too for whoever may see them."""
+        return self.role == "committee" or self.may_see_division_records(division_code)
 
     def describe(self) -> str:
         if self.is_division:
@@ -120,9 +134,10 @@ def division_request_refusal(viewer: Viewer, division_code: str | None) -> Refus
 def division_records_refusal(viewer: Viewer, division_code: str | None) -> Refusal | None:
     """Record-derived figures (failure reasons, late recording) of one division, or of all (None)."""
     if division_code is None:
-        if viewer.is_division:
+        if viewer.is_division or viewer.role == "committee":
             return Refusal(
-                "Division users see record-derived figures for their own division only.",
+                "Record-derived figures are shown to division users for their own division only, and not to "
+                "the committee.",
                 scope="all divisions",
                 detail="record-derived figures for all divisions",
             )
@@ -179,3 +194,26 @@ def worklist_refusal(viewer: Viewer, division_code: str | None) -> Refusal | Non
     if division_code is None or division_code == "":
         return Refusal("Choose a division.", scope="worklist", detail="worklist without a division")
     return division_request_refusal(viewer, division_code)
+
+
+def audit_worklist_refusal(viewer: Viewer) -> Refusal | None:
+    """The registrars' audit samples and worklists (record-level: which records are being audited)."""
+    if viewer.works_audit:
+        return None
+    return Refusal(
+        "The audit samples and worklists are for registrars and engineers only.",
+        scope="audit worklists",
+        detail="audit sample or worklist",
+    )
+
+
+def audit_disagreements_refusal(viewer: Viewer, division_code: str | None) -> Refusal | None:
+    """Records where the registrar and the rules differ: registrars and engineers all, a division user its own
+    division's, the committee none (it sees the audit's figures, not its records)."""
+    if viewer.role == "committee":
+        return Refusal(
+            "The committee sees the audit's figures and agreement, not its records.",
+            scope=division_code or "all divisions",
+            detail="audit disagreements refused to committee",
+        )
+    return division_records_refusal(viewer, division_code)

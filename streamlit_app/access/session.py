@@ -30,6 +30,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from scrs import access_log as _access_log
 from scrs.settings import Settings
+from scrs.throttle import ClientThrottle
 from scrs.users import Account, UsersFile
 from streamlit_app.access.audit import log_event
 from streamlit_app.access.policy import AccessDenied, Viewer
@@ -66,6 +67,31 @@ def _now() -> float:
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+_THROTTLES: dict[tuple[int, float], ClientThrottle] = {}
+
+
+def client_throttle() -> ClientThrottle:
+    """The server's one throttle of failed sign-ins per client address (scrs/throttle.py), per setting."""
+    settings = _settings()
+    key = (settings.login_client_max_failures, settings.login_client_block_minutes)
+    with _LOCK:
+        if key not in _THROTTLES:
+            _THROTTLES[key] = ClientThrottle(
+                max_failures=settings.login_client_max_failures,
+                window_minutes=settings.login_client_block_minutes,
+                block_minutes=settings.login_client_block_minutes,
+            )
+        return _THROTTLES[key]
+
+
+def client_address() -> str | None:
+    """The client's address as Streamlit sees it (None in AppTest, or when unknown)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (tests): no address, no per-address throttle
+        return None
 
 
 def users() -> UsersFile:
@@ -255,6 +281,8 @@ def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, 
         password,
         max_failures=settings.login_max_failures,
         lockout_minutes=settings.login_lockout_minutes,
+        client=client_address(),
+        throttle=client_throttle(),
     )
     if outcome.ok and outcome.account is not None:
         account = outcome.account
@@ -267,12 +295,17 @@ def sign_in_with_password(username: str, password: str) -> tuple[Viewer | None, 
     known = accounts.get(username) if outcome.known_user else None
     who = _viewer(known) if known else None
     _log("sign_in_failed", who, detail=outcome.reason if known else f"{outcome.reason} (name not logged)")
+    if outcome.reason == "throttled" and outcome.locked_until is not None:
+        until = outcome.locked_until.astimezone(UTC)
+        return None, f"Too many failed sign-ins from this computer. Try again after {until:%H:%M} UTC."
     if outcome.reason == "locked" and outcome.locked_until is not None:
         until = outcome.locked_until.astimezone(UTC)
         return None, (
             f"Too many failed sign-ins. Try again after {until:%H:%M} UTC on {until:%d %b %Y}, "
             "or ask an engineer to unlock the account."
         )
+    if outcome.reason == "demo_account":
+        return None, "Demo accounts are switched off on this server: ask an engineer for an account."
     return None, "Wrong username or password."
 
 

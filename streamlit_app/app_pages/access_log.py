@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import downloads, query
+from streamlit_app.data import downloads
 from streamlit_app.ui import tables
 from streamlit_app.ui.page import render_page
 
@@ -23,16 +23,21 @@ EVENT_WORDS = {
 def main(viewer: Viewer) -> None:
     st.title("Access log")
     entries = downloads.access_log_entries(viewer)
-    broken = downloads.access_log_intact(viewer)
-    where = query.settings().access_log
+    check, bad_lines = downloads.access_log_check(viewer)
     st.markdown(
-        f"Append-only, kept beside the warehouse (not in it, so no rebuild touches it): `{where}`. "
-        "Each line carries the hash of the line before it, so an edited or deleted line shows."
+        "Append-only, kept beside the warehouse (not in it, so no rebuild touches it). Each line carries a keyed "
+        "hash (HMAC) of itself and of the line before it, and the chain's last hash and length are kept outside "
+        "the log, so an edited, deleted or re-chained line, a truncated log and a deleted log all show "
+        "(`scrs access-log verify` checks the same)."
     )
-    if broken is None:
-        st.success("The log's hash chain is intact.", icon=":material/verified:")
+    if check.ok:
+        st.success("The log's hash chain is intact and agrees with its anchor.", icon=":material/verified:")
     else:
-        st.error(f"The log's hash chain breaks at line {broken}: the log has been edited or truncated.")
+        shown = "; ".join(check.problems[:5]) + (" ..." if len(check.problems) > 5 else "")
+        st.error(f"The access log has been edited, truncated or damaged: {shown}")
+    if bad_lines:
+        listed = ", ".join(str(n) for n in bad_lines[:10]) + (", ..." if len(bad_lines) > 10 else "")
+        st.warning(f"{len(bad_lines)} line(s) of the log could not be read and are not shown below (line {listed}).")
     if entries.empty:
         st.info("Nothing has been logged yet.")
         return

@@ -19,7 +19,7 @@ ALL_QUARTERS = "All quarters"
 
 def _choose_division(viewer: Viewer) -> tuple[str, str]:
     divisions = reference.divisions()
-    divisions = divisions[divisions["division_code"].map(viewer.may_see_division_records).astype(bool)]
+    divisions = divisions[divisions["division_code"].map(viewer.may_open_division).astype(bool)]
     if divisions.empty:
         raise AccessDenied("There is no division you may see.")
     names = dict(zip(divisions["division_code"], divisions["division_name"], strict=True))
@@ -205,6 +205,12 @@ def main(viewer: Viewer) -> None:
     st.divider()
     ui_worklist.measures_panel(viewer, code, name)
     st.divider()
+    if not viewer.may_see_division_records(code):
+        st.info(
+            "Failure reasons and late recording by unit are counts of a division's own records: they go to that "
+            "division, registrars and engineers, not to committee-facing views."
+        )
+        return
     st.markdown("**Failing records** (counts only; the records are on the Worklist page and in the division's export)")
     years = reference.fiscal_years()
     year_col, quarter_col = st.columns(2)

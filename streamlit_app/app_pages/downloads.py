@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app.access.policy import NATIONAL, AccessDenied, Viewer
-from streamlit_app.access.session import current_viewer
+from streamlit_app.access.policy import NATIONAL, Viewer
 from streamlit_app.data import downloads, reference
 from streamlit_app.ui import format as fmt
 from streamlit_app.ui.page import render_page
@@ -26,6 +25,9 @@ MART_WORDS = {
     "compliance_national_test": "Compliance across Scotland, by test",
     "record_failures": "Record failures: every failing record and why it failed",
     "training_coverage": "Training coverage",
+    "audit_results_by_division_test": "Registrar audit: sampled compliance by test",
+    "audit_agreement_by_division_test": "Registrar audit: the rules against the registrars, by test",
+    "audit_disagreements": "Registrar audit: records where the registrar and the rules differ",
 }
 
 
@@ -49,13 +51,9 @@ def _choose_scope(viewer: Viewer, names: dict[str, str]) -> str:
     return st.selectbox("Pack", scopes, format_func=lambda s: _label(s, names), key=SCOPE_KEY)
 
 
-def _log_download(pack: downloads.DownloadPack, file_name: str) -> None:
-    """on_click of every download button: log it as the viewer the session resolves to now."""
-    try:
-        viewer = current_viewer()
-    except AccessDenied:
-        return
-    downloads.record_download(viewer, pack, file_name)
+def _on_click(viewer: Viewer, pack: downloads.DownloadPack, file_name: str):  # noqa: ANN202
+    """The download's bytes, made (and logged) only when the button is clicked."""
+    return lambda: downloads.pack_file_bytes(viewer, pack, file_name)
 
 
 def main(viewer: Viewer) -> None:
@@ -97,13 +95,12 @@ def main(viewer: Viewer) -> None:
             file = pack.file(mart, ext)
             col.download_button(
                 label,
-                data=file.data,
+                data=_on_click(viewer, pack, file.file_name),
                 file_name=file.file_name,
                 mime=file.mime,
                 key=f"pack_{mart}_{ext}",
                 icon=":material/download:",
-                on_click=_log_download,
-                args=(pack, file.file_name),
+                on_click="ignore",
             )
 
 

@@ -72,6 +72,12 @@ def main(viewer: Viewer) -> None:
     metric_cols[1].metric("Completed", fmt.fmt_count(completed))
     metric_cols[2].metric("In progress", fmt.fmt_count(totals["in_progress"].fillna(0).sum()))
     metric_cols[3].metric("Assigned, not started", fmt.fmt_count(totals["assigned"].fillna(0).sum()))
+    left_out = int(totals["people_in_suppressed_cells"].sum()) if "people_in_suppressed_cells" in totals else 0
+    if left_out:
+        st.caption(
+            f"These counts and every total below leave out {fmt.fmt_count(left_out)} assignments in cells built on "
+            f"fewer than {fmt.min_records()} people, so that no suppressed cell can be worked out by subtraction."
+        )
 
     for tab, (column, title, _) in zip(st.tabs([g[2] for g in GROUPS]), GROUPS, strict=True):
         with tab:

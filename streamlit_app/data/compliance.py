@@ -37,7 +37,12 @@ def national_compliance(
         ("fiscal_year", "fiscal_quarter", "test_code"),
     )
     sql = _COMPLIANCE_SELECT.format(table="marts.compliance_national_test", where=clause, extra_order="")
-    return disclosed(query(sql, params), viewer, hierarchy=COMPLIANCE_HIERARCHY["compliance_national_test"])
+    return disclosed(
+        query(sql, params),
+        viewer,
+        hierarchy=COMPLIANCE_HIERARCHY["compliance_national_test"],
+        mart="compliance_national_test",
+    )
 
 
 def command_area_compliance(
@@ -61,7 +66,12 @@ def command_area_compliance(
     sql = _COMPLIANCE_SELECT.format(
         table="marts.compliance_by_command_area_test", where=clause, extra_order=", m.command_area"
     )
-    return disclosed(query(sql, params), viewer, hierarchy=COMPLIANCE_HIERARCHY["compliance_by_command_area_test"])
+    return disclosed(
+        query(sql, params),
+        viewer,
+        hierarchy=COMPLIANCE_HIERARCHY["compliance_by_command_area_test"],
+        mart="compliance_by_command_area_test",
+    )
 
 
 def division_compliance(
@@ -92,6 +102,7 @@ def division_compliance(
         viewer,
         own_col="division_code",
         hierarchy=COMPLIANCE_HIERARCHY["compliance_by_division_test"],
+        mart="compliance_by_division_test",
     )
 
 
@@ -123,14 +134,16 @@ def audit_headlines(viewer: Viewer) -> pd.DataFrame:
         """,
         [latest, previous],
     )
-    frame = disclosed(frame, viewer)
+    frame = disclosed(frame, viewer, mart="compliance_national_test")
     frame = disclosed(
-        frame,
+        frame.assign(_prev_quarter=4),
         viewer,
         count_col="prev_examined",
         blank=tuple(f"prev_{c}" for c in RATE_COLUMNS),
         flag_col="prev_suppressed",
-    )
+        mart="compliance_national_test",
+        keys={"fiscal_year": "prev_fiscal_year", "fiscal_quarter": "_prev_quarter"},
+    ).drop(columns="_prev_quarter")
     either = frame["suppressed"] | frame["prev_suppressed"]
     frame["change_pp"] = frame["change_pp"].astype("float64").where(~either)
     return frame

@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from scrs import access_log, db
-from scrs.export import division_queries, national_queries, write_marts
-from scrs.warehouse import NoPublicationError, read_only
+from scrs.export import MartQuery, division_queries, national_queries, write_marts
+from scrs.users import UsersFile
+from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event, refuse
 from streamlit_app.access.policy import (
     NATIONAL,
@@ -25,7 +26,7 @@ from streamlit_app.access.policy import (
     pack_refusal,
 )
 from streamlit_app.access.policy import download_scopes as _scopes
-from streamlit_app.data.query import READ_ERRORS, DataUnavailable, FileKey, file_key, settings
+from streamlit_app.data.query import READ_ERRORS, DataUnavailable, FileKey, file_key, settings, unavailable
 from streamlit_app.data.reference import division_codes
 
 DOWNLOAD_FORMATS: dict[str, tuple[str, str]] = {
@@ -37,10 +38,11 @@ DOWNLOAD_FORMATS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class PackFile:
+    """One file of a pack, as listed: its bytes are made only when it is downloaded (`pack_file_bytes`)."""
+
     mart: str
     ext: str
     file_name: str
-    data: bytes
     mime: str
     rows: int
 
@@ -55,6 +57,8 @@ class DownloadPack:
     suppressed: bool  # small cells suppressed (the national pack)
     marts: tuple[tuple[str, int], ...]  # (mart, rows), in export order
     files: tuple[PackFile, ...]
+    source: FileKey  # the publication the listing describes (a file is made from the same one)
+    min_records: int
 
     def file(self, mart: str, ext: str) -> PackFile:
         return next(f for f in self.files if f.mart == mart and f.ext == ext)
@@ -76,40 +80,33 @@ def _pack_name(scope: str, mart: str, period: str, published: str, ext: str) -> 
     return f"scrs_{who}_{mart}_{period}_published-{published}.{ext}"
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+def _queries(scope: str, min_records: int) -> dict[str, MartQuery]:
+    return national_queries(min_records) if scope == NATIONAL else division_queries(scope, min_records)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def _cached_pack(key: FileKey, scope: str, min_records: int) -> DownloadPack:
-    queries = national_queries(min_records) if scope == NATIONAL else division_queries(scope)
-    with tempfile.TemporaryDirectory(prefix="scrs-pack-") as tmp, read_only(Path(key[0])) as con:
-        exported = write_marts(con, queries, Path(tmp))
+    """The pack's listing: names and row counts only. No file is made until someone downloads it."""
+    with read_only(Path(key[0])) as con:
+        marts = tuple(
+            (mart, int(db.value(con, f"SELECT count(*) FROM ({query.sql})", list(query.params))))
+            for mart, query in _queries(scope, min_records).items()
+        )
         years = db.run(con, "SELECT min(fiscal_year), max(fiscal_year) FROM marts.compliance_national_test")[0]
         published_at = (
             db.value(con, "SELECT max(published_at) FROM meta.publication")
             if db.table_exists(con, "meta", "publication")
             else None
         )
-        first, last = (str(y).replace("/", "-") if y else "none" for y in years)
-        period = first if first == last else f"{first}_to_{last}"
-        published = published_at.strftime("%Y-%m-%d") if published_at is not None else "unknown"
-        files = [
-            PackFile(
-                mart=mart.mart,
-                ext=path.suffix.lstrip("."),
-                file_name=_pack_name(scope, mart.mart, period, published, path.suffix.lstrip(".")),
-                data=path.read_bytes(),
-                mime=DOWNLOAD_FORMATS[path.suffix.lstrip(".")][1],
-                rows=mart.rows,
-            )
-            for mart in exported
-            for path in mart.files
-        ]
-    return DownloadPack(
-        scope=scope,
-        period=period,
-        published=published,
-        suppressed=scope == NATIONAL,
-        marts=tuple((m.mart, m.rows) for m in exported),
-        files=tuple(files),
+    first, last = (str(y).replace("/", "-") if y else "none" for y in years)
+    period = first if first == last else f"{first}_to_{last}"
+    published = published_at.strftime("%Y-%m-%d") if published_at is not None else "unknown"
+    files = tuple(
+        PackFile(mart, ext, _pack_name(scope, mart, period, published, ext), mime, rows)
+        for mart, rows in marts
+        for ext, (_, mime) in DOWNLOAD_FORMATS.items()
     )
+    return DownloadPack(scope, period, published, scope == NATIONAL, marts, files, key, min_records)
 
 
 def download_pack(viewer: Viewer, scope: str) -> DownloadPack:
@@ -122,21 +119,41 @@ def download_pack(viewer: Viewer, scope: str) -> DownloadPack:
     key = file_key()
     try:
         return _cached_pack(key, scope, settings().disclosure_min_records)
-    except NoPublicationError as exc:
-        raise DataUnavailable(str(exc)) from exc
     except READ_ERRORS as exc:
-        raise DataUnavailable(
-            f"The published warehouse could not give this pack ({str(exc).splitlines()[0]}). Try again in a moment."
-        ) from exc
+        raise unavailable(key, exc) from exc
 
 
-def record_download(viewer: Viewer, pack: DownloadPack, file_name: str) -> None:
-    """Log a download (called when the user clicks a download button)."""
+def pack_file_bytes(viewer: Viewer, pack: DownloadPack, file_name: str) -> bytes:
+    """Make one file of a pack, exactly as `scrs export` writes it, and log the download as its bytes are
+    made. Called when the user clicks (`st.download_button(data=callable)`, on Streamlit's own thread, so no
+    Streamlit call in here); access is checked again first, against the users file as it is now."""
+    account = UsersFile(settings().users_file).get(viewer.username or "")
+    if account is None or (account.role, account.division_code) != (viewer.role, viewer.division_code):
+        refuse(
+            viewer,
+            Refusal(
+                "Your access has changed since this page was shown: sign in again.",
+                scope=pack.scope,
+                detail="account removed or changed before the download",
+            ),
+        )
     _check_pack_access(viewer, pack.scope)
     chosen = next((f for f in pack.files if f.file_name == file_name), None)
     if chosen is None:
         refuse(viewer, Refusal("That file is not part of this pack.", scope=pack.scope, detail="unknown download file"))
-    log_event(viewer, "download", scope=pack.scope, file=chosen.file_name, rows=chosen.rows)
+    query = _queries(pack.scope, pack.min_records)[chosen.mart]
+    with tempfile.TemporaryDirectory(prefix="scrs-pack-") as tmp, read_only(Path(pack.source[0])) as con:
+        written = write_marts(con, {chosen.mart: query}, Path(tmp))[0]
+        data = next(p for p in written.files if p.suffix == f".{chosen.ext}").read_bytes()
+    log_event(viewer, "download", scope=pack.scope, file=chosen.file_name, rows=written.rows)
+    return data
+
+
+def table_bytes(viewer: Viewer, frame: pd.DataFrame, file_name: str, what: str) -> bytes:
+    """A table exactly as shown, as CSV, logged as a download when its bytes are made (on click)."""
+    data = frame.to_csv(index=False).encode("utf-8")
+    log_event(viewer, "download", scope="table", file=file_name, rows=len(frame), detail=what)
+    return data
 
 
 def access_log_entries(viewer: Viewer) -> pd.DataFrame:
@@ -146,6 +163,13 @@ def access_log_entries(viewer: Viewer) -> pd.DataFrame:
     entries = access_log.read(settings().access_log)
     frame = pd.DataFrame(entries, columns=list(access_log.FIELDS)) if entries else pd.DataFrame(columns=columns)
     return frame[columns].iloc[::-1].reset_index(drop=True)
+
+
+def access_log_check(viewer: Viewer) -> tuple[access_log.LogCheck, list[int]]:
+    """What `scrs access-log verify` finds, and the lines that could not be read (registrars and engineers)."""
+    enforce(viewer, access_log_refusal(viewer))
+    path = settings().access_log
+    return access_log.check(path), access_log.read_entries(path).bad_lines
 
 
 def access_log_intact(viewer: Viewer) -> int | None:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from streamlit_app.access.policy import Viewer
-from streamlit_app.data.query import disclosed, query, where
+from streamlit_app.access.policy import Viewer, suppresses
+from streamlit_app.data.query import compliance_pattern, disclosed, query, where
 
 _ACTION_ORDER = "JOIN reference.improvement_actions a USING (action_id)"
 IMPACT_SIDE_COLUMNS = ("compliant", "pct", "ci_lower_pct", "ci_upper_pct", "status")
@@ -105,6 +105,7 @@ def crime_system_impact(viewer: Viewer, *, test_code: str | Sequence[str] | None
         """,
         params,
     )
+    windows = _window_hidden(frame, viewer) if suppresses(viewer) else {}
     for side in ("before", "after"):
         frame = disclosed(
             frame,
@@ -114,7 +115,40 @@ def crime_system_impact(viewer: Viewer, *, test_code: str | Sequence[str] | None
             blank=tuple(f"{side}_{c}" for c in IMPACT_SIDE_COLUMNS),
             flag_col=f"{side}_suppressed",
         )
+        if side in windows:  # a side that sums a suppressed quarter would give it back by subtraction
+            hide = windows[side] & frame[f"{side}_examined"].notna()
+            for column in (f"{side}_{c}" for c in IMPACT_SIDE_COLUMNS):
+                frame[column] = frame[column].astype("object").where(~hide, None)
+            frame[f"{side}_suppressed"] = frame[f"{side}_suppressed"] | hide
     either = frame["before_suppressed"] | frame["after_suppressed"]
     frame.loc[either, list(IMPACT_DIFFERENCE_COLUMNS)] = None
     frame["change_suppressed"] = either
     return frame
+
+
+def _fiscal(moment: pd.Timestamp, quarters_later: int) -> tuple[str, int]:
+    """The financial year label and quarter `quarters_later` quarters from the one holding `moment`."""
+    index = (moment.year * 12 + moment.month - 4) // 3 + quarters_later  # quarters since April of year 0
+    year, quarter = divmod(index, 4)
+    return f"{year}/{(year + 1) % 100:02d}", quarter + 1
+
+
+def _window_hidden(frame: pd.DataFrame, viewer: Viewer) -> dict[str, pd.Series]:
+    """Per side, the rows whose window (the four quarters before or after go-live, see the mart) holds a
+    quarterly cell the committee's pattern hides (contract 5.1): such a side is blanked too. A division
+    user's own division is exempt, as everywhere."""
+    pattern = compliance_pattern("compliance_by_division_test")
+    hidden = set(
+        map(tuple, pattern.loc[pattern["_hidden"], ["fiscal_year", "fiscal_quarter", "division_code", "test_code"]]
+            .astype({"fiscal_quarter": int}).to_numpy().tolist())
+    )  # fmt: skip
+    own = viewer.division_code if viewer.is_division else None
+    out = {}
+    for side, offsets in (("before", range(-4, 0)), ("after", range(1, 5))):
+        flags = []
+        for date, division, test in zip(frame["go_live_date"], frame["division_code"], frame["test_code"], strict=True):
+            moment = pd.Timestamp(date)
+            quarters = (_fiscal(moment, k) for k in offsets)
+            flags.append(division != own and any((fy, q, division, test) in hidden for fy, q in quarters))
+        out[side] = pd.Series(flags, index=frame.index, dtype=bool)
+    return out

@@ -12,6 +12,7 @@ Rules kept here (docs/architecture.md, "Dashboard"):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from scrs import db
-from scrs.disclosure import RATE_COLUMNS, suppress_small_cells
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, suppress_small_cells
+from scrs.export import compliance_hidden, hidden_rows
 from scrs.settings import Settings
 from scrs.warehouse import NoPublicationError, read_only
 from streamlit_app.access.policy import Viewer, exempt_division, suppresses
@@ -29,8 +31,18 @@ from streamlit_app.access.policy import Viewer, exempt_division, suppresses
 FileKey = tuple[str, int, int, int]
 
 
+log = logging.getLogger(__name__)
+
+NOTHING_PUBLISHED = (
+    "Nothing has been published yet. The figures appear here once the pipeline has run "
+    "(`make demo` builds a demonstration warehouse); then reload this page."
+)
+BEING_REPLACED = "The published figures are being replaced or cannot be read just now. Try again in a moment."
+
+
 class DataUnavailable(Exception):
-    """The published warehouse, or a table the page needs, is not there (yet). Shown as st.info."""
+    """The published warehouse, or a table the page needs, is not there (yet). Shown as st.info; the message
+    is for users: plain words, never a server path."""
 
 
 def settings() -> Settings:
@@ -43,26 +55,22 @@ def file_key() -> FileKey:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise DataUnavailable(
-            f"Nothing has been published yet: there is no warehouse at `{path}`. "
-            "Run the pipeline (`make demo` builds a demonstration warehouse), then reload this page."
-        ) from None
+        raise DataUnavailable(NOTHING_PUBLISHED) from None
     return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
-    """The message for a failed read of the served file."""
+    """The message for a failed read of the served file: plain words, never a path or the database's own
+    message (they go to the server's log)."""
+    log.warning("reading the served warehouse %s failed: %s", key[0], exc)
     if isinstance(exc, NoPublicationError):  # removed between the stat and the connect
-        return DataUnavailable(str(exc))
+        return DataUnavailable(BEING_REPLACED)
     if isinstance(exc, duckdb.CatalogException):
         return DataUnavailable(
-            f"The published warehouse at `{key[0]}` does not have what this page needs "
-            f"({str(exc).splitlines()[0]}). It may come from an older pipeline; run the pipeline again."
+            "The published warehouse does not have what this page needs. It may come from an older version of "
+            "the pipeline: an engineer can run the pipeline again."
         )
-    return DataUnavailable(
-        f"The published warehouse at `{key[0]}` could not be opened read-only "
-        f"({str(exc).splitlines()[0]}). Try again in a moment."
-    )
+    return DataUnavailable(BEING_REPLACED)
 
 
 READ_ERRORS = (NoPublicationError, duckdb.CatalogException, duckdb.IOException)
@@ -78,6 +86,22 @@ def _cached_query(key: FileKey, sql: str, params: tuple[Any, ...]) -> pd.DataFra
 def _cached_table_exists(key: FileKey, schema: str, table: str) -> bool:
     with read_only(Path(key[0])) as con:
         return db.table_exists(con, schema, table)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.DataFrame]:
+    with read_only(Path(key[0])) as con:
+        return compliance_hidden(con, min_records)
+
+
+def compliance_pattern(mart: str) -> pd.DataFrame:
+    """The committee's suppression pattern of a compliance mart (keys + `_hidden`: primary and complementary,
+    computed once per publication over the whole of the three marts, as `scrs export --national` does)."""
+    key = file_key()
+    try:
+        return _cached_compliance_hidden(key, settings().disclosure_min_records)[mart]
+    except READ_ERRORS as exc:
+        raise unavailable(key, exc) from exc
 
 
 def query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
@@ -133,18 +157,30 @@ def disclosed(
     blank: Sequence[str] = RATE_COLUMNS,
     hierarchy: Sequence[str] = (),
     flag_col: str = "suppressed",
+    mart: str | None = None,
+    keys: Mapping[str, str] | None = None,
+    hidden: pd.Series | None = None,
 ) -> pd.DataFrame:
     """`frame` as `viewer` may see it: small cells blanked (`scrs.disclosure`) in committee-facing views.
 
     `flag_col` marks the blanked rows (always added; all False when nothing is suppressed). A division user
     sees its own division unsuppressed: rows whose `own_col` is its division code, or every row when the
     query was limited to its division (`own_scope`). `hierarchy`: the columns that place a cell in its groups
-    (`scrs.disclosure`).
+    (`scrs.disclosure`). `mart`: the frame's rows are cells of that compliance mart, blanked by the
+    committee's whole pattern (contract 5.1: complementary cells too); `keys` maps a pattern key column to
+    the frame's column where the names differ. `hidden`: the committee's pattern for the frame's rows when
+    the caller computed it (`scrs.disclosure.audit_pattern`), instead of `mart`.
     """
     if not suppresses(viewer, own_scope):
         return frame.assign(**{flag_col: False})
     own = exempt_division(viewer)
     exempt = frame[own_col].eq(own) if own is not None and own_col is not None and own_col in frame.columns else None
+    if mart is not None:  # a compliance mart: the whole hierarchy's pattern, not just this frame's small cells
+        names = dict(keys or {})  # pattern key -> this frame's column, where they differ
+        located = frame.drop(columns=[k for k in names if k in frame.columns]).rename(
+            columns={v: k for k, v in names.items()}
+        )
+        hidden = hidden_rows(located, compliance_pattern(mart), COMPLIANCE_HIERARCHY[mart]) if len(frame) else None
     return suppress_small_cells(
         frame,
         settings().disclosure_min_records,
@@ -153,4 +189,5 @@ def disclosed(
         hierarchy=hierarchy,
         exempt=exempt,
         flag_col=flag_col,
+        hidden=hidden,
     )

@@ -7,14 +7,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from streamlit_app.access.session import current_viewer
+from streamlit_app.data import downloads
 from streamlit_app.ui.format import shown_statuses, slug, status_words
 
 
 def download_table(df: pd.DataFrame, name: str, *, key: str | None = None, label: str | None = None) -> None:
+    """The table as CSV, made and logged (access log, `download`) only when the button is clicked."""
+    viewer = current_viewer()
+    file_name = f"{slug(name)}.csv"
     st.download_button(
         label or "Download this table (CSV)",
-        data=df.to_csv(index=False).encode("utf-8"),
-        file_name=f"{slug(name)}.csv",
+        data=lambda: downloads.table_bytes(viewer, df, file_name, name),
+        file_name=file_name,
         mime="text/csv",
         key=key or f"download_{slug(name)}",
         icon=":material/download:",

@@ -1,0 +1,141 @@
+"""Signing in: the same work on every failure path, a per-client throttle, a password policy, demo accounts.
+
+The timing test compares a locked known account with an unknown name (the issue measured 0 ms against about
+166 ms): medians of interleaved tries, with a tolerance wide enough for a busy two-core machine, and a floor
+from one argon2 verification timed on its own (the work every path must do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+
+from scrs.cli import main as scrs_main
+from scrs.throttle import ClientThrottle
+from scrs.users import UsersError, UsersFile, _now
+
+STRONG = "tundra-violin-quarry-47-oboe"
+
+
+@pytest.fixture
+def users(tmp_path: Path) -> UsersFile:
+    users = UsersFile(tmp_path / "users.json")
+    users.add("registrar", "registrar", password=STRONG)
+    users.add("division-g", "division", "G", password=STRONG)
+    return users
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaaaa", "password1234", "qwertyuiop123", "123456789012", "registrar2026", "abcabcabcabc"]
+)
+def test_common_and_repetitive_passwords_are_refused(users: UsersFile, password: str) -> None:
+    with pytest.raises(UsersError, match="too easy to guess"):
+        users.add("someone.new", "committee", password=password)
+    with pytest.raises(UsersError, match="too easy to guess"):
+        users.set_password("registrar", password)
+    assert users.authenticate("registrar", STRONG).ok  # unchanged
+
+
+def test_the_cli_refuses_a_weak_password(users: UsersFile, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("password1234\n"))
+    assert scrs_main(["users", "--users-file", str(users.path), "set-password", "registrar", "--password-stdin"]) == 2
+
+
+def test_strong_and_generated_passwords_are_accepted(users: UsersFile) -> None:
+    generated = users.add("someone.new", "committee")
+    assert generated and users.authenticate("someone.new", generated).ok
+    assert users.set_password("someone.new", "correct horse battery staple 1917") == "correct horse battery staple 1917"
+
+
+def test_demo_accounts_sign_in_only_in_demo_mode(users: UsersFile, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRS_DEMO_MODE", "1")
+    passwords = {account.username: password for account, password in users.create_demo_accounts()}
+    assert users.authenticate("committee", passwords["committee"]).ok
+    monkeypatch.setenv("SCRS_DEMO_MODE", "0")
+    outcome = users.authenticate("committee", passwords["committee"])
+    assert not outcome.ok and outcome.reason == "demo_account"
+    with pytest.raises(UsersError, match="demo mode"):
+        users.create_demo_accounts()
+    assert scrs_main(["users", "--users-file", str(users.path), "demo"]) == 2
+
+
+def _time(users: UsersFile, name: str) -> float:
+    start = time.perf_counter()
+    outcome = users.authenticate(name, "not-the-password-at-all")
+    elapsed = time.perf_counter() - start
+    assert not outcome.ok
+    return elapsed
+
+
+def test_a_locked_account_and_an_unknown_name_take_the_same_time(users: UsersFile) -> None:
+    for _ in range(5):
+        users.authenticate("registrar", "wrong-guess-of-the-password")
+    assert users.authenticate("registrar", STRONG).reason == "locked"  # locked: even the right one is refused
+    hasher, reference = PasswordHasher(), PasswordHasher().hash("x")
+    one_verify = statistics.median(_timed(lambda: _safe_verify(hasher, reference)) for _ in range(3))
+
+    locked, unknown, wrong = [], [], []
+    for i in range(5):  # interleaved, so a burst of load on the machine hits all three alike
+        locked.append(_time(users, "registrar"))
+        unknown.append(_time(users, f"nobody-{i}"))
+        if i < 3:  # a wrong password on an open account (three: a fourth would not lock it, a fifth would)
+            wrong.append(_time(users, "division-g"))
+    m_locked, m_unknown = statistics.median(locked), statistics.median(unknown)
+    # Before the fix a locked account answered without hashing: about 0 ms against one argon2 verification.
+    assert m_locked >= 0.5 * one_verify, (m_locked, one_verify)
+    assert abs(m_locked - m_unknown) <= 0.35 * max(m_locked, m_unknown), (m_locked, m_unknown)
+    m_wrong = statistics.median(wrong)
+    assert abs(m_wrong - m_unknown) <= 0.5 * max(m_unknown, m_wrong), (m_wrong, m_unknown)
+
+
+def _timed(fn) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _safe_verify(hasher: PasswordHasher, reference: str) -> None:
+    with contextlib.suppress(VerifyMismatchError):  # a mismatch is the expected outcome
+        hasher.verify(reference, "not x")
+
+
+def test_a_client_is_throttled_whatever_names_it_tries(users: UsersFile) -> None:
+    throttle = ClientThrottle(max_failures=3, window_minutes=15, block_minutes=15)
+    now = _now()
+    attacker, colleague = "198.51.100.7", "10.1.2.3"
+    for name in ("registrar", "nobody", "division-g"):
+        assert not users.authenticate(name, "guess-guess-guess", client=attacker, throttle=throttle, now=now).ok
+    # Blocked now, before any password is looked at: even the right password is refused for this client ...
+    outcome = users.authenticate("registrar", STRONG, client=attacker, throttle=throttle, now=now)
+    assert (outcome.ok, outcome.reason) == (False, "throttled")
+    assert outcome.locked_until == now + timedelta(minutes=15)
+    # ... and its refused tries do not count against the account it names, so it cannot lock `registrar` out.
+    for _ in range(5):  # five: the account's own limit
+        users.authenticate("registrar", "guess-guess-guess", client=attacker, throttle=throttle, now=now)
+    assert users.authenticate("registrar", STRONG, client=colleague, throttle=throttle, now=now).ok
+    later = now + timedelta(minutes=16)
+    assert users.authenticate("registrar", STRONG, client=attacker, throttle=throttle, now=later).ok
+
+
+def test_the_throttle_forgets_old_failures_and_bounds_its_memory() -> None:
+    throttle = ClientThrottle(max_failures=3, window_minutes=10, block_minutes=5, max_clients=100)
+    now = _now()
+    throttle.record_failure("a", now)
+    throttle.record_failure("a", now + timedelta(minutes=5))
+    assert throttle.record_failure("a", now + timedelta(minutes=12)) is None  # the first fell out of the window
+    assert throttle.record_failure("a", now + timedelta(minutes=12)) is not None
+    assert throttle.blocked_until("a", now + timedelta(minutes=13)) is not None
+    assert throttle.blocked_until("a", now + timedelta(minutes=18)) is None
+    assert throttle.blocked_until(None) is None and throttle.record_failure(None) is None
+    for i in range(1000):
+        throttle.record_failure(f"10.0.{i // 256}.{i % 256}", now)
+    assert len(throttle._clients) == 100

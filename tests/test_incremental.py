@@ -1,0 +1,207 @@
+"""An incremental run equals a full rebuild (issue 15), on a scripted sequence of deliveries onto a published
+warehouse: a record moving quarter and a crime re-linked to another incident (run 1), then a late No Crime
+and a re-delivered file (run 2). Each delivery's effect is checked against what the test computes by hand,
+then every mart of the incrementally built warehouse must equal, row for row and column for column, a full
+rebuild of the same landing folder into an empty warehouse.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests import extract_factory as xf
+from tests.conftest import run_scrs
+
+TS = "%Y-%m-%d %H:%M:%S"
+LATE_EXTRACT = "2021-06-01 00:00:00"  # after every extract of the test data (which ends 2021-04)
+TEST1_VERDICT = "select is_compliant from intermediate.int_test1_verdicts where incident_id = ?"
+MARTS = "select table_name from duckdb_tables() where schema_name = 'marts'"
+
+
+def served(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None, sql
+    return row[0] if len(row) == 1 else row
+
+
+def latest_row(landing: Path, kind: str, key: str, value: str) -> dict[str, str]:
+    """The record as last delivered, read from the landing CSV files (not from the warehouse)."""
+    con = duckdb.connect()
+    cur = con.execute(
+        f"""select * exclude (filename) from read_csv('{landing}/{kind}_*.csv', all_varchar = true,
+                                                     filename = true, header = true)
+            where {key} = ? qualify row_number() over (order by extracted_at desc, filename desc) = 1""",
+        [value],
+    )
+    columns = [d[0] for d in cur.description]
+    return dict(zip(columns, cur.fetchone(), strict=True))
+
+
+def fiscal(ts: str) -> tuple[str, int]:
+    """Financial year and quarter of a local timestamp, by hand (April starts the year)."""
+    t = datetime.strptime(ts, TS)
+    start = t.year if t.month >= 4 else t.year - 1
+    return f"{start}/{(start + 1) % 100:02d}", (t.month - 4) % 12 // 3 + 1
+
+
+def shifted(ts: str, days: int) -> str:
+    return (datetime.strptime(ts, TS) + timedelta(days=days)).strftime(TS)
+
+
+def run(landing: Path, warehouse: Path) -> str:
+    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stderr
+
+
+@pytest.fixture(scope="module")
+def sequence(pipeline_run, tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("incremental")
+    landing, warehouse = base / "landing", base / "warehouse"
+    shutil.copytree(pipeline_run["landing"], landing)
+    shutil.copytree(pipeline_run["warehouse"], warehouse)
+    with served(warehouse) as con:
+        moved = one(
+            con,
+            "select incident_id from intermediate.int_test1_verdicts where fiscal_year = '2019/20' "
+            "and fiscal_quarter = 1 and event_at < '2019-06-01' order by incident_id limit 1",
+        )
+        # a crime that is the only one linked to its crime-related incident, and an incident with none
+        relinked, old_incident = one(
+            con,
+            """select c.crime_id, c.incident_id from staging.stg_crime_system__crimes c
+               join intermediate.int_test1_verdicts v on v.incident_id = c.incident_id
+               where v.fiscal_year = '2020/21' and v.incident_id <> ?
+                 and (select count(*) from staging.stg_crime_system__crimes o where o.incident_id = c.incident_id) = 1
+               order by c.crime_id limit 1""",
+            [moved],
+        )
+        new_incident = one(
+            con,
+            "select incident_id from intermediate.int_test1_verdicts where not is_compliant "
+            "and fiscal_year = '2020/21' and incident_id not in (?, ?) order by incident_id limit 1",
+            [moved, old_incident],
+        )
+        no_crime = one(
+            con,
+            """select crime_id from staging.stg_crime_system__crimes c
+               join reference.crime_codes k on k.crime_code = c.crime_code
+               where c.crime_status = 'RECORDED' and k.victim_based = 'Y' and c.crime_id <> ?
+                 and c.recorded_at < '2021-03-01' and coalesce(c.incident_id, '') not in (?, ?, ?)
+               order by c.crime_id limit 1""",
+            [relinked, moved, old_incident, new_incident],
+        )
+    ids = {"moved": moved, "relinked": relinked, "old": old_incident, "new": new_incident, "no_crime": no_crime}
+
+    # Run 1: the incident's creation time corrected into the next quarter; the crime re-linked.
+    incident = latest_row(landing, "incidents", "incident_id", moved)
+    incident["created_at"] = shifted(incident["created_at"], 92)
+    if incident["closed_at"]:
+        incident["closed_at"] = shifted(incident["closed_at"], 92)
+    incident["extracted_at"] = LATE_EXTRACT
+    crime = latest_row(landing, "crimes", "crime_id", relinked)
+    crime["incident_id"], crime["extracted_at"] = new_incident, LATE_EXTRACT
+    xf.write_incidents(landing / "incidents_2099_01.csv", [incident])
+    xf.write_crimes(landing / "crimes_2099_01.csv", [crime])
+    first = run(landing, warehouse)
+    with served(warehouse) as con:
+        after_first = {
+            "moved": con.execute(
+                "select fiscal_year, fiscal_quarter from intermediate.int_test1_verdicts where incident_id = ?", [moved]
+            ).fetchall(),
+            "link": one(con, "select incident_id from staging.stg_crime_system__crimes where crime_id = ?", [relinked]),
+            "old": one(
+                con, "select is_compliant from intermediate.int_test1_verdicts where incident_id = ?", [old_incident]
+            ),
+            "new": one(
+                con, "select is_compliant from intermediate.int_test1_verdicts where incident_id = ?", [new_incident]
+            ),
+        }
+
+    # Run 2: a file delivered again under another name (alone, nothing is new), then with a late No Crime.
+    shutil.copyfile(sorted(landing.glob("crimes_2019_*.csv"))[0], landing / "crimes_2019_redelivered.csv")
+    again = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    officers = one(
+        duckdb.connect(),
+        f"""select no_crime_requested_by, no_crime_authorised_by from read_csv('{landing}/crimes_*.csv',
+            all_varchar = true) where status = 'NO_CRIME' and no_crime_requested_by <> no_crime_authorised_by
+            and no_crime_requested_by <> '' and no_crime_authorised_by <> '' limit 1""",
+    )
+    late = latest_row(landing, "crimes", "crime_id", no_crime)
+    late.update(
+        status="NO_CRIME",
+        no_crime_at=shifted(late["recorded_at"], 10),
+        no_crime_reason="CREDIBLE_INFORMATION",
+        no_crime_requested_by=officers[0],
+        no_crime_authorised_by=officers[1],
+        no_crime_authoriser_role="CRIME_REGISTRAR",
+        complainer_informed="Y",
+        extracted_at=LATE_EXTRACT,
+    )
+    xf.write_crimes(landing / "crimes_2099_02.csv", [late])
+    second = run(landing, warehouse)
+    with served(warehouse) as con:
+        after_second = {
+            "no_crime": con.execute(
+                "select fiscal_year, fiscal_quarter, is_compliant from intermediate.int_nocrime_verdicts "
+                "where record_id = ?",
+                [no_crime],
+            ).fetchall(),
+            "files": [r[0] for r in con.execute("select file_name from raw.load_registry").fetchall()],
+        }
+
+    full = base / "full"
+    rebuilt = run(landing, full)
+    return {
+        "ids": ids,
+        "incident": incident,
+        "late": late,
+        "progress": (first, second, rebuilt),
+        "again": again,
+        "after_first": after_first,
+        "after_second": after_second,
+        "incremental": warehouse,
+        "full": full,
+    }
+
+
+def test_each_delivery_did_what_it_says(sequence):
+    ids, first, second = sequence["ids"], sequence["after_first"], sequence["after_second"]
+    assert first["moved"] == [fiscal(sequence["incident"]["created_at"])], "the incident moved quarter"
+    assert first["link"] == ids["new"], "the crime now links to the other incident"
+    assert first["new"] is True, "the incident that had no crime now has one"
+    assert first["old"] is False, "the incident that lost its only crime now fails TEST1"
+    year, quarter = fiscal(sequence["late"]["no_crime_at"])
+    assert second["no_crime"] == [(year, quarter, True)], "the late No Crime entered NOCRIME in its quarter"
+    assert "crimes_2019_redelivered.csv" not in second["files"]
+    assert sequence["again"].returncode == 0 and sequence["again"].stdout.startswith("nothing new")
+
+
+def test_the_runs_were_incremental(sequence):
+    first, second, _ = sequence["progress"]
+    for progress in (first, second):
+        assert "dbt build:" in progress and "full refresh" not in progress, progress[-2000:]
+
+
+def test_every_mart_equals_a_full_rebuild(sequence):
+    with served(sequence["full"]) as con:
+        marts = [
+            r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        ]
+    assert {"compliance_by_division_test", "record_failures", "compliance_national_test"} <= set(marts)
+    results = []
+    for warehouse in (sequence["incremental"], sequence["full"]):
+        with served(warehouse) as con:
+            results.append({m: con.execute(f"select * from marts.{m} order by all").fetchall() for m in marts})
+    incremental, rebuilt = results
+    for mart in marts:
+        assert incremental[mart] == rebuilt[mart], mart
