@@ -51,6 +51,8 @@ class Settings:
     session_idle_minutes: float = 60.0
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
+    # The review store's folder (None: `<warehouse>/state`).
+    state_path: Path | None = None
     # Failed sign-ins per client address, whatever the username (scrs/throttle.py).
     login_client_max_failures: int = 10
     login_client_block_minutes: float = 15.0
@@ -71,6 +73,7 @@ class Settings:
             session_idle_minutes=float(os.environ.get("SCRS_SESSION_IDLE_MINUTES", "60")),
             login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
+            state_path=_env_path("SCRS_STATE_DIR", "") if os.environ.get("SCRS_STATE_DIR") else None,
             login_client_max_failures=int(os.environ.get("SCRS_LOGIN_CLIENT_MAX_FAILURES", "10")),
             login_client_block_minutes=float(os.environ.get("SCRS_LOGIN_CLIENT_BLOCK_MINUTES", "15")),
         )
@@ -102,6 +105,17 @@ class Settings:
     @property
     def access_log(self) -> Path:
         return self.warehouse_dir / "logs" / "access.jsonl"
+
+    @property
+    def state_dir(self) -> Path:
+        """What the product cannot rebuild from extracts (the review store): `SCRS_STATE_DIR`, else
+        `<warehouse>/state`. Never inside the served warehouse file; backed up by `scrs backup`."""
+        return self.state_path if self.state_path is not None else self.warehouse_dir / "state"
+
+    @property
+    def review_store(self) -> Path:
+        """The crime managers' review store (SQLite): review states, their history, first-seen dates."""
+        return self.state_dir / "reviews.sqlite"
 
     @property
     def users_file(self) -> Path:
