@@ -25,6 +25,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -c "import weasyprint" >/dev/null 2>&1 || { \
+		echo "installing Pango for the committee pack's PDF (WeasyPrint)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).

@@ -128,6 +128,43 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import re
+
+    import duckdb
+
+    from scrs.report import write_pack
+    from scrs.report.as_reported import AlreadyFinalisedError
+    from scrs.settings import Settings
+    from scrs.warehouse import NoPublicationError
+
+    if not re.fullmatch(r"\d{4}/\d{2}", args.fiscal_year) or args.quarter not in (1, 2, 3, 4):
+        return _fail("report", "give --fiscal-year like 2020/21 and --quarter 1-4", EXIT_USAGE)
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        result = write_pack(
+            settings, args.fiscal_year, args.quarter, Path(args.out), final=args.final, force=args.force
+        )
+    except AlreadyFinalisedError as exc:
+        return _fail("report", f"not recorded: {exc}", EXIT_NOT_PUBLISHED)
+    except (ValueError, NoPublicationError) as exc:
+        return _fail("report", str(exc), EXIT_USAGE)
+    except duckdb.CatalogException as exc:
+        return _fail(
+            "report",
+            f"the published warehouse lacks a table the paper needs ({str(exc).splitlines()[0]}); "
+            "run the pipeline again to publish the change, thematic and unit marts",
+            EXIT_NOT_PUBLISHED,
+        )
+    print(f"committee pack for {result.pack.period} -> {Path(args.out).resolve()} ({len(result.files)} files)")
+    if result.report is not None:
+        print(
+            f"recorded as reported: report {result.report.report_id} in {settings.as_reported_db}"
+            + (" (forced; the earlier report is kept as history)" if result.report.forced else "")
+        )
+    return EXIT_OK
+
+
 def cmd_access_log(args: argparse.Namespace) -> int:
     from scrs import access_log
     from scrs.keys import AccessLogKeyMissing
@@ -293,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     rst.add_argument("--warehouse", default=None, help="warehouse folder (default: $SCRS_WAREHOUSE_DIR)")
     rst.add_argument("--force", action="store_true", help="overwrite a review store or access log holding entries")
     rst.set_defaults(func=cmd_restore)
+
+    rep = commands.add_parser("report", help="write the committee's paper for a quarter (HTML, PDF, Word, CSV)")
+    rep.add_argument("--warehouse", required=True)
+    rep.add_argument("--fiscal-year", required=True, help="e.g. 2020/21")
+    rep.add_argument("--quarter", required=True, type=int, help="financial quarter 1-4 (4 = January-March)")
+    rep.add_argument("--out", required=True)
+    rep.add_argument("--final", action="store_true", help="record the figures as reported (never overwritten)")
+    rep.add_argument("--force", action="store_true", help="with --final: record again; the earlier is kept")
+    rep.set_defaults(func=cmd_report)
 
     log = commands.add_parser("access-log", help="the dashboard's access log")
     log_commands = log.add_subparsers(dest="access_log_command", required=True)

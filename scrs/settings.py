@@ -56,6 +56,8 @@ class Settings:
     # Failed sign-ins per client address, whatever the username (scrs/throttle.py).
     login_client_max_failures: int = 10
     login_client_block_minutes: float = 15.0
+    # Figures as reported to the committee (`scrs report --final`): outside the rebuilt warehouse file.
+    as_reported_path: Path | None = None
 
     @classmethod
     def from_env(cls, landing_dir: Path | str | None = None, warehouse_dir: Path | str | None = None) -> Settings:
@@ -76,6 +78,7 @@ class Settings:
             state_path=_env_path("SCRS_STATE_DIR", "") if os.environ.get("SCRS_STATE_DIR") else None,
             login_client_max_failures=int(os.environ.get("SCRS_LOGIN_CLIENT_MAX_FAILURES", "10")),
             login_client_block_minutes=float(os.environ.get("SCRS_LOGIN_CLIENT_BLOCK_MINUTES", "15")),
+            as_reported_path=_env_path("SCRS_AS_REPORTED_DB", "") if os.environ.get("SCRS_AS_REPORTED_DB") else None,
         )
 
     @property
@@ -108,7 +111,8 @@ class Settings:
 
     @property
     def state_dir(self) -> Path:
-        """What the product cannot rebuild from extracts (the review store): `SCRS_STATE_DIR`, else
+        """What the product cannot rebuild from extracts (the review store, the figures as reported):
+        `SCRS_STATE_DIR`, else
         `<warehouse>/state`. Never inside the served warehouse file; backed up by `scrs backup`."""
         return self.state_path if self.state_path is not None else self.warehouse_dir / "state"
 
@@ -121,6 +125,14 @@ class Settings:
     def users_file(self) -> Path:
         """Dashboard accounts (salted password hashes): `SCRS_USERS_FILE`, else beside the warehouse folder."""
         return self.users_path if self.users_path is not None else self.warehouse_dir.parent / "users.json"
+
+    @property
+    def as_reported_db(self) -> Path:
+        """The committee's figures as reported (SQLite, never rebuilt): `SCRS_AS_REPORTED_DB`, else
+        `<state_dir>/as_reported.sqlite` (so `scrs backup` copies it with the review store)."""
+        if self.as_reported_path is not None:
+            return self.as_reported_path
+        return self.state_dir / "as_reported.sqlite"
 
     @property
     def run_lock(self) -> Path:

@@ -37,6 +37,7 @@ PAGES = [
     st.Page("app_pages/divisions.py", title="Divisions", icon=":material/grid_view:"),
     st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:"),
     st.Page("app_pages/division_detail.py", title="Division detail", icon=":material/location_city:"),
+    st.Page("app_pages/crime_types.py", title="Crime types and units", icon=":material/category:"),
     st.Page("app_pages/training.py", title="Training", icon=":material/school:"),
     st.Page("app_pages/improvement_plan.py", title="Improvement plan", icon=":material/flag:"),
     st.Page("app_pages/impact.py", title="Impact", icon=":material/compare_arrows:"),
@@ -131,6 +132,12 @@ def main() -> None:
 
 
 st.set_page_config(page_title=APP_TITLE, page_icon=":material/fact_check:", layout="wide")
+# Streamlit draws captions at 60% opacity, below WCAG AA contrast (axe: color-contrast,
+# tests/e2e/test_accessibility_browser.py): full opacity in a dark grey, on every page and the sign-in page.
+st.html(
+    "<style>[data-testid='stCaptionContainer'] {opacity: 1 !important; color: #4a4a4a !important;} "
+    "[data-testid='stCaptionContainer'] code {color: #1a1a1a !important;}</style>"
+)
 try:
     main()
 except Exception as fault:  # noqa: BLE001 - every fault a user can meet gets plain words, never a traceback

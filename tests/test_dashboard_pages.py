@@ -139,15 +139,11 @@ def test_overview_headlines_equal_the_national_mart(warehouse: Path) -> None:
     expected = sql(
         warehouse,
         """
-        SELECT t.test_name, cur.compliance_pct, cur.status, round(cur.compliance_pct - prev.compliance_pct, 2) AS change
-        FROM marts.compliance_national_test cur JOIN reference.audit_tests t USING (test_code)
-        LEFT JOIN marts.compliance_national_test prev
-          ON prev.test_code = cur.test_code AND prev.fiscal_quarter = 4
-         AND prev.fiscal_year = (SELECT max(fiscal_year) FROM marts.compliance_national_test
-                                 WHERE fiscal_quarter = 4 AND fiscal_year < ?)
+        SELECT t.test_name, cur.compliance_pct, cur.status, cur.change_pp AS change, cur.change AS words
+        FROM marts.compliance_change_national_test cur JOIN reference.audit_tests t USING (test_code)
         WHERE cur.fiscal_year = ? AND cur.fiscal_quarter = 4
         """,
-        [year, year],
+        [year],
     )
     assert len(expected) == 5
     at = open_page("overview")
@@ -155,8 +151,11 @@ def test_overview_headlines_equal_the_national_mart(warehouse: Path) -> None:
     markdown = "\n".join(m.value for m in at.markdown)
     for row in expected.itertuples():
         assert metrics[row.test_name].value == f"{row.compliance_pct:.2f}%"
-        if pd.notna(row.change):
-            assert metrics[row.test_name].proto.delta == f"{row.change:+.2f} pp"
+        # An arrow (delta) only for a change its interval supports (issue 14); otherwise none.
+        if pd.notna(row.change) and row.words != "no_clear_change":
+            assert metrics[row.test_name].proto.delta == f"{row.change:+.2f} pp, {row.words}"
+        else:
+            assert metrics[row.test_name].proto.delta == ""
         assert STATUS_WORDS[row.status] in markdown
     table = table_named(at, "Measure").set_index("Measure")
     for row in expected.itertuples():
@@ -297,9 +296,9 @@ def test_trends_show_the_marts_at_each_level(warehouse: Path) -> None:
         "SELECT compliance_pct FROM marts.compliance_national_test "
         "WHERE test_code = 'NOCRIME' AND fiscal_quarter = 4 ORDER BY fiscal_year",
     )["compliance_pct"]
-    verb = "rose" if nocrime.iloc[-1] > nocrime.iloc[0] else "fell"
+    # No "rose"/"fell" in the title: whether a change is real is for its interval to say (issue 14).
     assert chart_title(chart_specs(at)[0]).startswith(
-        f"Nationally, No Crime reclassification compliance {verb} from {nocrime.iloc[0]:.2f}%"
+        f"Nationally, No Crime reclassification compliance was {nocrime.iloc[0]:.2f}% in "
     )
 
     at.radio(key="trends_grain").set_value("Every quarter")

@@ -22,6 +22,8 @@ from scrs.roles import DIVISION_ROLE, ROLES, Role
 SUPPRESSED_ROLES: tuple[Role, ...] = ("committee", DIVISION_ROLE)
 # Roles that may read the access log.
 LOG_READERS: tuple[Role, ...] = ("registrar", "engineer")
+# Roles that receive the committee's paper (`scrs report`) from the dashboard.
+PAPER_ROLES: tuple[Role, ...] = ("committee", "registrar")
 # Roles that work the registrars' audit: its samples, worklists and every division's disagreements.
 AUDIT_WORKERS: tuple[Role, ...] = ("registrar", "engineer")
 # The download scope of the committee's pack (`scrs export --national`); any other scope is a division code.
@@ -194,6 +196,18 @@ def worklist_refusal(viewer: Viewer, division_code: str | None) -> Refusal | Non
     if division_code is None or division_code == "":
         return Refusal("Choose a division.", scope="worklist", detail="worklist without a division")
     return division_request_refusal(viewer, division_code)
+
+
+def committee_paper_refusal(viewer: Viewer) -> Refusal | None:
+    """The committee's paper (`scrs report`: aggregates only, suppressed) for committee members and crime
+    registrars; anyone else is refused (and logged)."""
+    if viewer.role in PAPER_ROLES:
+        return None
+    return Refusal(
+        "The committee's paper is for committee members and crime registrars.",
+        scope="committee paper",
+        detail="committee paper refused",
+    )
 
 
 def audit_worklist_refusal(viewer: Viewer) -> Refusal | None:

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import compliance, query, reference
+from streamlit_app.data import committee, compliance, query, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui.change import show_changes
 from streamlit_app.ui.page import render_page
 
 ALL_AREAS = "All command areas"
@@ -120,6 +121,59 @@ def main(viewer: Viewer) -> None:
             sort=list(test_rows["division_name"]),
             label="label",
         )
+
+    st.subheader("Change on a year and on a quarter")
+    st.caption(
+        "Each division against its own figure a year earlier (the same quarter) and a quarter earlier, with "
+        "Newcombe's 95% interval: improved or worsened only when the whole interval is above or below zero."
+    )
+    changes = committee.changes(viewer, "division", fiscal_year=year, fiscal_quarter=quarter, test_code=test_code)
+    if area is not None and not changes.empty:
+        changes = changes[changes["command_area"].eq(area)]
+    show_changes(
+        changes,
+        {
+            "test_name": "Test",
+            "division_name": "Division",
+            "division_code": "Division code",
+            "command_area": "Command area",
+        },
+        f"division_changes_{scope}_{year}_q{quarter}_{test_code}",
+        key="divisions_changes",
+    )
+
+    reported = committee.as_reported(viewer, year, quarter)
+    if not reported.empty:
+        st.subheader("As reported to the committee")
+        restated = reported[reported["level"].eq("division") & reported["restated"]]
+        if restated.empty:
+            st.caption(f"No division figure of {period} has changed since it was reported as final.")
+        else:
+            st.warning(
+                f"{len(restated)} division figure(s) of {period} have been restated since they were reported "
+                "(records corrected later). Both figures are shown.",
+                icon=":material/history:",
+            )
+            tables.table(
+                pd.DataFrame(
+                    {
+                        "Test code": restated["test_code"],
+                        "Division code": restated["unit_code"],
+                        "Compliant / examined as reported": [
+                            f"{fmt.fmt_count(c)} / {fmt.fmt_count(e)}"
+                            for c, e in zip(restated["reported_compliant"], restated["reported_examined"], strict=True)
+                        ],
+                        "Rate as reported %": restated["reported_compliance_pct"],
+                        "Compliant / examined now": [
+                            f"{fmt.fmt_count(c)} / {fmt.fmt_count(e)}"
+                            for c, e in zip(restated["current_compliant"], restated["current_examined"], strict=True)
+                        ],
+                        "Rate now %": restated["current_compliance_pct"],
+                    }
+                ),
+                f"division_restatements_{year}_q{quarter}",
+                key="divisions_restated",
+            )
 
     st.subheader("The figures")
     table = tables.rate_table(

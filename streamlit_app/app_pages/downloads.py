@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_app.access.policy import NATIONAL, Viewer
-from streamlit_app.data import downloads, reference
+from streamlit_app.data import committee, downloads, reference
 from streamlit_app.ui import format as fmt
 from streamlit_app.ui.page import render_page
 
@@ -54,6 +54,41 @@ def _choose_scope(viewer: Viewer, names: dict[str, str]) -> str:
 def _on_click(viewer: Viewer, pack: downloads.DownloadPack, file_name: str):  # noqa: ANN202
     """The download's bytes, made (and logged) only when the button is clicked."""
     return lambda: downloads.pack_file_bytes(viewer, pack, file_name)
+
+
+def _committee_paper(viewer: Viewer) -> None:
+    """The committee's paper (`scrs report`) for committee members and registrars: generated and logged only
+    when the button is clicked."""
+    if not committee.may_have_paper(viewer):
+        return
+    st.subheader("The committee's paper")
+    st.markdown(
+        "The quarter's paper as `scrs report` writes it: HTML, PDF and Word from one template, and every table "
+        "as CSV (headline with changes and their intervals, divisions, crime types and units, trends, figures as "
+        "reported, improvement plan, training, data quality, method). Aggregates only, small cells suppressed. "
+        "It is generated when you click (this takes a few seconds) and the download is recorded."
+    )
+    years = reference.fiscal_years()
+    if not years:
+        st.info("Nothing published yet.")
+        return
+    latest = reference.latest_audit_year()
+    year_col, quarter_col = st.columns(2)
+    year = year_col.selectbox(
+        "Financial year", years[::-1], index=years[::-1].index(latest) if latest else 0, key="paper_year"
+    )
+    quarter = int(
+        quarter_col.selectbox("Quarter", [4, 3, 2, 1], format_func=lambda q: fmt.QUARTER_WORDS[q], key="paper_quarter")
+    )
+    st.download_button(
+        f"Committee paper {year} Q{quarter} (ZIP: HTML, PDF, Word, CSV)",
+        data=committee.paper_maker(viewer, year, quarter),
+        file_name=committee.paper_file_name(year, quarter),
+        mime="application/zip",
+        key="paper_download",
+        icon=":material/description:",
+        on_click="ignore",
+    )
 
 
 def main(viewer: Viewer) -> None:
@@ -102,6 +137,7 @@ def main(viewer: Viewer) -> None:
                 icon=":material/download:",
                 on_click="ignore",
             )
+    _committee_paper(viewer)
 
 
 render_page(main)

@@ -6,22 +6,25 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import compliance
+from streamlit_app.data import committee, compliance
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui.change import change_text, metric_delta, show_changes
 from streamlit_app.ui.page import render_page
 
 AUDIT_TESTS = ("TEST1", "TEST2", "NOCRIME")
 OTHER_MEASURES = ("TIMELY72", "CYBER")
 
 
-def _headline(row: pd.Series) -> None:
+def _headline(row: pd.Series, change: pd.Series | None) -> None:
     suppressed = bool(row["suppressed"])
-    delta = fmt.fmt_change(row["change_pp"])
+    # An arrow only for a change its Newcombe interval supports (contract 7); otherwise words below.
+    delta, delta_color = metric_delta(change) if change is not None else (None, "off")
     st.metric(
         row["test_name"],
         "Suppressed" if suppressed else fmt.fmt_pct(row["compliance_pct"]),
         delta=delta,
+        delta_color=delta_color,
         delta_description=f"since Q4 {row['prev_fiscal_year']}" if delta else None,
         border=True,
         help=f"Compliant ÷ examined, {row['test_code']}, Q4 {row['fiscal_year']}, all of Scotland.",
@@ -34,6 +37,8 @@ def _headline(row: pd.Series) -> None:
         )
     if pd.notna(row["prev_fiscal_year"]):
         lines.append(f"Q4 {row['prev_fiscal_year']}: {fmt.fmt_pct(row['prev_compliance_pct'])}")
+        if change is not None:
+            lines.append(f"Change: {change_text(change)}")
     else:
         lines.append("No previous year's audit to compare with")
     st.markdown("  \n".join(lines))
@@ -52,9 +57,17 @@ def _finding(headlines: pd.DataFrame, year: str) -> tuple[str, str | None]:
     changes = shown.dropna(subset=["change_pp"])
     if changes.empty:
         return finding, None
-    top = changes.loc[changes["change_pp"].abs().idxmax()]
+    if "change_words" not in changes:
+        return finding, None  # a publication without the change marts: no claim either way
+    clear = changes[changes["change_words"].isin(["improved", "worsened"])]
+    if clear.empty:
+        return finding, (
+            f"No measure changed beyond chance since Q4 {changes['prev_fiscal_year'].iloc[0]} "
+            "(every change's 95% interval includes zero)"
+        )
+    top = clear.loc[clear["change_pp"].abs().idxmax()]
     subtitle = (
-        f"Largest change since Q4 {top['prev_fiscal_year']}: {top['test_name']} {fmt.trend_verb(top['change_pp'])} "
+        f"Clearest change since Q4 {top['prev_fiscal_year']}: {top['test_name']} {top['change_words']} "
         f"from {fmt.fmt_pct(top['prev_compliance_pct'])} to {fmt.fmt_pct(top['compliance_pct'])}"
     )
     return finding, subtitle
@@ -84,6 +97,10 @@ def main(viewer: Viewer) -> None:
         st.info("The published marts have no Q4 (January–March) figures yet, so there is no annual audit view.")
         return
     year = headlines["fiscal_year"].iloc[0]
+    change_rows = committee.changes(viewer, "national", fiscal_year=year, fiscal_quarter=4)
+    by_test = {row["test_code"]: row for _, row in change_rows.iterrows()}
+    if by_test:
+        headlines = headlines.assign(change_words=[by_test.get(t, {}).get("change") for t in headlines["test_code"]])
     previous = headlines["prev_fiscal_year"].dropna()
     compared = f", compared with Q4 {previous.iloc[0]}" if not previous.empty else ""
     st.markdown(
@@ -98,7 +115,7 @@ def main(viewer: Viewer) -> None:
         st.subheader(heading)
         for column, (_, row) in zip(st.columns(3), rows.iterrows(), strict=False):
             with column:
-                _headline(row)
+                _headline(row, by_test.get(row["test_code"]))
 
     st.subheader("All measures with their intervals")
     finding, subtitle = _finding(headlines, year)
@@ -128,9 +145,60 @@ def main(viewer: Viewer) -> None:
             "Previous year": headlines["prev_fiscal_year"],
             "Previous compliance %": headlines["prev_compliance_pct"],
             "Change (percentage points)": headlines["change_pp"],
+            "Change in words": [change_text(by_test[t]) if t in by_test else "–" for t in headlines["test_code"]],
         }
     )
     tables.table(table, f"national_audit_q4_{year}", key="overview_national")
+
+    st.subheader("Changes with their intervals")
+    st.caption(
+        "A change is called improved or worsened only when its whole 95% interval (Newcombe's method) is above "
+        "or below zero; otherwise there is no clear change, whatever its sign."
+    )
+    show_changes(
+        change_rows,
+        {"test_name": "Measure", "test_code": "Test code"},
+        f"national_changes_q4_{year}",
+        key="overview_changes",
+    )
+    _as_reported(viewer, year)
+
+
+def _as_reported(viewer: Viewer, year: str) -> None:
+    """Figures as reported to the committee beside the current ones, restatements flagged."""
+    st.subheader(f"As reported to the committee: Q4 {year}")
+    frame = committee.as_reported(viewer, year, 4)
+    if frame.empty:
+        st.caption(f"Q4 {year} has not been reported as final yet (`scrs report --final`): nothing to compare.")
+        return
+    national = frame[frame["level"].eq("national") | frame["restated"]]
+    restated = int(frame["restated"].sum())
+    if restated:
+        st.warning(
+            f"{restated} figure(s) of Q4 {year} have been restated since they were reported: records were "
+            "corrected later. Both figures are shown.",
+            icon=":material/history:",
+        )
+    else:
+        st.caption("No figure has changed since it was reported.")
+    tables.table(
+        pd.DataFrame(
+            {
+                "Level": national["level"],
+                "Area or division": national["unit_code"],
+                "Test code": national["test_code"],
+                "Examined as reported": national["reported_examined"],
+                "Compliant as reported": national["reported_compliant"],
+                "Rate as reported %": national["reported_compliance_pct"],
+                "Examined now": national["current_examined"],
+                "Compliant now": national["current_compliant"],
+                "Rate now %": national["current_compliance_pct"],
+                "Restated": ["Restated" if r else "Unchanged" for r in national["restated"]],
+            }
+        ),
+        f"as_reported_q4_{year}",
+        key="overview_as_reported",
+    )
 
 
 render_page(main)

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app.access.policy import Viewer
-from streamlit_app.data import compliance, reference
+from streamlit_app.data import committee, compliance, reference
 from streamlit_app.ui import charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui.change import show_changes
 from streamlit_app.ui.page import render_page
 
 LEVELS = ("Scotland", "Command areas", "Divisions in one command area")
@@ -26,10 +27,10 @@ def _finding(rows: pd.DataFrame, series: str, test_name: str, grain: str) -> tup
     if len(first_series) < 2:
         finding = f"{scope}, {test_name} compliance was {fmt.fmt_pct(end['compliance_pct'])} in {end['period']}"
     else:
-        change = float(end["compliance_pct"]) - float(start["compliance_pct"])
+        # No "rose"/"fell" here: whether a change is real is for its interval to say (the changes table).
         finding = (
-            f"{scope}, {test_name} compliance {fmt.trend_verb(change)} from {fmt.fmt_pct(start['compliance_pct'])} "
-            f"({start['period']}) to {fmt.fmt_pct(end['compliance_pct'])} ({end['period']})"
+            f"{scope}, {test_name} compliance was {fmt.fmt_pct(start['compliance_pct'])} in {start['period']} "
+            f"and {fmt.fmt_pct(end['compliance_pct'])} in {end['period']}"
         )
     latest = shown[shown["period"].eq(shown["period"].max())]
     if len(names) > 1 and len(latest) > 1:
@@ -83,6 +84,20 @@ def main(viewer: Viewer) -> None:
 
     table = tables.rate_table(rows, {**labels, "test_name": "Test", "fiscal_year": "Year", "fiscal_quarter": "Quarter"})
     tables.table(table, f"trend_{test_code}_{level}", key="trends_table")
+
+    st.subheader("Changes, Scotland")
+    st.caption(
+        "Each quarter against the same quarter a year earlier and against the quarter before, with Newcombe's 95% "
+        "interval. A rise or fall is called improved or worsened only when the whole interval is above or below "
+        "zero; otherwise no clear change."
+    )
+    changes = committee.changes(viewer, "national", test_code=test_code, fiscal_quarter=quarter)
+    show_changes(
+        changes,
+        {"fiscal_year": "Year", "fiscal_quarter": "Quarter", "test_name": "Test"},
+        f"trend_changes_{test_code}",
+        key="trends_changes",
+    )
 
 
 render_page(main)

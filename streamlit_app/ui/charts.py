@@ -223,7 +223,12 @@ def _trend_layers(data: pd.DataFrame, *, series: str, series_title: str, series_
             tooltip=tooltip,
         )
     )
-    target = alt.Chart().mark_rule(strokeDash=[6, 4], color="#000000").encode(y=alt.datum(target_pct()))
+    # A description, so the rule's SVG items carry alternative text (axe: svg-img-alt).
+    target = (
+        alt.Chart()
+        .mark_rule(strokeDash=[6, 4], color="#000000")
+        .encode(y=alt.datum(target_pct()), description=alt.value(f"Target: {fmt_target()}"))
+    )
     return [band, line, points, target]
 
 

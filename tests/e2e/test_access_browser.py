@@ -103,7 +103,9 @@ def test_committee_finds_no_record_level_download(
 ) -> None:
     open_signed_in(page, dashboard_url, "downloads", "committee", "Downloads")
     page.locator('.st-key-pack_compliance_national_test_csv [data-testid="stDownloadButton"] button').wait_for()
-    assert page.locator('[data-testid="stDownloadButton"]').count() == 9  # 3 aggregate marts x 3 formats
+    # 3 aggregate marts x 3 formats, and the committee's paper (aggregates only, suppressed; issue 14)
+    assert page.locator('[data-testid="stDownloadButton"]').count() == 10
+    assert page.locator(".st-key-paper_download").count() == 1
     assert page.locator(".st-key-pack_record_failures_csv").count() == 0
     assert page.get_by_text("Record failures").count() == 0
     assert page.get_by_text("small cells suppressed").count() >= 1

@@ -1,0 +1,57 @@
+-- Compliance of TIMELY72 and TEST2 per financial year, quarter and recording unit (the unit that created
+-- the crime record), nationally: so the Resolution Team's timeliness is a rate with its Wilson interval,
+-- not a count. The tests are a var (recording_unit_tests), so another crime test can be added without SQL.
+
+with
+
+verdicts as (
+
+    select * from {{ ref('int_record_verdicts') }}
+
+),
+
+audit_tests as (
+
+    select * from {{ ref('audit_tests') }}
+
+),
+
+counted as (
+
+    select
+        fiscal_year,
+        fiscal_quarter,
+        test_code,
+        coalesce(recording_unit, 'UNKNOWN') as recording_unit,
+        count(*) as examined,
+        count(*) filter (where is_compliant) as compliant
+
+    from verdicts
+    where test_code in ('{{ var("recording_unit_tests") | join("', '") }}')
+    group by fiscal_year, fiscal_quarter, test_code, coalesce(recording_unit, 'UNKNOWN')
+
+),
+
+final as (
+
+    select
+        counted.fiscal_year,
+        counted.fiscal_quarter,
+        counted.test_code,
+        counted.recording_unit,
+        counted.examined,
+        counted.compliant,
+        {{ compliance_figures('counted.compliant', 'counted.examined') }}
+
+    from counted
+    left join audit_tests
+        on counted.test_code = audit_tests.test_code
+    order by
+        counted.fiscal_year,
+        counted.fiscal_quarter,
+        audit_tests.display_order,
+        counted.recording_unit
+
+)
+
+select * from final

@@ -1,0 +1,222 @@
+"""The committee pack (`scrs report`, contract section 7) on the session's published warehouse.
+
+The headline is recomputed independently: counts from the generator's planted truth, intervals by
+statsmodels (Wilson, and Newcombe's hybrid score interval for changes), suppression by contract 5.1's rule
+written out here. The PDF and Word files are parsed back. One `scrs report` run for the whole module; it
+is a draft, so nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from tests.conftest import run_scrs
+
+YEAR, QUARTER = "2020/21", 4
+MIN_RECORDS = 10
+TESTS = ["TEST1", "TEST2", "NOCRIME", "TIMELY72", "CYBER"]
+
+
+@pytest.fixture(scope="module")
+def pack(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "out"
+    store = out.parent / "as_reported.sqlite"
+    run_scrs(
+        "report",
+        "--warehouse",
+        str(published_warehouse),
+        "--fiscal-year",
+        YEAR,
+        "--quarter",
+        str(QUARTER),
+        "--out",
+        str(out),
+        env={"SCRS_AS_REPORTED_DB": str(store)},
+        check=True,
+    )
+    assert not store.exists(), "a draft pack must not record figures as reported"
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def truth_totals(truth_dir: Path) -> dict[tuple[str, int, str], tuple[int, int]]:
+    totals: dict[tuple[str, int, str], list[int]] = {}
+    for row in read_csv(truth_dir / "compliance_truth.csv"):
+        key = (row["fiscal_year"], int(row["fiscal_quarter"]), row["test_code"])
+        total = totals.setdefault(key, [0, 0])
+        total[0] += int(row["examined"])
+        total[1] += int(row["compliant"])
+    return {key: (e, c) for key, (e, c) in totals.items()}
+
+
+def pct(compliant: int, examined: int) -> str:
+    # Rounded half up from the exact fraction, as published.
+    return f"{math.floor(10000 * compliant / examined + 0.5 + 1e-9) / 100:.2f}"
+
+
+def change_words(lower: float, upper: float) -> str:
+    return "improved" if lower > 0 else "worsened" if upper < 0 else "no_clear_change"
+
+
+def expected_change(now: tuple[int, int], before: tuple[int, int] | None) -> list[str]:
+    """previous pct, change, lower, upper, words: recomputed with statsmodels (blank without an earlier
+    figure, or when either side is built on fewer than MIN_RECORDS records)."""
+    if before is None or before[0] < MIN_RECORDS or now[0] < MIN_RECORDS:
+        previous = "" if before is None or before[0] < MIN_RECORDS else pct(before[1], before[0])
+        return [previous, "", "", "", ""]
+    lower, upper = confint_proportions_2indep(now[1], now[0], before[1], before[0], method="newcomb")
+    diff = 100 * (now[1] / now[0] - before[1] / before[0])
+    return [
+        pct(before[1], before[0]),
+        f"{round(diff, 2):.2f}",
+        f"{round(100 * lower, 2):.2f}",
+        f"{round(100 * upper, 2):.2f}",
+        change_words(lower, upper),
+    ]
+
+
+def test_headline_csv_is_contract_7_and_equals_independent_recomputation(pack, pipeline_run) -> None:
+    rows = read_csv(pack / "tables" / "headline.csv")
+    with (pack / "tables" / "headline.csv").open(encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    assert header == [
+        "test_code", "measure", "examined", "compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct",
+        "status", "previous_year_pct", "change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change",
+        "previous_quarter_pct", "qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change",
+    ]  # fmt: skip
+    truth = truth_totals(pipeline_run["truth"])
+    assert [r["test_code"] for r in rows] == [t for t in TESTS if (YEAR, QUARTER, t) in truth]
+    for row in rows:
+        test = row["test_code"]
+        examined, compliant = truth[(YEAR, QUARTER, test)]
+        assert int(row["examined"]) == examined, test
+        figures = [row[c] for c in ("compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status")]
+        if examined < MIN_RECORDS:
+            assert figures == ["", "", "", "", ""], test
+        else:
+            lower, upper = proportion_confint(compliant, examined, alpha=0.05, method="wilson")
+            status = "meets" if 100 * lower >= 95 else "below" if 100 * upper < 95 else "not_distinguishable"
+            assert figures == [
+                str(compliant),
+                pct(compliant, examined),
+                f"{round(100 * lower, 2):.2f}",
+                f"{round(100 * upper, 2):.2f}",
+                status,
+            ], test
+        year_before = truth.get((f"{int(YEAR[:4]) - 1}/{YEAR[2:4]}", QUARTER, test))
+        quarter_before = truth.get((YEAR, QUARTER - 1, test))
+        yoy = [row[c] for c in ("previous_year_pct", "change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change")]
+        qoq = [
+            row[c]
+            for c in ("previous_quarter_pct", "qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change")
+        ]
+        assert yoy == expected_change((examined, compliant), year_before), test
+        assert qoq == expected_change((examined, compliant), quarter_before), test
+
+
+def test_headline_csv_equals_the_change_mart(pack, published_warehouse) -> None:
+    con = duckdb.connect(str(published_warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        mart = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select test_code, examined, compliant, change_pp, qoq_change_pp, change, qoq_change "
+                "from marts.compliance_change_national_test where fiscal_year = ? and fiscal_quarter = ?",
+                [YEAR, QUARTER],
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    for row in read_csv(pack / "tables" / "headline.csv"):
+        examined, compliant, change_pp, qoq_pp, change, qoq_change = mart[row["test_code"]]
+        assert int(row["examined"]) == examined
+        if row["compliant"]:
+            assert int(row["compliant"]) == compliant
+        if row["change_pp"]:
+            assert (float(row["change_pp"]), row["change"]) == (change_pp, change)
+        if row["qoq_change_pp"]:
+            assert (float(row["qoq_change_pp"]), row["qoq_change"]) == (qoq_pp, qoq_change)
+
+
+def test_every_table_is_suppressed_per_contract_5_1(pack) -> None:
+    tables = pack / "tables"
+    for name in ("divisions", "command_areas", "categories", "units", "trend"):
+        rows = read_csv(tables / f"{name}.csv")
+        assert rows, name
+        for row in rows:
+            if int(row["examined"]) < MIN_RECORDS:
+                assert row["compliant"] == row["compliance_pct"] == row["status"] == "", (name, row)
+    # Complementary: no (test, area) group of divisions and no test's set of areas has exactly one blank.
+    for name, group in (("divisions", ("test_code", "command_area")), ("command_areas", ("test_code",))):
+        blanks: dict[tuple, list[bool]] = {}
+        for row in read_csv(tables / f"{name}.csv"):
+            blanks.setdefault(tuple(row[c] for c in group), []).append(row["compliant"] == "")
+        for key, flags in blanks.items():
+            assert sum(flags) != 1 or len(flags) == 1, (name, key)
+    divisions = read_csv(tables / "divisions.csv")
+    assert any(r["compliant"] == "" for r in divisions), "the small test data should have some small cells"
+
+
+def test_pdf_and_docx_open_and_show_the_headline(pack) -> None:
+    from docx import Document
+    from pypdf import PdfReader
+
+    headline = read_csv(pack / "tables" / "headline.csv")
+    reader = PdfReader(str(pack / "committee_pack.pdf"))
+    assert len(reader.pages) >= 3
+    text = " ".join(page.extract_text() for page in reader.pages[:3])
+    for row in headline:
+        assert row["test_code"] in text
+        if row["compliance_pct"]:
+            assert row["compliance_pct"] in text
+
+    document = Document(str(pack / "committee_pack.docx"))
+    header = [
+        "Test", "Measure", "Examined", "Compliant", "Rate %", "95% CI lower", "95% CI upper", "Against target",
+    ]  # fmt: skip
+    tables = [t for t in document.tables if [c.text for c in t.rows[0].cells][: len(header)] == header]
+    assert tables, "the headline table is in the Word document"
+    cells = [[cell.text for cell in r.cells] for r in tables[0].rows[1:]]
+    assert len(cells) == len(headline)
+    columns = list(headline[0].keys())
+    for row, shown in zip(headline, cells, strict=True):
+        for column, text in zip(columns, shown, strict=True):
+            value = row[column]
+            if value == "":
+                assert text in ("[c]", "–"), (column, text)
+            elif column in ("change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "qoq_change_pp",
+                            "qoq_ci_lower_pp", "qoq_ci_upper_pp"):  # fmt: skip
+                assert float(text) == float(value), (column, text, value)
+            else:
+                assert text == value.replace("_", " "), (column, text, value)
+
+
+def test_pack_cites_its_publication_and_carries_no_record_level_data(pack, published_warehouse) -> None:
+    con = duckdb.connect(str(published_warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        run_id = con.execute("select run_id from meta.publication").fetchone()[0]
+        record_ids = {r[0] for r in con.execute("select record_id from marts.record_failures").fetchall()}
+    finally:
+        con.close()
+    html = (pack / "committee_pack.html").read_text(encoding="utf-8")
+    assert html.count(f"publication {run_id}") >= 10  # every table's source line
+    outputs = [html] + [p.read_text(encoding="utf-8") for p in (pack / "tables").glob("*.csv")]
+    for text in outputs:
+        assert not re.search(r"\bCR/[A-Z]/\d+|\bPS-\d{8}-\d+", text), "record ids must not appear"
+        assert not any(record_id in text for record_id in list(record_ids)[:200])
+    # Charts are images with text alternatives; tables have captions and column headers.
+    images = re.findall(r"<img [^>]*>", html)
+    assert images and all(re.search(r'alt="[^"]{40,}"', img) for img in images)
+    assert html.count("<caption>") == html.count("<table>")
+    assert '<th scope="col">' in html
