@@ -69,9 +69,10 @@ lint: install
 test: lint browser
 	$(BIN)/pytest
 
-# Unit and dbt tests only, no pipeline run and no browser: under a minute, for the edit-test loop.
+# The edit-test loop (under a minute on a quiet machine): unit tests and every dbt unit test (one --empty
+# build); no pipeline run, browser, dbt data-test build (`dbt` marker) or demo-scale data (`slow`). docs/testing.md
 test-fast: install
-	$(BIN)/pytest -m "not pipeline and not e2e"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not pipeline and not e2e and not dbt and not slow"
 
 bench: install
 	$(DEMO) $(BIN)/python -m scrs.bench

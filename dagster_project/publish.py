@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from dagster_project.dbt import built_models, record_dbt_state
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
+from dagster_project.reviews import reconciled_publication
 from scrs.freshness import project_checksum
 from scrs.ops import clear_failure
 from scrs.publish import build_connection, prepare_build, publish_build
@@ -18,7 +19,7 @@ from scrs.quality.history import load_expectation_catalogue, load_history_into
     deps=built_models(),
     group_name="publish",
     description="The served warehouse file, atomically replaced by this run's build once ingest, every "
-    "blocking quality check and every dbt test have passed.",
+    "blocking quality check and every dbt test have passed; the review store is reconciled with it.",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
     settings = warehouse.settings()
@@ -26,7 +27,10 @@ def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse
         load_history_into(con, settings.quality_history_dir)
         load_expectation_catalogue(con)
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
-    served = publish_build(settings, prepare_build(settings, context.run_id))
+    build = prepare_build(settings, context.run_id)
+    # The review store commits its reconciliation only once the build is published (docs/worklist.md).
+    with reconciled_publication(context, settings, build):
+        served = publish_build(settings, build)
     clear_failure(settings.warehouse_dir)
     report(context, f"published {served}")
     return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})

@@ -44,6 +44,7 @@ EVENTS = (
     "download",
     "access_denied",
     "session_tampered",
+    "review_write",
 )
 FIELDS = ("time", "event", "user", "role", "division", "scope", "file", "rows", "detail", "prev")
 ANCHOR_VERSION = 1

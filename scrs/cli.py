@@ -100,6 +100,34 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from scrs.backup import BackupError, backup
+    from scrs.settings import Settings
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        files = backup(settings, Path(args.out))
+    except BackupError as exc:
+        return _fail("backup", str(exc), EXIT_USAGE)
+    for f in files:
+        print(f"{f.name}: {f.bytes} bytes, sha256 {f.sha256}")
+    print(f"backed up to {Path(args.out).resolve()}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from scrs.backup import BackupError, restore
+    from scrs.settings import Settings
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse)
+    try:
+        files = restore(settings, Path(args.from_dir), force=args.force)
+    except BackupError as exc:
+        return _fail("restore", str(exc), EXIT_USAGE)
+    print(f"restored {len(files)} file(s) from {Path(args.from_dir).resolve()} into {settings.warehouse_dir}")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import re
 
@@ -289,6 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--division", help="division code: its own rows of every mart, record failures included")
     who.add_argument("--national", action="store_true", help="the committee's pack: aggregates, small cells suppressed")
     exp.set_defaults(func=cmd_export)
+
+    bak = commands.add_parser(
+        "backup", help="copy the review store and the access log (what no run can rebuild); safe while serving"
+    )
+    bak.add_argument("--warehouse", default=None, help="warehouse folder (default: $SCRS_WAREHOUSE_DIR)")
+    bak.add_argument("--out", required=True, help="a new, empty folder to write the backup into")
+    bak.set_defaults(func=cmd_backup)
+
+    rst = commands.add_parser("restore", help="put a backup made by `scrs backup` back")
+    rst.add_argument("--from", dest="from_dir", required=True, help="the backup folder")
+    rst.add_argument("--warehouse", default=None, help="warehouse folder (default: $SCRS_WAREHOUSE_DIR)")
+    rst.add_argument("--force", action="store_true", help="overwrite a review store or access log holding entries")
+    rst.set_defaults(func=cmd_restore)
 
     rep = commands.add_parser("report", help="write the committee's paper for a quarter (HTML, PDF, Word, CSV)")
     rep.add_argument("--warehouse", required=True)

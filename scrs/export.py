@@ -5,7 +5,9 @@ and Scotland's rows as the committee gets them. The committee gets the three com
 divisions, areas and the nation, no record-level data, every rate built on fewer than
 `disclosure_min_records` examined records suppressed, and the complementary cells that stop a suppressed one
 being worked out by subtraction (contract 5.1; `scrs.disclosure`, the same implementation the dashboard
-uses). Each mart is written as CSV (named after the mart), plus Excel and Parquet copies.
+uses). Each mart is written as CSV (named after the mart), plus Excel and Parquet copies. A division's pack
+also carries its worklist (`worklist.csv`: every failing record with its reasons in words, age, priority and
+review state as the review store holds it at export time; docs/worklist.md).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import duckdb
 import pandas as pd
 
 from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, compliance_pattern, suppress_small_cells
+from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
+from scrs.worklist import division_worklist_query, has_worklist, load_live_states
 
 COMPLIANCE_MARTS = (
     "compliance_by_division_test",
@@ -198,6 +202,9 @@ def export(
             if division not in known:
                 raise ValueError(f"unknown division code {division!r}; expected one of {', '.join(known)}")
             queries = division_queries(division, settings.disclosure_min_records)
+            if has_worklist(con):  # reasons in words, age, priority and the review state as it is now
+                load_live_states(con, ReviewStore.for_settings(settings), division)
+                queries["worklist"] = MartQuery(*division_worklist_query(division))
         else:
             queries = national_queries(settings.disclosure_min_records)
         return write_marts(con, queries, out_dir)

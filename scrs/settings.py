@@ -51,6 +51,8 @@ class Settings:
     session_idle_minutes: float = 60.0
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
+    # The review store's folder (None: `<warehouse>/state`).
+    state_path: Path | None = None
     # Failed sign-ins per client address, whatever the username (scrs/throttle.py).
     login_client_max_failures: int = 10
     login_client_block_minutes: float = 15.0
@@ -73,6 +75,7 @@ class Settings:
             session_idle_minutes=float(os.environ.get("SCRS_SESSION_IDLE_MINUTES", "60")),
             login_max_failures=int(os.environ.get("SCRS_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=float(os.environ.get("SCRS_LOGIN_LOCKOUT_MINUTES", "15")),
+            state_path=_env_path("SCRS_STATE_DIR", "") if os.environ.get("SCRS_STATE_DIR") else None,
             login_client_max_failures=int(os.environ.get("SCRS_LOGIN_CLIENT_MAX_FAILURES", "10")),
             login_client_block_minutes=float(os.environ.get("SCRS_LOGIN_CLIENT_BLOCK_MINUTES", "15")),
             as_reported_path=_env_path("SCRS_AS_REPORTED_DB", "") if os.environ.get("SCRS_AS_REPORTED_DB") else None,
@@ -107,6 +110,18 @@ class Settings:
         return self.warehouse_dir / "logs" / "access.jsonl"
 
     @property
+    def state_dir(self) -> Path:
+        """What the product cannot rebuild from extracts (the review store, the figures as reported):
+        `SCRS_STATE_DIR`, else
+        `<warehouse>/state`. Never inside the served warehouse file; backed up by `scrs backup`."""
+        return self.state_path if self.state_path is not None else self.warehouse_dir / "state"
+
+    @property
+    def review_store(self) -> Path:
+        """The crime managers' review store (SQLite): review states, their history, first-seen dates."""
+        return self.state_dir / "reviews.sqlite"
+
+    @property
     def users_file(self) -> Path:
         """Dashboard accounts (salted password hashes): `SCRS_USERS_FILE`, else beside the warehouse folder."""
         return self.users_path if self.users_path is not None else self.warehouse_dir.parent / "users.json"
@@ -114,10 +129,10 @@ class Settings:
     @property
     def as_reported_db(self) -> Path:
         """The committee's figures as reported (SQLite, never rebuilt): `SCRS_AS_REPORTED_DB`, else
-        `<warehouse>/state/as_reported.sqlite`."""
+        `<state_dir>/as_reported.sqlite` (so `scrs backup` copies it with the review store)."""
         if self.as_reported_path is not None:
             return self.as_reported_path
-        return self.warehouse_dir / "state" / "as_reported.sqlite"
+        return self.state_dir / "as_reported.sqlite"
 
     @property
     def run_lock(self) -> Path:

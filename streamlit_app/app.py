@@ -47,6 +47,20 @@ PAGES = [
 ]
 
 
+def _worklist_page(viewer: Viewer | None) -> list:
+    """The crime managers' worklist: listed for divisions, registrars and engineers; registered (hidden) for
+    the committee too, so a typed URL is refused and logged by the data layer rather than ignored."""
+    visible = viewer is not None and viewer.role != "committee"
+    return [
+        st.Page(
+            "app_pages/worklist.py",
+            title="Worklist",
+            icon=":material/checklist:",
+            visibility="visible" if visible else "hidden",
+        )
+    ]
+
+
 def _access_pages(viewer: Viewer | None) -> list:
     """Downloads for every signed-in user; the access log listed for registrars and engineers only.
 
@@ -102,10 +116,10 @@ def main() -> None:
     signed_in = session.signed_in_viewer()
     if signed_in is None:
         # Register every page (hidden) so the requested URL is kept through sign-in, but run none of them.
-        st.navigation(PAGES + _access_pages(None), position="hidden")
+        st.navigation(PAGES + _worklist_page(None) + _access_pages(None), position="hidden")
         render_sign_in()
         st.stop()
-    navigation = st.navigation(PAGES + _access_pages(signed_in))
+    navigation = st.navigation(PAGES + _worklist_page(signed_in) + _access_pages(signed_in))
     _sidebar()
     _account(signed_in)
     try:

@@ -32,11 +32,20 @@ os.environ["SCRS_DEMO_MODE"] = "1"
 # `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.
 PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline"})
 
+# A test that needs any of these module fixtures builds or parses the dbt project against a database
+# (test_dbt_rules.py's compliance build, test_improvement_plan.py's improvement build, test_orchestration.py's
+# manifest): marked `dbt`, in `make test` but not `make test-fast`, which runs every dbt unit test in one
+# `--empty` build instead (test_dbt_unit_tests.py). Tests that call dbt themselves carry `@pytest.mark.dbt`.
+DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if PIPELINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        fixtures = getattr(item, "fixturenames", ())
+        if PIPELINE_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.pipeline)
+        if DBT_FIXTURES.intersection(fixtures):
+            item.add_marker(pytest.mark.dbt)
 
 
 def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
-DBT_EXECUTABLE = REPO_ROOT / ".venv" / "bin" / "dbt"
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"  # the dbt of the venv running the tests
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source_file": "VARCHAR",

@@ -18,6 +18,8 @@ import duckdb
 import pytest
 import yaml
 
+from scrs.reconcile import snapshot_into_build
+from scrs.reviews import ReviewStore
 from tests.dbt_helpers import DBT_PROJECT_DIR, REPO_ROOT, create_raw_schema, fetch_dicts, insert_rows, run_dbt
 
 Z = 1.959964
@@ -393,6 +395,8 @@ def dbt_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     insert_rows(con, "crimes", CRIMES)
     insert_rows(con, "training", TRAINING)
     con.close()
+    # The review store's copy (empty here) that the worklist views join (docs/worklist.md).
+    snapshot_into_build(ReviewStore(work / "state" / "reviews.sqlite"), db_path, "dbt-rules")
 
     result = run_dbt(["build", "--selector", "compliance"], db_path, work)
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
@@ -423,6 +427,7 @@ def one(rows: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ tests
+@pytest.mark.dbt
 def test_dbt_parse_needs_no_raw_tables(tmp_path: Path) -> None:
     result = run_dbt(["parse"], tmp_path / "absent.duckdb", tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
@@ -652,8 +657,9 @@ def test_exposures_name_every_relation_the_dashboard_and_exports_read(dbt_work: 
 
 
 def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_work: Path) -> None:
-    """The selection: every model the five marts are built from, and the reference seeds of contract
-    section 2 (seeds/_seeds.yml), nothing of the improvement plan."""
+    """The selection: every model the five marts and the worklist marts (docs/worklist.md) are built from,
+    the reference seeds of contract section 2 (seeds/_seeds.yml) and the worklist's words
+    (seeds/_review_seeds.yml), nothing of the improvement plan."""
     manifest = dbt_artifact(dbt_work, "manifest.json")
     ran = {r["unique_id"] for r in dbt_artifact(dbt_work, "run_results.json")["results"]}
     marts = [
@@ -664,6 +670,9 @@ def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_w
             "compliance_national_test",
             "record_failures",
             "training_coverage",
+            "worklist",
+            "review_open_failures",
+            "review_outcomes",
         )
     ]
     needed: set[str] = set()
@@ -679,7 +688,13 @@ def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_w
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "seed" and node["patch_path"].endswith("seeds/_seeds.yml")
     }
+    review_seeds = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "seed" and node["patch_path"].endswith("seeds/_review_seeds.yml")
+    }
     built = {uid for uid in ran if uid.split(".")[0] in ("model", "seed")}
-    assert built == {n for n in needed if n.startswith("model.")} | contract_seeds
+    assert built == {n for n in needed if n.startswith("model.")} | contract_seeds | review_seeds
     assert len(contract_seeds) == 18
+    assert review_seeds == {"seed.scrs.failure_reasons", "seed.scrs.review_states"}
     assert not any("improvement" in uid for uid in ran)

@@ -47,6 +47,7 @@ def test_the_refusal_is_not_just_the_environment(monkeypatch: pytest.MonkeyPatch
     assert require_pseudonym_key(Settings.from_env("l", "w")) == Settings.from_env("l", "w").pseudonym_key
 
 
+@pytest.mark.dbt  # parses the dbt project for the Dagster definitions (prepare_manifest)
 def test_the_dagster_job_refuses_the_demo_key_outside_demo_mode(
     landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

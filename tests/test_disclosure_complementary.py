@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.optimize import linprog
 
 from scrs.disclosure import audit_pattern, compliance_pattern, protect_hierarchy
@@ -114,6 +115,7 @@ def random_tree(rng: np.random.Generator) -> pd.DataFrame:
     return tree([("N", None, 0, n_e, n_c), *rows])
 
 
+@pytest.mark.slow  # ~11 s of CPU: in make test, not the make test-fast loop
 def test_no_attacker_pins_a_hidden_value_in_random_hierarchies() -> None:
     """25 random hierarchies: the committee, and each division knowing its own cell, pin nothing hidden (an
     LP, independent of the bounds propagation); primary suppression alone is pinned in some of them."""

@@ -448,7 +448,7 @@ def test_late_updates_and_variety(demo: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["small", "demo"])
+@pytest.mark.parametrize("which", ["small", pytest.param("demo", marks=pytest.mark.slow)])
 def test_truth_matches_independent_recomputation(which: str, request: pytest.FixtureRequest) -> None:
     out = request.getfixturevalue("small")[0] if which == "small" else request.getfixturevalue("demo")
     comp, fails = recompute(out)

@@ -25,12 +25,12 @@ def test_tests_import_the_installed_packages_without_path_edits_or_fallbacks():
 def test_the_fast_subset_leaves_out_pipeline_runs_and_browsers():
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     fast = re.search(r"^test-fast:.*\n((?:\t.*\n)+)", makefile, re.M)
-    assert fast and '-m "not pipeline and not e2e"' in fast.group(1)
+    assert fast and '-m "not pipeline and not e2e and not dbt and not slow"' in fast.group(1)
     assert re.search(r"^test: lint\b", makefile, re.M), "make test runs make lint first"
     lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M)
     assert lint and "ruff check ." in lint.group(1) and "ruff format --check ." in lint.group(1)
     markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
-    assert {m.split(":")[0] for m in markers} >= {"pipeline", "e2e"}
+    assert {m.split(":")[0] for m in markers} >= {"pipeline", "e2e", "dbt", "slow"}
 
 
 class _Item:

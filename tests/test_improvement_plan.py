@@ -456,6 +456,7 @@ def _crime(crime_id: str, division: str, reported: str, hours: int) -> dict:
     }  # fmt: skip
 
 
+@pytest.mark.dbt
 def test_crime_system_impact_on_real_verdicts(tmp_path: Path) -> None:
     """D went live on 28 Sep 2021. TIMELY72 in Q1 (Apr-Jun): 15 of 20 crimes recorded within 72 hours in
     2021 (before) against 19 of 20 in 2022 (after). Crimes in the go-live quarter and in a Q2 with no

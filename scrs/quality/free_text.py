@@ -40,7 +40,7 @@ _RANK = (
 )
 # A name: a capitalised word (Smith, McLeod, O'Neil, Smith-Jones) or an initial ("Insp. J. Brown"). A name in
 # capitals only ("PC SMITH") is not caught: too many acronyms follow a rank in ordinary text.
-_NAME = r"(?:[A-Z][a-z]*(?:['-]?[A-Z]?[a-z]+)+|[A-Z]\.)"
+_NAME = r"(?:(?:[A-Z]\.?\s+)*[A-Z][a-z]*(?:['-]?[A-Z]?[a-z]+)+|[A-Z]\.)"  # initials, with or without dots
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     # The force's staff number (`SN` and digits, as in training extracts) and any bare 6-8 digit number.

@@ -183,6 +183,21 @@ def access_log_refusal(viewer: Viewer) -> Refusal | None:
     return Refusal("The access log is for registrars and engineers only.", scope="access log")
 
 
+def worklist_refusal(viewer: Viewer, division_code: str | None) -> Refusal | None:
+    """The worklist and its review states (record level, docs/worklist.md): a division user its own division
+    only, registrars and engineers any one division, the committee none. Writes are checked again, against
+    the published record, by `scrs.reviews`."""
+    if viewer.role == "committee":
+        return Refusal(
+            "The worklist holds record-level data: it is for divisions, registrars and engineers.",
+            scope=str(division_code) if division_code else "worklist",
+            detail="worklist refused to committee",
+        )
+    if division_code is None or division_code == "":
+        return Refusal("Choose a division.", scope="worklist", detail="worklist without a division")
+    return division_request_refusal(viewer, division_code)
+
+
 def committee_paper_refusal(viewer: Viewer) -> Refusal | None:
     """The committee's paper (`scrs report`: aggregates only, suppressed) for committee members and crime
     registrars; anyone else is refused (and logged)."""

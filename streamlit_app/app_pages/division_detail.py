@@ -10,6 +10,7 @@ from streamlit_app.access.policy import AccessDenied, Viewer, division_records_r
 from streamlit_app.data import compliance, reference
 from streamlit_app.ui import bars, charts, tables
 from streamlit_app.ui import format as fmt
+from streamlit_app.ui import worklist as ui_worklist
 from streamlit_app.ui.page import render_page
 
 ALL_YEARS = "All years"
@@ -202,13 +203,15 @@ def main(viewer: Viewer) -> None:
     _tests_over_time(viewer, code, name)
 
     st.divider()
+    ui_worklist.measures_panel(viewer, code, name)
+    st.divider()
     if not viewer.may_see_division_records(code):
         st.info(
             "Failure reasons and late recording by unit are counts of a division's own records: they go to that "
             "division, registrars and engineers, not to committee-facing views."
         )
         return
-    st.markdown("**Failing records** (counts only; the records themselves are in the division's export)")
+    st.markdown("**Failing records** (counts only; the records are on the Worklist page and in the division's export)")
     years = reference.fiscal_years()
     year_col, quarter_col = st.columns(2)
     year_choice = year_col.selectbox("Financial year", [*years[::-1], ALL_YEARS], key="detail_year")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from scrs.reference import reason_words
 from scrs.settings import Settings
 
 # Okabe-Ito, for series (lines, stacked bars).
@@ -44,18 +45,8 @@ ACTION_STATUS_FALLBACK = {
     "NOT_STARTED": "Not started",
 }
 
-REASON_WORDS = {
-    "CRIME_NOT_RECORDED": "No crime recorded for a crime-related incident",
-    "WRONG_CLASSIFICATION": "Crime code not allowed for the incident type",
-    "INVALID_REASON": "No Crime reason not one of the valid reasons",
-    "PROCEDURAL_ERROR_ON_VICTIM_CRIME": "Procedural-error No Crime on a crime with a victim",
-    "MISSING_REQUESTER_OR_AUTHORISER": "Requester or authoriser missing",
-    "SELF_AUTHORISED": "Requester authorised their own No Crime",
-    "UNAUTHORISED_ROLE": "Authoriser not a Crime Registrar or Crime Manager",
-    "COMPLAINER_NOT_INFORMED": "Complainer not told of the No Crime",
-    "NOT_RECORDED_WITHIN_72H": "Not recorded within 72 hours of the first report",
-    "CYBER_MARKER_MISSING": "Cyber marker missing",
-}
+# Failure reasons in words: seeds/failure_reasons.csv, the same words as the worklist and the exports.
+REASON_WORDS = reason_words()
 UNIT_WORDS = {
     "RESOLUTION_TEAM": "Resolution Teams",
     "LOCAL_POLICING": "Local policing",

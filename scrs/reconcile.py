@@ -1,0 +1,261 @@
+"""Reconciliation of the review store with each run's failing records (docs/worklist.md).
+
+At each run, in the run's private build, after dbt has built `marts.record_failures` and at publication:
+- a failing record the store has never seen is added as `open`, first seen failing on the run's extract date;
+- a record marked `rectified` that still fails, when an incidents or crimes extract was loaded after it was
+  marked, becomes `still_failing`;
+- a record that no longer fails becomes `resolved` on the run's extract date, whatever its state;
+- a `resolved` record that fails again is reopened (`open`, first seen again on this run's extract date).
+
+**The run's extract date** (`as_of`) is the date of the latest `extracted_at` among the incidents and
+crimes loaded so far: the date of the data the publication describes, not the day the pipeline happened to
+run. First-seen and resolved dates and ages are in extract dates, so rerunning the same extracts (or a full
+rebuild) gives the same dates.
+
+The store is written in one transaction that commits only after the build has been published
+(`reconciliation`, used by the publish step): a run that fails to publish changes nothing. The store's state
+is copied into the build as schema `review` (`review.review_state`, `review.reconciliation`) so that the
+worklist marts (views) can join it and the published file carries the state it was published with.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from scrs import db
+from scrs.reviews import SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
+
+SNAPSHOT_SQL = """
+select s.test_code, s.record_id, s.division_code, s.state, s.note, s.updated_at, s.first_seen_failing,
+       s.first_seen_run, s.resolved_on, s.version,
+       (select h.to_state from review_history h
+         where h.test_code = s.test_code and h.record_id = s.record_id and h.to_state in ('upheld', 'overturned')
+         order by h.seq desc limit 1) as dispute_outcome
+from review_state s
+"""
+SNAPSHOT_COLUMNS = (
+    "test_code",
+    "record_id",
+    "division_code",
+    "state",
+    "note",
+    "updated_at",
+    "first_seen_failing",
+    "first_seen_run",
+    "resolved_on",
+    "version",
+    "dispute_outcome",
+)
+SNAPSHOT_TYPES = {
+    "updated_at": "timestamp",
+    "first_seen_failing": "date",
+    "resolved_on": "date",
+    "version": "bigint",
+}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    run_id: str
+    as_of: date | None
+    failing: int
+    new: int
+    still_failing: int
+    resolved: int
+    reopened: int
+
+    def describe(self) -> str:
+        return (
+            f"reviews reconciled as of {self.as_of or 'no extract'}: {self.failing:,} failing "
+            f"({self.new:,} new, {self.reopened:,} reopened), {self.still_failing:,} still failing after "
+            f"rectification, {self.resolved:,} resolved"
+        )
+
+
+def extract_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The run's extract date: the latest `extracted_at` of the incidents and crimes loaded, as a date."""
+    parts = [
+        f"select max(extracted_at) as latest from raw.{t}"
+        for t in ("incidents", "crimes")
+        if db.table_exists(con, "raw", t)
+    ]
+    if not parts:
+        return None
+    return db.value(con, f"select max(latest)::date from ({' union all '.join(parts)})")
+
+
+def latest_extract_load(con: duckdb.DuckDBPyConnection):  # noqa: ANN201 (datetime | None)
+    """When the latest incidents or crimes file was loaded (UTC): a mark made before it has seen a new extract."""
+    if not db.table_exists(con, "raw", "load_registry"):
+        return None
+    return db.value(con, "select max(loaded_at) from raw.load_registry where extract_kind in ('incidents', 'crimes')")
+
+
+def _store_rows_into(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The store's current rows (with each record's last dispute outcome) as a typed DuckDB temp table."""
+    rows = store_con.execute(SNAPSHOT_SQL).fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in SNAPSHOT_COLUMNS]
+    arrow = pa.table(
+        {
+            column: pa.array(values, type=pa.int64() if column == "version" else pa.string())
+            for column, values in zip(SNAPSHOT_COLUMNS, columns, strict=True)
+        }
+    )
+    con.register("store_rows_arrow", arrow)
+    select = ", ".join(
+        f"cast({c} as {SNAPSHOT_TYPES[c]}) as {c}" if c in SNAPSHOT_TYPES else c for c in SNAPSHOT_COLUMNS
+    )
+    con.execute(f"create or replace temp table {name} as select {select} from store_rows_arrow")
+    con.unregister("store_rows_arrow")
+
+
+def write_snapshot(
+    store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None
+) -> None:
+    """Copy the store's state into the build as schema `review` (what the worklist marts join)."""
+    _store_rows_into(store_con, con, "review_snapshot")
+    con.execute("create schema if not exists review")
+    con.execute("create or replace table review.review_state as select * from review_snapshot order by all")
+    con.execute(
+        "create or replace table review.reconciliation as "
+        "select ?::varchar as run_id, ?::date as as_of, ?::timestamp as snapshot_at",
+        [run_id, as_of, utc_now_text()],
+    )
+    con.execute("drop table review_snapshot")
+
+
+def snapshot_into_build(store: ReviewStore, build_path: Path, run_id: str) -> date | None:
+    """Before dbt: the store's state as it is now, so the marts' views exist and can be tested."""
+    con = db.connect(build_path)
+    try:
+        as_of = extract_date(con)
+        with store.connection() as store_con:
+            write_snapshot(store_con, con, run_id, as_of)
+    finally:
+        con.close()
+    return as_of
+
+
+RECONCILE_SQL = """
+create or replace temp table reconciled as
+with
+
+failing as (
+    select test_code, record_id, any_value(division_code) as division_code
+    from marts.record_failures
+    group by test_code, record_id
+),
+
+joined as (
+    select
+        coalesce(failing.test_code, stored.test_code) as test_code,
+        coalesce(failing.record_id, stored.record_id) as record_id,
+        coalesce(failing.division_code, stored.division_code) as division_code,
+        failing.record_id is not null as is_failing,
+        stored.record_id is not null as is_known,
+        stored.state,
+        stored.updated_at,
+        stored.first_seen_failing,
+        stored.division_code as stored_division_code
+    from failing
+    full outer join store_state as stored
+        on failing.test_code = stored.test_code and failing.record_id = stored.record_id
+)
+
+select
+    *,
+    case
+        when is_failing and not is_known then 'new'
+        when is_failing and state = 'resolved' then 'reopened'
+        when is_failing and state = 'rectified' and $latest_load is not null and $latest_load > updated_at
+            then 'still_failing'
+        when not is_failing and state <> 'resolved' then 'resolved'
+        when is_failing and (first_seen_failing is null or stored_division_code <> division_code) then 'fill'
+    end as change
+from joined
+"""
+
+
+def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str) -> Reconciliation:
+    """Bring the store up to this build's failing records (the caller holds the store's transaction), then
+    copy it into the build as schema `review`."""
+    as_of = extract_date(con)
+    _store_rows_into(store_con, con, "store_state")
+    con.execute(RECONCILE_SQL, {"latest_load": latest_extract_load(con)})
+    now = utc_now_text()
+    as_of_text = as_of.isoformat() if as_of else None
+
+    def rows(change: str, columns: str) -> list[tuple]:
+        return con.execute(f"select {columns} from reconciled where change = ? order by all", [change]).fetchall()
+
+    new = rows("new", "test_code, record_id, division_code")
+    store_con.executemany(
+        "insert into review_state (test_code, record_id, division_code, state, first_seen_failing, "
+        "first_seen_run, version) values (?, ?, ?, 'open', ?, ?, 0)",
+        [(*r, as_of_text, run_id) for r in new],
+    )
+    fill = rows("fill", "test_code, record_id, division_code")
+    store_con.executemany(
+        "update review_state set division_code = ?, first_seen_failing = coalesce(first_seen_failing, ?), "
+        "first_seen_run = coalesce(first_seen_run, ?) where test_code = ? and record_id = ?",
+        [(division, as_of_text, run_id, test, record) for test, record, division in fill],
+    )
+    counts = {}
+    for change, to_state, extra in (
+        ("reopened", "open", ", first_seen_failing = ?, first_seen_run = ?, resolved_on = null"),
+        ("still_failing", "still_failing", ""),
+        ("resolved", "resolved", ", resolved_on = ?"),
+    ):
+        changed = rows(change, "test_code, record_id, division_code, state")
+        counts[change] = len(changed)
+        extra_params = {"reopened": (as_of_text, run_id), "resolved": (as_of_text,)}.get(change, ())
+        store_con.executemany(
+            f"update review_state set state = ?, updated_by = ?, updated_at = ?, division_code = ?, "
+            f"version = version + 1{extra} where test_code = ? and record_id = ?",
+            [
+                (to_state, SYSTEM_ACTOR, now, division, *extra_params, test, record)
+                for test, record, division, _ in changed
+            ],
+        )
+        store_con.executemany(
+            "insert into review_history (test_code, record_id, division_code, at, actor, actor_role, from_state, "
+            "to_state, note, run_id) values (?, ?, ?, ?, ?, 'system', ?, ?, null, ?)",
+            [
+                (test, record, division, now, SYSTEM_ACTOR, state, to_state, run_id)
+                for test, record, division, state in changed
+            ],
+        )
+    failing = db.value(con, "select count(*) from reconciled where is_failing")
+    summary = Reconciliation(
+        run_id, as_of, failing, len(new), counts["still_failing"], counts["resolved"], counts["reopened"]
+    )
+    store_con.execute(
+        "insert or replace into reconciliations values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, now, as_of_text, failing, summary.new, summary.still_failing, summary.resolved, summary.reopened],
+    )
+    con.execute("drop table reconciled")
+    con.execute("drop table store_state")
+    write_snapshot(store_con, con, run_id, as_of)
+    return summary
+
+
+@contextmanager
+def reconciliation(store: ReviewStore, build_path: Path, run_id: str) -> Iterator[Reconciliation]:
+    """Reconcile the store with the build, inside one store transaction that commits only if the body (the
+    publication of the build) succeeds. The build's DuckDB connection is closed before the body runs."""
+    with store.connection() as store_con, transaction(store_con):
+        con = db.connect(build_path)
+        try:
+            summary = reconcile(store_con, con, run_id)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        yield summary

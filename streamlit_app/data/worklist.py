@@ -1,0 +1,112 @@
+"""The crime managers' worklist (docs/worklist.md): one division's failing records with their review state as
+the review store holds it now, its history, the measures, and review writes.
+
+Not cached: the review state changes between page runs. Reads go through `access.policy.worklist_refusal`
+(refused and logged by `access.audit`); writes through `scrs.reviews.ReviewStore.set_state`, which checks the
+record's division against the publication and logs every write and refusal itself.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from scrs.reviews import ReviewError, ReviewRefused, ReviewStore
+from scrs.warehouse import read_only
+from scrs.worklist import division_worklist_query, has_worklist, load_live_states
+from streamlit_app.access.audit import enforce, log_event
+from streamlit_app.access.policy import AccessDenied, Viewer, worklist_refusal
+from streamlit_app.data.query import READ_ERRORS, DataUnavailable, file_key, settings, unavailable
+
+REVIEW_MARTS = ("review_open_failures", "review_outcomes")
+
+
+def store() -> ReviewStore:
+    return ReviewStore.for_settings(settings())
+
+
+def _read(division_code: str, sql: str | None = None, params: list | None = None) -> pd.DataFrame:
+    key = file_key()
+    try:
+        with read_only(Path(key[0])) as con:
+            if not has_worklist(con):
+                raise DataUnavailable(
+                    "This publication has no worklist yet (it comes from an older pipeline): run the pipeline again."
+                )
+            if sql is None:
+                load_live_states(con, store(), division_code)
+                sql, params = division_worklist_query(division_code)
+            return con.execute(sql, list(params or ())).df()
+    except READ_ERRORS as exc:
+        raise unavailable(key, exc) from exc
+
+
+def worklist(viewer: Viewer, division_code: str) -> pd.DataFrame:
+    """Every failing record of the division, in priority order, with its review state as of now."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    return _read(division_code)
+
+
+def resolved(viewer: Viewer, division_code: str) -> pd.DataFrame:
+    """The division's records that no longer fail, most recently resolved first (from the review store)."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    try:
+        states = store().states_for(viewer, division_code)
+    except ReviewRefused as exc:
+        raise AccessDenied(str(exc)) from exc
+    done = states[states["state"].eq("resolved")].copy()
+    first = pd.to_datetime(done["first_seen_failing"])
+    solved = pd.to_datetime(done["resolved_on"])
+    done["days_to_resolve"] = (solved - first).dt.days
+    return done.sort_values(["resolved_on", "test_code", "record_id"], ascending=[False, True, True])
+
+
+def measures(viewer: Viewer, division_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(open failures by state and age band, outcomes) of one division, as at the publication."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    open_failures = _read(
+        division_code,
+        "SELECT * FROM marts.review_open_failures WHERE division_code = ? ORDER BY age_band_order, review_state",
+        [division_code],
+    )
+    outcomes = _read(division_code, "SELECT * FROM marts.review_outcomes WHERE division_code = ?", [division_code])
+    return open_failures, outcomes
+
+
+def history(viewer: Viewer, division_code: str, test_code: str, record_id: str) -> pd.DataFrame:
+    """The record's changes, oldest first (who, when, from, to, note)."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    try:
+        return store().history_for(viewer, division_code, test_code, record_id)
+    except ReviewRefused as exc:
+        raise AccessDenied(str(exc)) from exc
+
+
+def set_state(
+    viewer: Viewer, test_code: str, record_id: str, to_state: str, note: str | None, expected_state: str
+) -> dict:
+    """Mark a record; ValueError with a message for the user when the write cannot be made as asked."""
+    try:
+        return store().set_state(
+            viewer, test_code, record_id, to_state, note, served_db=settings().served_db, expected_state=expected_state
+        )
+    except ReviewRefused as exc:  # logged by the store
+        raise AccessDenied(str(exc)) from exc
+    except ReviewError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def worklist_file(viewer: Viewer, division_code: str, frame: pd.DataFrame, ext: str, file_name: str) -> bytes:
+    """The worklist rows shown, as CSV or Excel bytes; generated when the user clicks, and logged then."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    if ext == "csv":
+        data = frame.to_csv(index=False).encode("utf-8")
+    else:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name="worklist", index=False)
+        data = buffer.getvalue()
+    log_event(viewer, "download", scope=division_code, file=file_name, rows=len(frame))
+    return data
