@@ -20,6 +20,8 @@ import yaml
 
 from scrs.ingest import schema
 from scrs.ingest.raw import ensure_raw
+from scrs.reconcile import snapshot_into_build
+from scrs.reviews import ReviewStore
 from tests.dbt_helpers import DBT_PROJECT_DIR, run_dbt
 
 
@@ -48,6 +50,9 @@ def test_every_dbt_unit_test_passes(work_dir: Path) -> None:
     with duckdb.connect(str(db)) as con:
         for kind in schema.EXTRACT_COLUMNS:
             ensure_raw(con, kind)
+    # The review store's copy (empty) that the worklist models read, as the pipeline puts it in each build.
+    shutil.rmtree(work_dir / "state", ignore_errors=True)
+    snapshot_into_build(ReviewStore(work_dir / "state" / "reviews.sqlite"), db, "dbt-unit-tests")
     result = run_dbt(["build", "--empty", "--exclude-resource-type", "test"], db, work_dir)
     assert result.returncode == 0, f"dbt unit tests failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
 
