@@ -1,4 +1,6 @@
-"""Small-cell suppression (contract 5.1): the one implementation, used by `scrs export` and the dashboard.
+"""Small-cell suppression (contract 5.1): the one implementation, used by `scrs export`, the dashboard and the
+committee's paper (`committee_pattern`: which cells are hidden; `hidden_in_period`, `change_hidden`,
+`reported_hidden`: which of them a row of a change view or of figures as reported shows).
 
 Primary rule: a cell built on fewer than `min_records` records shows its count only; its compliant count,
 rate, interval, status and every count or share derived from it are blank (missing). The count column stays
@@ -12,7 +14,7 @@ its group's other cells and the group's total) can be added here without changin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,7 +26,16 @@ COMPLIANCE_HIERARCHY: dict[str, tuple[str, ...]] = {
     "compliance_by_division_test": ("fiscal_year", "fiscal_quarter", "command_area", "division_code", "test_code"),
     "compliance_by_command_area_test": ("fiscal_year", "fiscal_quarter", "command_area", "test_code"),
     "compliance_national_test": ("fiscal_year", "fiscal_quarter", "test_code"),
+    # The thematic views (national): crime types in three schemes, and TIMELY72/TEST2 by recording unit.
+    "compliance_national_category_test": ("fiscal_year", "fiscal_quarter", "test_code", "scheme", "category_code"),
+    "compliance_by_unit_test": ("fiscal_year", "fiscal_quarter", "test_code", "recording_unit"),
 }
+NATIONAL_MART, AREA_MART, DIVISION_MART = (
+    "compliance_national_test",
+    "compliance_by_command_area_test",
+    "compliance_by_division_test",
+)
+CATEGORY_MART, UNIT_MART = "compliance_national_category_test", "compliance_by_unit_test"
 
 
 def _blank(column: pd.Series, mask: pd.Series) -> pd.Series:
@@ -209,6 +220,7 @@ def protect_hierarchy(
     owner_col: str | None = "owner",
     start: pd.Series | None = None,
     prefer_interior: bool = False,
+    equation_col: str | None = None,
 ) -> pd.Series:
     """Which cells to hide (primary and complementary, contract 5.1), as a boolean Series on `cells`' index.
 
@@ -216,7 +228,9 @@ def protect_hierarchy(
     parent's node name (None at the top), its level (0 = top; the tie-break after the count), the record
     count (always shown), the value a hidden cell hides, and the division that owns it (a division user sees
     its own cells: None for roll-ups). A parent's value must be the sum of its children's: an equation whose
-    counts do not add up is not used (it does not hold, so no attacker can use it either). `start`: cells
+    counts do not add up is not used (it does not hold, so no attacker can use it either). `equation_col`:
+    when a parent is the total of several partitions (Scotland by area, by crime type, by recording unit),
+    the children of one parent with the same value in this column form one equation. `start`: cells
     hidden already (another value's pattern over the same cells), on top of the primary rule.
     `prefer_interior`: complementary cells are chosen first among those whose value is neither 0 nor their
     count (hiding a 0 beside hidden 0s leaves their sum pinned at 0: rare counts such as a 2x2's).
@@ -233,11 +247,13 @@ def protect_hierarchy(
         position = {name: i for i, name in enumerate(names)}
         counts = [int(c) for c in pd.to_numeric(group[count_col]).fillna(0)]
         values = [int(v) if pd.notna(v) else 0 for v in pd.to_numeric(group[value_col])]
-        children: dict[int, list[int]] = {}
-        for i, parent in enumerate(group[parent_col].tolist()):
+        children: dict[tuple[int, str], list[int]] = {}
+        sums = group[equation_col].tolist() if equation_col else [None] * len(group)
+        for i, (parent, eq) in enumerate(zip(group[parent_col].tolist(), sums, strict=True)):
             if parent is not None and pd.notna(parent) and str(parent) in position:
-                children.setdefault(position[str(parent)], []).append(i)
-        equations = [(p, ch) for p, ch in sorted(children.items()) if counts[p] == sum(counts[c] for c in ch)]
+                eq = str(eq) if eq is not None and pd.notna(eq) else ""
+                children.setdefault((position[str(parent)], eq), []).append(i)
+        equations = [(p, ch) for (p, _), ch in sorted(children.items()) if counts[p] == sum(counts[c] for c in ch)]
         owners = group[owner_col].tolist() if owner_col else [None] * len(group)
         tree = _Tree(
             counts=counts,
@@ -254,61 +270,180 @@ def protect_hierarchy(
 
 # The compliance marts' hierarchy: a division's cell rolls up into its command area's, an area's into Scotland's.
 COMPLIANCE_PARTITION = ("fiscal_year", "fiscal_quarter", "test_code")
+# The crime-type schemes that partition a crime test's records (their rows sum to Scotland's cell); the HMICS
+# themes overlap and are not a partition, but a theme picked out by a 2021-22 category (the mart names it in
+# that category's `hmics_theme`) is that category's cell exactly.
+PARTITION_SCHEMES = ("category_2021", "legacy_group")
+THEME_SCHEME = "hmics_theme"
 
 
-def compliance_pattern(
-    division: pd.DataFrame, area: pd.DataFrame, national: pd.DataFrame, min_records: int
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Which rows of the three compliance marts are hidden (primary and complementary), each a boolean
-    Series on its frame's index. Pass the whole marts (every period and test): a cell's protection depends
-    on its whole hierarchy, so a pattern computed on a filtered part could be undone with another part.
+def committee_pattern(marts: Mapping[str, pd.DataFrame], min_records: int) -> dict[str, pd.Series]:
+    """Which rows of each committee-facing compliance mart are hidden (primary and complementary, contract 5.1),
+    each a boolean Series on its frame's index: the one pattern every output follows (`scrs export`, the
+    dashboard, the paper).
+
+    `marts`: the three compliance marts (`DIVISION_MART`, `AREA_MART`, `NATIONAL_MART`) and, when published,
+    the thematic ones (`CATEGORY_MART`, `UNIT_MART`), whole (every period and test): a cell's protection
+    depends on every sum it sits in, so a pattern computed on a filtered part could be undone with another
+    part. The sums an outsider knows, per period and test: each area is the sum of its divisions, Scotland of
+    its areas, of the categories of each partitioning scheme, and of the recording units; a theme picked out
+    by one category equals it. An equation whose counts do not add up (TEST1 has no crime type) is not used.
 
     The same pattern serves the committee and every division user: it holds against anyone who knows one
     division's own figures as well as everything shown, so a division's own rows can be shown to it
     unsuppressed without giving away a neighbour's.
     """
     part = list(COMPLIANCE_PARTITION)
-    cells = pd.concat(
-        [
-            division[part].assign(
-                node="D:" + division["division_code"].astype(str),
-                parent="A:" + division["command_area"].astype(str),
-                level=2,
-                owner=division["division_code"].astype(str),
-                examined=division["examined"],
-                compliant=division["compliant"],
-                _mart="division",
-                _row=division.index,
-            ),
-            area[part].assign(
-                node="A:" + area["command_area"].astype(str),
-                parent="N",
-                level=1,
-                owner=None,
-                examined=area["examined"],
-                compliant=area["compliant"],
-                _mart="area",
-                _row=area.index,
-            ),
-            national[part].assign(
-                node="N",
-                parent=None,
-                level=0,
-                owner=None,
-                examined=national["examined"],
-                compliant=national["compliant"],
-                _mart="national",
-                _row=national.index,
-            ),
-        ],
-        ignore_index=True,
-    )
-    hidden = protect_hierarchy(cells, min_records, partition=part)
-    masks = []
-    for mart, frame in (("division", division), ("area", area), ("national", national)):
+    division, area, national = marts[DIVISION_MART], marts[AREA_MART], marts[NATIONAL_MART]
+
+    def cells_of(mart: str, frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
+        return frame[part].assign(
+            **columns, examined=frame["examined"], compliant=frame["compliant"], _mart=mart, _row=frame.index
+        )
+
+    pieces = [
+        cells_of(
+            DIVISION_MART,
+            division,
+            node="D:" + division["division_code"].astype(str),
+            parent="A:" + division["command_area"].astype(str),
+            equation="area",
+            level=2,
+            owner=division["division_code"].astype(str),
+        ),
+        cells_of(AREA_MART, area, node="A:" + area["command_area"].astype(str), parent="N", equation="area", level=1),
+        cells_of(NATIONAL_MART, national, node="N", parent=None, equation=None, level=0),
+    ]
+    categories = marts.get(CATEGORY_MART)
+    if categories is not None and len(categories):
+        scheme = categories["scheme"].astype(str)
+        node = "C:" + scheme + ":" + categories["category_code"].astype(str)
+        # A theme's parent is the 2021-22 category of the same period and test that names it, if any.
+        named = categories[scheme.eq("category_2021") & categories["hmics_theme"].notna()]
+        by_theme = {
+            (*key[:3], key[3]): f"C:category_2021:{code}"
+            for key, code in zip(
+                named[[*part, "hmics_theme"]].itertuples(index=False, name=None), named["category_code"], strict=True
+            )
+        }
+        theme_parent = [
+            by_theme.get((*key[:3], key[3])) if s == THEME_SCHEME else None
+            for key, s in zip(
+                categories[[*part, "category_code"]].itertuples(index=False, name=None), scheme, strict=True
+            )
+        ]
+        in_partition = scheme.isin(PARTITION_SCHEMES)
+        pieces.append(
+            cells_of(
+                CATEGORY_MART,
+                categories,
+                node=node,
+                parent=pd.Series(theme_parent, index=categories.index, dtype=object).mask(in_partition, "N"),
+                equation=scheme.where(in_partition, "theme"),
+                level=3 + scheme.eq(THEME_SCHEME).astype(int),
+            )
+        )
+    units = marts.get(UNIT_MART)
+    if units is not None and len(units):
+        pieces.append(
+            cells_of(
+                UNIT_MART, units, node="U:" + units["recording_unit"].astype(str), parent="N", equation="unit", level=3
+            )
+        )
+    cells = pd.concat(pieces, ignore_index=True)
+    if "owner" not in cells.columns:
+        cells["owner"] = None
+    cells["owner"] = cells["owner"].astype(object).where(cells["owner"].notna(), None)
+    hidden = protect_hierarchy(cells, min_records, partition=part, equation_col="equation")
+    masks: dict[str, pd.Series] = {}
+    for mart, frame in marts.items():
         rows = cells["_mart"].eq(mart)
-        masks.append(pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index))
-    return masks[0].fillna(False).astype(bool), masks[1].fillna(False).astype(bool), masks[2].fillna(False).astype(bool)
+        mask = pd.Series(hidden[rows].to_numpy(), index=cells.loc[rows, "_row"].to_numpy()).reindex(frame.index)
+        masks[mart] = mask.fillna(False).astype(bool)
+    return masks
+
+
+def compliance_pattern(
+    division: pd.DataFrame, area: pd.DataFrame, national: pd.DataFrame, min_records: int
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """`committee_pattern` of the three compliance marts alone (no thematic views), as a tuple."""
+    masks = committee_pattern({DIVISION_MART: division, AREA_MART: area, NATIONAL_MART: national}, min_records)
+    return masks[DIVISION_MART], masks[AREA_MART], masks[NATIONAL_MART]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Where a view shows a cell of another period (a change on a year or a quarter) or of another time (figures
+# as reported), it is blanked where the committee's pattern blanks that cell in its own period, today.
+
+
+def hidden_rows(frame: pd.DataFrame, hidden: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
+    """`hidden`'s flag (`_hidden`) for each row of `frame`, matched on `keys`, aligned to `frame`'s index
+    (a row with no match is not hidden)."""
+    keys = list(keys)
+    flags = frame[keys].merge(hidden[[*keys, "_hidden"]], on=keys, how="left")["_hidden"]
+    return pd.Series(flags.fillna(False).astype(bool).to_numpy(), index=frame.index)
+
+
+PERIODS = ("current", "previous_year", "previous_quarter")
+
+
+def hidden_in_period(frame: pd.DataFrame, pattern: pd.DataFrame, mart: str, period: str = "current") -> pd.Series:
+    """For each row of `frame` (a cell of compliance mart `mart`, placed by its `COMPLIANCE_HIERARCHY`
+    columns), whether the committee's pattern (`pattern`: the mart's keys and `_hidden`) hides the same cell
+    in `period`: the row's own quarter (`current`), the same quarter a year earlier (`previous_year`) or the
+    quarter before (`previous_quarter`)."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}: {period!r}")
+    keys = list(COMPLIANCE_HIERARCHY[mart])
+    if frame.empty:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    located = frame[keys].copy()
+    located["fiscal_quarter"] = located["fiscal_quarter"].astype(int)
+    if period != "current":
+        start = located["fiscal_year"].astype(str).str[:4].astype(int)
+        earlier = (start - 1).astype(str) + "/" + (start % 100).map("{:02d}".format)
+        if period == "previous_year":
+            located["fiscal_year"] = earlier
+        else:
+            first = located["fiscal_quarter"].eq(1)
+            located["fiscal_year"] = earlier.where(first, located["fiscal_year"].astype(str))
+            located["fiscal_quarter"] = located["fiscal_quarter"].sub(1).where(~first, 4)
+    pattern = pattern.astype({"fiscal_quarter": int})
+    return hidden_rows(located, pattern, keys)
+
+
+def change_hidden(frame: pd.DataFrame, pattern: pd.DataFrame, mart: str) -> dict[str, pd.Series]:
+    """For the rows of a change mart (each a cell of compliance mart `mart` with its earlier figures): per
+    period of `PERIODS`, whether the committee's pattern hides that period's cell. A change is blanked when
+    its current or its earlier cell is; an earlier rate when its own cell is."""
+    return {period: hidden_in_period(frame, pattern, mart, period) for period in PERIODS}
+
+
+# The as-reported rows' `level` and the mart and key column of the cell each names (by `unit_code`).
+REPORTED_LEVELS = {
+    "national": (NATIONAL_MART, None),
+    "command_area": (AREA_MART, "command_area"),
+    "division": (DIVISION_MART, "division_code"),
+}
+
+
+def reported_hidden(frame: pd.DataFrame, patterns: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """For rows of figures as reported (`fiscal_year`, `fiscal_quarter`, `level`, `unit_code`, `test_code`):
+    whether the committee's pattern hides the same cell today. The figure as reported is the same cell,
+    often with the same value, so both sides are blanked where today's is."""
+    out = pd.Series(False, index=frame.index, dtype=bool)
+    for level, (mart, key_col) in REPORTED_LEVELS.items():
+        rows = frame["level"].eq(level) if len(frame) else pd.Series(False, index=frame.index)
+        if not rows.any():
+            continue
+        part = frame.loc[rows, ["fiscal_year", "fiscal_quarter", "test_code"]].astype({"fiscal_quarter": int})
+        keys = ["fiscal_year", "fiscal_quarter", "test_code"]
+        if key_col is not None:
+            part[key_col] = frame.loc[rows, "unit_code"]
+            keys.append(key_col)
+        pattern = patterns[mart].astype({"fiscal_quarter": int})
+        out.loc[rows] = hidden_rows(part, pattern, keys).to_numpy()
+    return out
 
 
 # The registrars' audit (contract 6): a division's cell (a sample's stratum: division x test) rolls up into the

@@ -18,7 +18,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, compliance_pattern, suppress_small_cells
+from scrs.db import table_exists
+from scrs.disclosure import (
+    CATEGORY_MART,
+    COMPLIANCE_HIERARCHY,
+    RATE_COLUMNS,
+    UNIT_MART,
+    committee_pattern,
+    hidden_rows,
+    suppress_small_cells,
+)
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
@@ -116,21 +125,22 @@ def national_queries(min_records: int) -> dict[str, MartQuery]:
     }
 
 
+# The committee-facing marts whose cells share one suppression pattern: the three compliance marts and, when
+# the publication has them, the thematic views (crime types and recording units, on the dashboard and paper).
+PATTERN_MARTS = (*COMPLIANCE_MARTS, CATEGORY_MART, UNIT_MART)
+
+
 def compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame]:
-    """Per compliance mart, its key columns and `_hidden`: the cells suppressed for the committee (primary and
-    complementary, `scrs.disclosure.compliance_pattern` over the whole of the three marts)."""
-    frames = {mart: con.sql(f"select * from marts.{mart}").df() for mart in COMPLIANCE_MARTS}
-    masks = compliance_pattern(*(frames[mart] for mart in COMPLIANCE_MARTS), min_records)
-    return {
-        mart: frames[mart][list(COMPLIANCE_HIERARCHY[mart])].assign(_hidden=mask)
-        for mart, mask in zip(COMPLIANCE_MARTS, masks, strict=True)
+    """Per committee-facing mart (`PATTERN_MARTS` the publication has), its key columns and `_hidden`: the
+    cells suppressed for the committee (primary and complementary, `scrs.disclosure.committee_pattern` over
+    the whole of those marts, every sum between them included)."""
+    frames = {
+        mart: con.sql(f"select * from marts.{mart}").df()
+        for mart in PATTERN_MARTS
+        if mart in COMPLIANCE_MARTS or table_exists(con, "marts", mart)
     }
-
-
-def hidden_rows(frame: pd.DataFrame, hidden: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
-    """`hidden`'s flag for each row of `frame` (matched on `keys`), aligned to `frame`'s index."""
-    flags = frame[list(keys)].merge(hidden, on=list(keys), how="left")["_hidden"]
-    return pd.Series(flags.fillna(False).astype(bool).to_numpy(), index=frame.index)
+    masks = committee_pattern(frames, min_records)
+    return {mart: frames[mart][list(COMPLIANCE_HIERARCHY[mart])].assign(_hidden=masks[mart]) for mart in frames}
 
 
 def _export_rows(

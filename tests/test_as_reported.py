@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scrs.report import as_reported
-from scrs.report.suppression import suppress
+from scrs.report.suppression import Rule, suppress
 
 
 def figures(examined: int = 100, compliant: int = 90) -> list[dict]:
@@ -79,15 +79,20 @@ def test_restatement_is_any_change_in_a_count() -> None:
     assert {r["unit_code"]: r["restated"] for r in only_now} == {"Scotland": False, "G": True}
 
 
-def test_suppression_primary_and_complementary() -> None:
+def test_suppression_primary_and_the_committees_pattern() -> None:
     rows = [
         {"area": "North", "division": "A", "examined": 5, "compliant": 5, "compliance_pct": 100.0},
         {"area": "North", "division": "D", "examined": 40, "compliant": 30, "compliance_pct": 75.0},
         {"area": "North", "division": "N", "examined": 80, "compliant": 70, "compliance_pct": 87.5},
         {"area": "East", "division": "E", "examined": 50, "compliant": 45, "compliance_pct": 90.0},
     ]
-    out = {r["division"]: r for r in suppress(rows, 10, groups=[["area"]])}
+    # D is in the committee's pattern (a complementary cell, scrs.disclosure.committee_pattern); A is small.
+    rule = Rule("examined", ("compliant", "compliance_pct"), hidden=[False, True, False, False])
+    out = {r["division"]: r for r in suppress(rows, 10, rules=[rule])}
     assert out["A"]["compliant"] is None and out["A"]["examined"] == 5  # primary: count only
-    assert out["D"]["compliant"] is None  # complementary: the smallest other part of North
+    assert out["D"]["compliant"] is None and out["D"]["examined"] == 40  # in the pattern: blanked too
     assert out["N"]["compliant"] == 70 and out["E"]["compliant"] == 45
     assert out["D"]["suppressed_columns"] == ("compliance_pct", "compliant")
+    assert [r["suppressed"] for r in out.values()] == [True, True, False, False]
+    with pytest.raises(ValueError, match="4 rows"):
+        suppress(rows, 10, rules=[Rule("examined", ("compliant",), hidden=[True])])

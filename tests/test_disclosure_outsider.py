@@ -83,7 +83,8 @@ def cells(national_pack: dict[str, pd.DataFrame], own: pd.DataFrame | None = Non
 
 def recovered(frame: pd.DataFrame, partitions: set[tuple] | None = None) -> list[tuple]:
     """Every blank compliant count the attacker can pin to one value (partition, node, value), in every
-    partition or only in `partitions`."""
+    partition or only in `partitions`. Each parent's value is the sum of its children's (of each `equation`,
+    when the frame has that column: a total with several partitions, such as Scotland by crime type)."""
     found = []
     for key, group in frame.groupby(PART, sort=True):
         if partitions is not None and key not in partitions:
@@ -94,7 +95,11 @@ def recovered(frame: pd.DataFrame, partitions: set[tuple] | None = None) -> list
             continue
         index = {node: i for i, node in enumerate(group["node"])}
         rows = []
-        for parent, children in group.groupby("parent")["node"]:
+        # One equation per parent, or per parent and `equation` where a total has several partitions.
+        sums = ["parent", "equation"] if "equation" in group.columns else ["parent"]
+        equations = group.assign(equation=group["equation"].fillna("")) if "equation" in group.columns else group
+        for sum_key, children in equations.groupby(sums)["node"]:
+            parent = sum_key[0] if isinstance(sum_key, tuple) else sum_key
             if parent not in index:
                 continue
             row = np.zeros(len(group))

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from scrs.db import rows as _rows
+from scrs.disclosure import CATEGORY_MART, UNIT_MART, change_hidden, hidden_in_period, reported_hidden
 from scrs.export import compliance_hidden
 from scrs.report import as_reported
 from scrs.report.model import Column, Pack, Publication, Table
@@ -145,56 +147,35 @@ def restatements(
     return out
 
 
-def previous_year(fiscal_year: str) -> str:
-    """'2020/21' -> '2019/20'."""
-    start = int(fiscal_year[:4]) - 1
-    return f"{start}/{str(start + 1)[2:]}"
-
-
-def previous_quarter(fiscal_year: str, fiscal_quarter: int) -> tuple[str, int]:
-    """(2020/21, 1) -> (2019/20, 4); (2020/21, 3) -> (2020/21, 2)."""
-    return (previous_year(fiscal_year), 4) if int(fiscal_quarter) == 1 else (fiscal_year, int(fiscal_quarter) - 1)
-
-
 class Patterns:
-    """The committee's suppression pattern of the three compliance marts (`scrs.export.compliance_hidden`:
-    `scrs.disclosure.compliance_pattern` over their whole hierarchy), as Rules for the paper's tables."""
-
-    KEYS = {
-        "compliance_national_test": ("test_code",),
-        "compliance_by_command_area_test": ("command_area", "test_code"),
-        "compliance_by_division_test": ("command_area", "division_code", "test_code"),
-    }
+    """The committee's suppression pattern of every committee-facing mart (`scrs.export.compliance_hidden`:
+    `scrs.disclosure.committee_pattern`, the one the dashboard and `scrs export` use), as Rules for the
+    paper's tables. Which cell a row's figures belong to, in which period, is `scrs.disclosure`'s
+    (`change_hidden`, `reported_hidden`), shared with the dashboard."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, min_records: int) -> None:
-        self.min_records = min_records
-        self.hidden: dict[str, set[tuple]] = {}
-        for mart, frame in compliance_hidden(con, min_records).items():
-            cols = ["fiscal_year", "fiscal_quarter", *self.KEYS[mart]]
-            rows = frame[frame["_hidden"]][cols].itertuples(index=False, name=None)
-            self.hidden[mart] = {(str(r[0]), int(r[1]), *r[2:]) for r in rows}
+        self.hidden = compliance_hidden(con, min_records)
 
-    def _is_hidden(self, mart: str, period: tuple[str, int], row: Mapping[str, Any]) -> bool:
-        return (period[0], int(period[1]), *(row[k] for k in self.KEYS[mart])) in self.hidden[mart]
-
-    def rules(self, mart: str) -> list[Rule]:
+    def rules(self, mart: str, rows: list[dict[str, Any]]) -> list[Rule]:
         """The row's own cell blanks its figures and changes; the earlier cells blank the earlier rate and
-        the change built on it: each when small or in the pattern."""
-
-        def own(row: Mapping[str, Any]) -> bool:
-            return self._is_hidden(mart, (row["fiscal_year"], row["fiscal_quarter"]), row)
-
-        def year(row: Mapping[str, Any]) -> bool:
-            return self._is_hidden(mart, (previous_year(row["fiscal_year"]), row["fiscal_quarter"]), row)
-
-        def quarter(row: Mapping[str, Any]) -> bool:
-            return self._is_hidden(mart, previous_quarter(row["fiscal_year"], row["fiscal_quarter"]), row)
-
+        the change built on it: each when small or in the pattern (in its own period)."""
+        masks = change_hidden(pd.DataFrame(rows), self.hidden[mart], mart)
         return [
-            Rule("examined", COMPLIANCE_RULES[0].columns, own),
-            Rule("previous_year_examined", ("previous_year_pct", *YOY_COLUMNS), year),
-            Rule("previous_quarter_examined", ("previous_quarter_pct", *QOQ_COLUMNS), quarter),
+            Rule("examined", COMPLIANCE_RULES[0].columns, masks["current"].tolist()),
+            Rule("previous_year_examined", ("previous_year_pct", *YOY_COLUMNS), masks["previous_year"].tolist()),
+            Rule(
+                "previous_quarter_examined", ("previous_quarter_pct", *QOQ_COLUMNS), masks["previous_quarter"].tolist()
+            ),
         ]
+
+    def cells(self, mart: str, rows: list[dict[str, Any]]) -> list[Rule]:
+        """A table of the quarter's cells (no earlier figures): blanked where small or in the pattern."""
+        return [Rule("examined", RATE_COLUMNS, hidden_in_period(pd.DataFrame(rows), self.hidden[mart], mart).tolist())]
+
+    def reported(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Figures as reported beside current: hidden where the pattern hides the same cell today."""
+        frame = pd.DataFrame(rows)
+        return reported_hidden(frame, self.hidden).tolist() if len(frame) else []
 
 
 def _table(
@@ -249,7 +230,7 @@ def build_pack(
         "headline",
         f"Headline: Scotland, {pack.period}",
         HEADLINE_COLUMNS,
-        suppress(headline, n, rules=patterns.rules("compliance_national_test")),
+        suppress(headline, n, rules=patterns.rules("compliance_national_test", headline)),
         pub,
         "compliance_change_national_test",
         "Each rate with its count and Wilson 95% interval; each change with Newcombe's 95% interval.",
@@ -268,8 +249,9 @@ def build_pack(
         period,
     )
     # The committee's pattern over the whole hierarchy (divisions in their area, areas in Scotland).
-    hierarchy = suppress(_plain(areas), n, rules=patterns.rules("compliance_by_command_area_test")) + suppress(
-        _plain(divisions), n, rules=patterns.rules("compliance_by_division_test")
+    areas, divisions = _plain(areas), _plain(divisions)
+    hierarchy = suppress(areas, n, rules=patterns.rules("compliance_by_command_area_test", areas)) + suppress(
+        divisions, n, rules=patterns.rules("compliance_by_division_test", divisions)
     )
     test_order = {row["test_code"]: i for i, row in enumerate(headline)}
     by_test = sorted(
@@ -326,7 +308,7 @@ def build_pack(
             Column("hmics_theme", "HMICS audit theme"),
             *FIGURE_COLUMNS,
         ],
-        suppress(categories, n, groups=[["test_code", "scheme"]]),
+        suppress(categories, n, rules=patterns.cells(CATEGORY_MART, categories)),
         pub,
         "compliance_national_category_test",
         "Schemes: category_2021 (2021-22 categories), legacy_group (groups to 2020-21), hmics_theme (HMICS "
@@ -349,7 +331,7 @@ def build_pack(
         "units",
         f"Recording within 72 hours and classification by recording unit, {pack.period}",
         [Column("test_code", "Test"), Column("recording_unit", "Recording unit"), *FIGURE_COLUMNS],
-        suppress(units, n, groups=[["test_code"]]),
+        suppress(units, n, rules=patterns.cells(UNIT_MART, units)),
         pub,
         "compliance_by_unit_test",
     )
@@ -377,7 +359,7 @@ def build_pack(
             Column("fiscal_quarter", "Quarter"),
             *FIGURE_COLUMNS,
         ],
-        suppress(trend, n, rules=patterns.rules("compliance_national_test")[:1]),
+        suppress(trend, n, rules=patterns.rules("compliance_national_test", trend)[:1]),
         pub,
         "compliance_national_test",
     )
@@ -512,23 +494,10 @@ def _add_restatements(
     pack: Pack, settings: Settings, con: duckdb.DuckDBPyConnection, n: int, patterns: Patterns
 ) -> None:
     rows = restatements(settings, con, up_to=(pack.fiscal_year, pack.fiscal_quarter))
-    areas = {r["division_code"]: r["command_area"] for r in _rows(con, "select * from reference.divisions")}
-
-    def hidden_now(row: Mapping[str, Any]) -> bool:
-        """The current figure is blanked where the committee's pattern blanks it today."""
-        period = (row["fiscal_year"], int(row["fiscal_quarter"]))
-        if row["level"] == "national":
-            key = (*period, row["test_code"])
-            return key in patterns.hidden["compliance_national_test"]
-        if row["level"] == "command_area":
-            key = (*period, row["unit_code"], row["test_code"])
-            return key in patterns.hidden["compliance_by_command_area_test"]
-        key = (*period, areas.get(row["unit_code"]), row["unit_code"], row["test_code"])
-        return key in patterns.hidden["compliance_by_division_test"]
-
     # National rows always; area and division rows where a count changed.
     shown = [r for r in rows if r["level"] == "national" or r["restated"]]
     # The figure as reported is blanked where today's is too (it is the same cell, often the same value).
+    hidden_now = patterns.reported(shown)
     reported_rule = Rule("reported_examined", tuple(f"reported_{c}" for c in RATE_COLUMNS), hidden_now)
     current_rule = Rule("current_examined", tuple(f"current_{c}" for c in RATE_COLUMNS), hidden_now)
     for row in shown:

@@ -4,21 +4,19 @@
 - the primary rule: a row built on fewer than `min_records` records shows its count only; the columns
   computed from it (compliant, rate, interval, status, changes) are blank;
 - rules for figures built on another count (a change a year earlier is built on that year's count too);
-- the complementary rule within each group of rows that are parts of a published total (the divisions of
-  one command area, the areas of Scotland, the categories of one scheme, the recording units of one test):
-  where exactly one part of a group is blanked, the smallest visible part is blanked too, repeated until no
-  group has a single blanked part, so no blanked value can be worked out by subtraction.
+- the committee's pattern (each Rule's `hidden`): the complementary cells, so no blanked value can be
+  worked out from the others and the sums they obey.
 
 Which cells are small is decided by `scrs.disclosure.small_cells`, the project's one implementation of the
-threshold. The compliance tables (headline, areas, divisions, trend, as reported) are blanked by the
-committee's whole-hierarchy pattern (`scrs.disclosure.compliance_pattern`, through `scrs.export`'s
-`compliance_hidden`, via each Rule's `hidden`), so the paper blanks exactly the cells `scrs export` and the
-dashboard blank; the complementary rule here covers the tables that pattern does not (crime types, units).
+threshold. Every committee-facing table of crime-record figures (headline, areas, divisions, trend, as
+reported, crime types, recording units) is blanked by the committee's one pattern
+(`scrs.disclosure.committee_pattern`, through `scrs.export.compliance_hidden`), so the paper blanks exactly
+the cells `scrs export` and the dashboard blank. There is no second complementary rule here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,16 +35,17 @@ BLANKED_COLUMNS = "suppressed_columns"  # which columns of the row were blanked 
 @dataclass(frozen=True)
 class Rule:
     """Blank `columns` where `count` is below the threshold (a missing count blanks nothing), or where
-    `hidden(row)` says the cell is in the committee's suppression pattern (`scrs.disclosure.compliance_pattern`
-    over the whole hierarchy: primary and complementary, as `scrs export` and the dashboard blank it)."""
+    `hidden` (one flag per row, in order) says the cell is in the committee's suppression pattern
+    (`scrs.disclosure.committee_pattern` over every committee-facing mart, primary and complementary, as
+    `scrs export` and the dashboard blank it; `scrs.disclosure.hidden_in_period` for an earlier period)."""
 
     count: str
     columns: tuple[str, ...]
-    hidden: Callable[[Mapping[str, Any]], bool] | None = None
+    hidden: Sequence[bool] | None = None
 
 
-# The rules of the compliance tables: the row's own count blanks its figures and every change built on it;
-# an earlier period's count blanks the earlier rate and the change built on it.
+# The threshold-only rules of the compliance tables: the row's own count blanks its figures and every change
+# built on it; an earlier period's count blanks the earlier rate and the change built on it.
 COMPLIANCE_RULES = (
     Rule("examined", RATE_COLUMNS + YOY_COLUMNS + QOQ_COLUMNS),
     Rule("previous_year_examined", ("previous_year_pct", *YOY_COLUMNS)),
@@ -65,44 +64,21 @@ def _blank(row: dict[str, Any], columns: Iterable[str]) -> None:
 
 
 def suppress(
-    rows: Iterable[Mapping[str, Any]],
-    min_records: int,
-    rules: Sequence[Rule] = COMPLIANCE_RULES,
-    groups: Sequence[Sequence[str]] = (),
+    rows: Iterable[Mapping[str, Any]], min_records: int, rules: Sequence[Rule] = COMPLIANCE_RULES
 ) -> list[dict[str, Any]]:
-    """Copies of `rows` with section 5.1 applied; each gets `suppressed` (True where anything was blanked).
-
-    `groups`: each a list of columns whose values identify a set of sibling rows that add up to a published
-    total (e.g. ["test_code", "command_area"] for the divisions of an area). The complementary rule runs on
-    the first rule's count (the row's own).
-    """
+    """Copies of `rows` with section 5.1 applied; each gets `suppressed` (True where anything was blanked) and
+    `suppressed_columns`. Complementary cells come from the committee's pattern in each Rule's `hidden`."""
     out = [{**row, SUPPRESSED_FLAG: False, BLANKED_COLUMNS: ()} for row in rows]
     if not out:
         return out
-    primary = rules[0]
-    blanked: set[int] = set()
     for rule in rules:
         counts = pd.DataFrame({rule.count: [row.get(rule.count) for row in out]})
-        small = set(counts.index[small_cells(counts, min_records, count_col=rule.count)])
+        small = small_cells(counts, min_records, count_col=rule.count).tolist()
         if rule.hidden is not None:
-            small |= {i for i, row in enumerate(out) if rule.hidden(row)}
-        for index in sorted(small):
-            _blank(out[index], rule.columns)
-            if rule is primary:
-                blanked.add(int(index))
-    changed = True
-    while changed:
-        changed = False
-        for group_columns in groups:
-            members: dict[tuple, list[int]] = {}
-            for index, row in enumerate(out):
-                members.setdefault(tuple(row.get(c) for c in group_columns), []).append(index)
-            for indexes in members.values():
-                hidden = [i for i in indexes if i in blanked]
-                visible = [i for i in indexes if i not in blanked]
-                if len(hidden) == 1 and visible:
-                    smallest = min(visible, key=lambda i: (out[i].get(primary.count) or 0, i))
-                    _blank(out[smallest], primary.columns)
-                    blanked.add(smallest)
-                    changed = True
+            if len(rule.hidden) != len(out):
+                raise ValueError(f"suppression rule on {rule.count!r}: {len(rule.hidden)} flags for {len(out)} rows")
+            small = [a or bool(b) for a, b in zip(small, rule.hidden, strict=True)]
+        for row, blank in zip(out, small, strict=True):
+            if blank:
+                _blank(row, rule.columns)
     return out

@@ -1,9 +1,11 @@
 """The committee's paper on the dashboard (issue 14): changes with their intervals, figures as reported
 beside current, the thematic (crime type) and recording-unit views, and the paper itself as a download.
 
-Every function takes the viewer; committee-facing views are suppressed through `query.disclosed` (the
-project's one disclosure implementation): a cell's own count blanks its figures and every change built on
-it, an earlier period's count blanks that period's rate and the change built on it.
+Every function takes the viewer; committee-facing views are suppressed through `query.disclosed` with the
+committee's one pattern (`scrs.disclosure.committee_pattern`, as `scrs export` and the paper): a cell the
+pattern hides blanks its figures and every change built on it; an earlier period's cell hidden in its own
+period blanks that period's rate and the change built on it; figures as reported are blanked where today's
+cell is. Crime types and recording units follow the same pattern (they are parts of Scotland's totals).
 """
 
 from __future__ import annotations
@@ -16,13 +18,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS
+from scrs.disclosure import (
+    CATEGORY_MART,
+    COMPLIANCE_HIERARCHY,
+    RATE_COLUMNS,
+    REPORTED_LEVELS,
+    UNIT_MART,
+    change_hidden,
+    reported_hidden,
+)
 from scrs.report import make_pack, render_pack
 from scrs.report.data import restatements
 from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
-from streamlit_app.access.policy import Viewer, committee_paper_refusal
-from streamlit_app.data.query import DataUnavailable, disclosed, query, settings, table_exists, where
+from streamlit_app.access.policy import Viewer, committee_paper_refusal, suppresses
+from streamlit_app.data.query import (
+    DataUnavailable,
+    compliance_pattern,
+    disclosed,
+    query,
+    settings,
+    table_exists,
+    where,
+)
 
 YOY_COLUMNS = ("change_pp", "change_ci_lower_pp", "change_ci_upper_pp", "change")
 QOQ_COLUMNS = ("qoq_change_pp", "qoq_ci_lower_pp", "qoq_ci_upper_pp", "qoq_change")
@@ -45,14 +63,22 @@ CHANGE_HIERARCHY = {
 
 
 def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.DataFrame:
+    """The committee's pattern in each period a row shows (`scrs.disclosure.change_hidden`, as the paper): the
+    row's own cell blanks its figures and both changes; an earlier cell blanked in its own period blanks the
+    earlier rate and the change built on it."""
     own_col = "division_code" if level == "division" else None
+    mart = BASE_MART[level]
+    if suppresses(viewer, None) and len(frame):
+        hidden = change_hidden(frame, compliance_pattern(mart), mart)
+    else:
+        hidden = dict.fromkeys(("current", "previous_year", "previous_quarter"))
     out = disclosed(
         frame,
         viewer,
         own_col=own_col,
         blank=(*RATE_COLUMNS, *YOY_COLUMNS, *QOQ_COLUMNS),
         hierarchy=CHANGE_HIERARCHY[level],
-        mart=BASE_MART[level],  # the committee's whole-hierarchy pattern, as the compliance views use
+        hidden=hidden["current"],
     )
     out = disclosed(
         out,
@@ -61,6 +87,7 @@ def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.Da
         count_col="previous_year_examined",
         blank=("previous_year_compliant", "previous_year_pct", *YOY_COLUMNS),
         flag_col="previous_year_suppressed",
+        hidden=hidden["previous_year"],
     )
     return disclosed(
         out,
@@ -69,6 +96,7 @@ def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.Da
         count_col="previous_quarter_examined",
         blank=("previous_quarter_compliant", "previous_quarter_pct", *QOQ_COLUMNS),
         flag_col="previous_quarter_suppressed",
+        hidden=hidden["previous_quarter"],
     )
 
 
@@ -112,7 +140,7 @@ def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Data
         """,
         [fiscal_year, fiscal_quarter],
     )
-    return disclosed(frame, viewer, hierarchy=("fiscal_year", "fiscal_quarter", "test_code", "scheme", "category_code"))
+    return disclosed(frame, viewer, hierarchy=COMPLIANCE_HIERARCHY[CATEGORY_MART], mart=CATEGORY_MART)
 
 
 def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
@@ -128,7 +156,7 @@ def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame
         """,
         [fiscal_year, fiscal_quarter],
     )
-    return disclosed(frame, viewer, hierarchy=("fiscal_year", "fiscal_quarter", "test_code", "recording_unit"))
+    return disclosed(frame, viewer, hierarchy=COMPLIANCE_HIERARCHY[UNIT_MART], mart=UNIT_MART)
 
 
 def as_reported(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
@@ -149,6 +177,12 @@ def as_reported(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Dat
     if frame.empty:
         return frame
     frame["division_code"] = frame["unit_code"].where(frame["level"] == "division")
+    # Both sides blanked where the committee's pattern blanks today's cell (as the paper does).
+    hidden = (
+        reported_hidden(frame, {mart: compliance_pattern(mart) for mart, _ in REPORTED_LEVELS.values()})
+        if suppresses(viewer, None)
+        else None
+    )
     for side in ("reported", "current"):
         frame = disclosed(
             frame,
@@ -157,6 +191,7 @@ def as_reported(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Dat
             count_col=f"{side}_examined",
             blank=tuple(f"{side}_{c}" for c in RATE_COLUMNS),
             flag_col=f"{side}_suppressed",
+            hidden=hidden,
         )
     return frame
 

@@ -22,8 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from scrs import db
-from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, suppress_small_cells
-from scrs.export import compliance_hidden, hidden_rows
+from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, hidden_rows, suppress_small_cells
+from scrs.export import compliance_hidden
 from scrs.settings import Settings
 from scrs.warehouse import NoPublicationError, read_only
 from streamlit_app.access.policy import Viewer, exempt_division, suppresses
@@ -95,8 +95,9 @@ def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.Da
 
 
 def compliance_pattern(mart: str) -> pd.DataFrame:
-    """The committee's suppression pattern of a compliance mart (keys + `_hidden`: primary and complementary,
-    computed once per publication over the whole of the three marts, as `scrs export --national` does)."""
+    """The committee's suppression pattern of a committee-facing mart (keys + `_hidden`: primary and
+    complementary, computed once per publication over the whole of the compliance and thematic marts, as
+    `scrs export --national` and the paper do)."""
     key = file_key()
     try:
         return _cached_compliance_hidden(key, settings().disclosure_min_records)[mart]

@@ -19,8 +19,7 @@ import pandas as pd
 
 from scrs import db
 from scrs.audit.sampling import SAMPLE_COLUMNS, worklist_csv, worklist_rows
-from scrs.disclosure import AUDIT_PARTITION, AUDIT_VALUES, RATE_COLUMNS, audit_pattern
-from scrs.export import hidden_rows
+from scrs.disclosure import AUDIT_PARTITION, AUDIT_VALUES, RATE_COLUMNS, audit_pattern, hidden_rows
 from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import Viewer, audit_disagreements_refusal, audit_worklist_refusal
