@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,23 +16,35 @@ import pandas as pd
 import pytest
 
 from tests.access_helpers import browser_sign_in
-from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, wait_until_idle
+from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, keep_for_docs, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-DOC_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 PAGES = [
     ("", "overview", "Overview"),
     ("divisions", "divisions", "Divisions"),
     ("trends", "trends", "Trends"),
     ("division_detail", "division_detail", "Division detail"),
+    ("crime_types", "crime_types", "Crime types and units"),
     ("training", "training", "Training"),
+    ("registrar_audit", "registrar_audit", "Registrar audit"),
+    ("worklist", "worklist", "Worklist"),
     ("data_quality", "data_quality", "Data quality"),
     ("about", "about", "About the data"),
 ]
-MAIN_PAGES = {"overview", "divisions", "trends", "division_detail"}
+# Copied to docs/screenshots/ for the README (tests/e2e/browser_helpers.py, `keep_for_docs`).
+MAIN_PAGES = {
+    "overview",
+    "divisions",
+    "trends",
+    "division_detail",
+    "crime_types",
+    "registrar_audit",
+    "worklist",
+    "data_quality",
+}
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
@@ -70,10 +80,7 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 900})
     if name in MAIN_PAGES:
-        target = DOC_SCREENSHOTS / f"{name}.png"
-        if os.environ.get("SCRS_UPDATE_SCREENSHOTS") == "1" or not target.exists():
-            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+        keep_for_docs(path)
     return path
 
 
