@@ -51,22 +51,10 @@ counted as (
 final as (
 
     select
-        counted.sample_id,
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        counted.division_code,
+        counted.*,
         divisions.division_name,
         divisions.command_area,
-        counted.test_code,
-        audit_tests.display_order,
-        cast(counted.population as bigint) as population,
-        cast(counted.sampled as bigint) as sampled,
-        cast(counted.audited as bigint) as audited,
-        cast(counted.compliant as bigint) as compliant,
-        cast(counted.both_compliant as bigint) as both_compliant,
-        cast(counted.rule_only_failed as bigint) as rule_only_failed,
-        cast(counted.registrar_only_failed as bigint) as registrar_only_failed,
-        cast(counted.both_noncompliant as bigint) as both_noncompliant
+        audit_tests.display_order
 
     from counted
     left join divisions

@@ -14,13 +14,7 @@ strata as (
 final as (
 
     select
-        sample_id,
-        fiscal_year,
-        fiscal_quarter,
-        division_code,
-        division_name,
-        command_area,
-        test_code,
+        {{ audit_stratum_columns() }},
         {{ agreement_figures('both_compliant', 'rule_only_failed', 'registrar_only_failed', 'both_noncompliant') }}
 
     from strata

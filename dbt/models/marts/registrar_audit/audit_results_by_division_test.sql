@@ -23,13 +23,7 @@ figures as (
 final as (
 
     select
-        sample_id,
-        fiscal_year,
-        fiscal_quarter,
-        division_code,
-        division_name,
-        command_area,
-        test_code,
+        {{ audit_stratum_columns() }},
         population,
         sampled,
         audited,

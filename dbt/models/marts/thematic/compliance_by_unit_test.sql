@@ -34,23 +34,7 @@ counted as (
 
 final as (
 
-    select
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        counted.test_code,
-        counted.recording_unit,
-        counted.examined,
-        counted.compliant,
-        {{ compliance_figures('counted.compliant', 'counted.examined') }}
-
-    from counted
-    left join audit_tests
-        on counted.test_code = audit_tests.test_code
-    order by
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        audit_tests.display_order,
-        counted.recording_unit
+    {{ compliance_mart_rows('counted', ['fiscal_year', 'fiscal_quarter', 'test_code', 'recording_unit']) }}
 
 )
 
