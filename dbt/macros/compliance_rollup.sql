@@ -68,3 +68,13 @@ select * from final
         {{- ',' if not loop.last }}
         {% endfor %}
 {%- endmacro %}
+
+
+{#
+    How every compliance figure counts rows of verdicts (int_record_verdicts, one row per record a test
+    examines): examined = the rows, compliant = those the test passed. For the select list of a grouped query.
+#}
+{% macro examined_and_compliant() -%}
+    count(*) as examined,
+    count(*) filter (where is_compliant) as compliant
+{%- endmacro %}

@@ -151,8 +151,7 @@ counted as (
         scheme,
         category_code,
         any_value(category_name) as category_name,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from classified
     group by fiscal_year, fiscal_quarter, division_code, test_code, scheme, category_code

@@ -23,8 +23,7 @@ counted as (
         fiscal_quarter,
         test_code,
         coalesce(recording_unit, 'UNKNOWN') as recording_unit,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from verdicts
     where test_code in ('{{ var("recording_unit_tests") | join("', '") }}')
