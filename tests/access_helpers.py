@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrs.users import UsersFile
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
+    from streamlit_app.access.policy import Viewer
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
 
 # One random password for every test account of a session (never a fixed, guessable default).
 PASSWORD = f"test-{secrets.token_urlsafe(12)}"
@@ -51,6 +60,28 @@ def sign_in(at, username: str, password: str = PASSWORD):  # noqa: ANN001, ANN20
     at.text_input(key="login_password").input(password)
     next(b for b in at.button if b.label == "Sign in").click()
     return at.run()
+
+
+def open_page(page: str, viewer: Viewer | None = None, *, timeout: float = 60) -> AppTest:
+    """A fresh AppTest of the dashboard, signed in as the test account of the viewer's role (default: engineer;
+    the users file in SCRS_USERS_FILE), switched to `app_pages/<page>.py` and run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    from streamlit_app.access.policy import Viewer
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    viewer = viewer or Viewer("engineer")
+    sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run the AppTest again (after a widget changed), without an exception."""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def browser_sign_in(page, username: str, password: str = PASSWORD) -> None:  # noqa: ANN001

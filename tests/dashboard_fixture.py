@@ -80,6 +80,15 @@ _LATE_UNIT_WEIGHTS = [55, 30, 8, 7]
 _OTHER_UNIT_WEIGHTS = [25, 55, 12, 8]
 
 
+def read_served(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
+    """Independent read of a served warehouse file (short-lived, read-only, like the app)."""
+    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(query, params or []).df()
+    finally:
+        con.close()
+
+
 def wilson(compliant: int, examined: int, z: float = Z) -> tuple[float, float]:
     """Wilson score interval as fractions (0-1)."""
     p = compliant / examined

@@ -16,7 +16,6 @@ import stat
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -30,6 +29,7 @@ from streamlit_app.access.session import SESSION_KEY
 from streamlit_app.data import compliance, downloads
 from tests.access_helpers import ACCOUNTS, PASSWORD, make_users_file, sign_in
 from tests.conftest import run_scrs
+from tests.dashboard_fixture import read_served as sql
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,14 +90,6 @@ class Log:
 @pytest.fixture
 def log(published_warehouse: Path) -> Log:
     return Log(published_warehouse)
-
-
-def sql(warehouse: Path, query: str, params: list | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(query, params or []).df()
-    finally:
-        con.close()
 
 
 def app() -> AppTest:

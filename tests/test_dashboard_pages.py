@@ -7,7 +7,6 @@ app's own data modules, so a wrong query in the app fails a test.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -18,12 +17,10 @@ from streamlit.testing.v1 import AppTest
 from scrs.disclosure import suppress_small_cells
 from streamlit_app.access.policy import AccessDenied, Viewer
 from streamlit_app.data import compliance
-from tests.access_helpers import ensure, make_users_file, sign_in
+from tests.access_helpers import make_users_file, open_page, rerun
 from tests.dashboard_fixture import build_fixture_warehouse
+from tests.dashboard_fixture import read_served as sql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {
     "overview": "Overview",
     "divisions": "Divisions",
@@ -56,31 +53,6 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _accounts(users_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages are seen by signing in (the test accounts of tests/access_helpers.py)."""
     monkeypatch.setenv("SCRS_USERS_FILE", str(users_file))
-
-
-def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
-    """Independent read of the served file (short-lived, read-only, like the app)."""
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(query, params or []).df()
-    finally:
-        con.close()
-
-
-def open_page(page: str, viewer: Viewer | None = None) -> AppTest:
-    """Sign in as a test account with the viewer's role (default: engineer), then open the page."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    viewer = viewer or Viewer("engineer")
-    sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
-    at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -210,54 +210,27 @@ CRIMES = [
     *wilson_population("CR-WC", "C", 10, 0),
 ]
 
+
+def training(staff: str, course: str, status: str, extracted_at: str, completed_on: str | None = None) -> dict:
+    """A training row of unit G's frontline, assigned on 4 January 2021."""
+    row = {
+        "staff_pseudonym": staff,
+        "unit_code": "G",
+        "role_cluster": "FRONTLINE",
+        "course_code": course,
+        "status": status,
+        "assigned_on": "2021-01-04",
+        "extracted_at": f"{extracted_at} 00:00:00",
+    }
+    return row if completed_on is None else {**row, "completed_on": completed_on}
+
+
 TRAINING = [
-    {
-        "staff_pseudonym": "P-1",
-        "unit_code": "G",
-        "role_cluster": "FRONTLINE",
-        "course_code": "SCRS_TUTOR",
-        "status": "ASSIGNED",
-        "assigned_on": "2021-01-04",
-        "extracted_at": "2021-01-31 00:00:00",
-    },
-    {
-        "staff_pseudonym": "P-1",
-        "unit_code": "G",
-        "role_cluster": "FRONTLINE",
-        "course_code": "SCRS_TUTOR",
-        "status": "COMPLETED",
-        "assigned_on": "2021-01-04",
-        "completed_on": "2021-03-01",
-        "extracted_at": "2021-04-30 00:00:00",
-    },
-    {
-        "staff_pseudonym": "P-2",
-        "unit_code": "G",
-        "role_cluster": "FRONTLINE",
-        "course_code": "SCRS_TUTOR",
-        "status": "IN_PROGRESS",
-        "assigned_on": "2021-01-04",
-        "extracted_at": "2021-04-30 00:00:00",
-    },
-    {
-        "staff_pseudonym": "P-3",
-        "unit_code": "G",
-        "role_cluster": "FRONTLINE",
-        "course_code": "SCRS_TUTOR",
-        "status": "ASSIGNED",
-        "assigned_on": "2021-01-04",
-        "extracted_at": "2021-04-30 00:00:00",
-    },
-    {
-        "staff_pseudonym": "P-1",
-        "unit_code": "G",
-        "role_cluster": "FRONTLINE",
-        "course_code": "COS_CRIME",
-        "status": "COMPLETED",
-        "assigned_on": "2021-01-04",
-        "completed_on": "2021-02-01",
-        "extracted_at": "2021-04-30 00:00:00",
-    },
+    training("P-1", "SCRS_TUTOR", "ASSIGNED", "2021-01-31"),
+    training("P-1", "SCRS_TUTOR", "COMPLETED", "2021-04-30", completed_on="2021-03-01"),
+    training("P-2", "SCRS_TUTOR", "IN_PROGRESS", "2021-04-30"),
+    training("P-3", "SCRS_TUTOR", "ASSIGNED", "2021-04-30"),
+    training("P-1", "COS_CRIME", "COMPLETED", "2021-04-30", completed_on="2021-02-01"),
 ]
 
 # Every failing record outside the Wilson populations, with its reasons in the contract's order.
@@ -285,80 +258,25 @@ EXPECTED_FAILURES = {
     ("TIMELY72", "CR-TM-OVER"): "NOT_RECORDED_WITHIN_72H",
 }
 
+# The figure columns every compliance mart ends with (contract section 4).
+FIGURE_COLUMNS = ["examined", "compliant", "compliance_pct", "ci_lower_pct", "ci_upper_pct", "status"]
 MART_COLUMNS = {
     "compliance_by_division_test": [
-        "fiscal_year",
-        "fiscal_quarter",
-        "division_code",
-        "division_name",
-        "command_area",
-        "test_code",
-        "examined",
-        "compliant",
-        "compliance_pct",
-        "ci_lower_pct",
-        "ci_upper_pct",
-        "status",
+        "fiscal_year", "fiscal_quarter", "division_code", "division_name", "command_area", "test_code",
+        *FIGURE_COLUMNS,
     ],
-    "compliance_by_command_area_test": [
-        "fiscal_year",
-        "fiscal_quarter",
-        "command_area",
-        "test_code",
-        "examined",
-        "compliant",
-        "compliance_pct",
-        "ci_lower_pct",
-        "ci_upper_pct",
-        "status",
-    ],
-    "compliance_national_test": [
-        "fiscal_year",
-        "fiscal_quarter",
-        "test_code",
-        "examined",
-        "compliant",
-        "compliance_pct",
-        "ci_lower_pct",
-        "ci_upper_pct",
-        "status",
-    ],
+    "compliance_by_command_area_test": ["fiscal_year", "fiscal_quarter", "command_area", "test_code", *FIGURE_COLUMNS],
+    "compliance_national_test": ["fiscal_year", "fiscal_quarter", "test_code", *FIGURE_COLUMNS],
     "record_failures": [
-        "test_code",
-        "record_id",
-        "division_code",
-        "fiscal_year",
-        "fiscal_quarter",
-        "event_date",
-        "failure_reasons",
-        "incident_id",
-        "crime_id",
-        "incident_type_code",
-        "disposal_code",
-        "closing_unit",
-        "crime_code",
-        "crime_category",
-        "recording_unit",
-        "reported_at",
-        "recorded_at",
-        "hours_to_record",
-        "status",
-        "no_crime_reason",
-        "no_crime_authoriser_role",
-        "complainer_informed",
-        "source_system",
+        "test_code", "record_id", "division_code", "fiscal_year", "fiscal_quarter", "event_date", "failure_reasons",
+        "incident_id", "crime_id", "incident_type_code", "disposal_code", "closing_unit", "crime_code",
+        "crime_category", "recording_unit", "reported_at", "recorded_at", "hours_to_record", "status",
+        "no_crime_reason", "no_crime_authoriser_role", "complainer_informed", "source_system",
     ],
     "training_coverage": [
-        "unit_code",
-        "role_cluster",
-        "course_code",
-        "people",
-        "assigned",
-        "in_progress",
-        "completed",
-        "completion_pct",
+        "unit_code", "role_cluster", "course_code", "people", "assigned", "in_progress", "completed", "completion_pct",
     ],
-}
+}  # fmt: skip
 
 
 def wilson(compliant: int, examined: int) -> tuple[float, float]:

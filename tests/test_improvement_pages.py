@@ -9,7 +9,6 @@ February 2022, 3 recommendations on track and 3 delayed; September 2024, 1 close
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,11 +20,9 @@ from streamlit.testing.v1 import AppTest
 
 from streamlit_app.access.policy import Viewer
 from streamlit_app.data import compliance
-from tests.access_helpers import ensure, make_users_file, sign_in
+from tests.access_helpers import make_users_file, open_page, rerun
+from tests.dashboard_fixture import read_served as sql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-APP = REPO_ROOT / "streamlit_app" / "app.py"
 PAGES = {"improvement_plan": "Improvement plan", "impact": "Impact"}
 CLOSED = ("COMPLETE", "TRANSFERRED")
 PARTS = ("closed", "on_track", "delayed", "not_started")
@@ -59,29 +56,6 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _accounts(users_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRS_USERS_FILE", str(users_file))
-
-
-def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(query, params or []).df()
-    finally:
-        con.close()
-
-
-def open_page(page: str, viewer: Viewer | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    viewer = viewer or Viewer("engineer")
-    sign_in(at, ensure(Path(os.environ["SCRS_USERS_FILE"]), viewer.role, viewer.division_code))
-    at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def chart_titles(at: AppTest) -> list[str]:

@@ -60,6 +60,11 @@ class Batch:
         results = validate_landing(self.con, kind, files, run_id, expectations_dir=self.expectations_dir)
         return files, faults, results
 
+    def blocking(self, kind: str, check: str | None = None, run_id: str = "run-1") -> list[tuple]:
+        """Validate the files of `kind` written so far: their blocking failures (of `check` only, if given)."""
+        _, _, results = self.check(kind, run_id)
+        return [f for f in failed(results, "blocking") if check is None or f[1] == check]
+
     def load(self, kind: str, run_id: str = "run-1"):
         files, faults, results = self.check(kind, run_id)
         blocked = blocking_failures(results, faults)
@@ -143,8 +148,7 @@ def test_unparseable_timestamps_and_dates(con, tmp_path: Path):
     rs[3]["created_at"] = "2021-01-14T10:00:00"  # line 5: wrong format
     rs[4]["closed_at"] = "14/01/2021 12:00"  # line 6
     b.write("incidents", "incidents_2021_01.csv", rs)
-    _, _, results = b.check("incidents")
-    got = [f for f in failed(results, "blocking") if f[1] == "timestamp_valid"]
+    got = b.blocking("incidents", "timestamp_valid")
     assert got == [
         ("incidents_2021_01.csv", "timestamp_valid", "closed_at", 1, [6]),
         ("incidents_2021_01.csv", "timestamp_valid", "created_at", 2, [3, 5]),
@@ -154,10 +158,7 @@ def test_unparseable_timestamps_and_dates(con, tmp_path: Path):
         "training_2021_q1.csv",
         [training(), training(course_code="COS_CRIME", assigned_on="2021-13-01")],
     )
-    _, _, results = b.check("training")
-    assert [f for f in failed(results, "blocking") if f[1] == "date_valid"] == [
-        ("training_2021_q1.csv", "date_valid", "assigned_on", 1, [3])
-    ]
+    assert b.blocking("training", "date_valid") == [("training_2021_q1.csv", "date_valid", "assigned_on", 1, [3])]
 
 
 def test_leap_day_is_a_real_date(con, tmp_path: Path):
@@ -172,8 +173,7 @@ def test_leap_day_is_a_real_date(con, tmp_path: Path):
             incident(incident_id="D", created_at="1900-02-29 10:00:00", closed_at=None),
         ],
     )
-    _, _, results = b.check("incidents")
-    assert [f for f in failed(results, "blocking") if f[1] == "timestamp_valid"] == [
+    assert b.blocking("incidents", "timestamp_valid") == [
         ("incidents_2020_02.csv", "timestamp_valid", "created_at", 2, [3, 5])
     ]
 
@@ -189,8 +189,7 @@ def test_unknown_codes_fail_reference_set_checks(con, tmp_path: Path):
             incident(incident_id="C", grade="URGENT", cyber_flag="yes"),
         ],
     )
-    _, _, results = b.check("incidents")
-    codes = [f for f in failed(results, "blocking") if f[1] == "code_in_reference_set"]
+    codes = b.blocking("incidents", "code_in_reference_set")
     assert codes == [
         ("incidents_2021_01.csv", "code_in_reference_set", "cyber_flag", 1, [4]),
         ("incidents_2021_01.csv", "code_in_reference_set", "division_code", 1, [3]),
@@ -205,8 +204,7 @@ def test_unknown_codes_fail_reference_set_checks(con, tmp_path: Path):
             crime(crime_id="C3", crime_code="101"),
         ],
     )
-    _, _, results = b.check("crimes")
-    assert [f for f in failed(results, "blocking") if f[1] == "code_in_reference_set"] == [
+    assert b.blocking("crimes", "code_in_reference_set") == [
         (
             "crimes_2021_01.csv",
             "code_in_reference_set",
@@ -225,11 +223,9 @@ def test_duplicate_key_within_a_file_but_not_across_files(con, tmp_path: Path):
         [crime(crime_id="C1"), crime(crime_id="C2"), crime(crime_id="C1"), crime(crime_id="C3")],
     )
     b.write("crimes", "crimes_2021_02.csv", [crime(crime_id="C3", extracted_at="2021-03-01 02:00:00")])
-    _, _, results = b.check("crimes")
-    assert failed(results, "blocking") == [("crimes_2021_01.csv", "key_unique_in_file", "crime_id", 2, [2, 4])]
+    assert b.blocking("crimes") == [("crimes_2021_01.csv", "key_unique_in_file", "crime_id", 2, [2, 4])]
     b.write("training", "training_2021_q1.csv", [training(), training(course_code="COS_CRIME"), training()])
-    _, _, results = b.check("training")
-    assert failed(results, "blocking") == [
+    assert b.blocking("training") == [
         ("training_2021_q1.csv", "key_unique_in_file", "staff_number, course_code", 2, [2, 4])
     ]
 
@@ -245,8 +241,7 @@ def test_time_order_rules(con, tmp_path: Path):
             incident(incident_id="C", closed_at="2021-01-14 10:00:00"),  # equal is fine
         ],
     )
-    _, _, results = b.check("incidents")
-    assert failed(results, "blocking") == [
+    assert b.blocking("incidents") == [
         ("incidents_2021_01.csv", "closed_at_not_before_created_at", "closed_at, created_at", 1, [3])
     ]
     b.write(
@@ -260,8 +255,7 @@ def test_time_order_rules(con, tmp_path: Path):
             crime(crime_id="C5", recorded_at="2021-01-10 09:00:00", reported_at="2021-01-12 10:00:00"),  # line 6
         ],
     )
-    _, _, results = b.check("crimes")
-    assert failed(results, "blocking") == [
+    assert b.blocking("crimes") == [
         ("crimes_2021_01.csv", "no_crime_at_not_before_recorded_at", "no_crime_at, recorded_at", 1, [4]),
         ("crimes_2021_01.csv", "no_crime_has_no_crime_at", "no_crime_at, status", 1, [5]),
         ("crimes_2021_01.csv", "recorded_at_not_before_reported_at", "recorded_at, reported_at", 2, [3, 6]),
@@ -275,8 +269,7 @@ def test_time_order_rules(con, tmp_path: Path):
             training(course_code="SCRS_ODL", completed_on="2021-01-03"),  # line 4: completed before assigned
         ],
     )
-    _, _, results = b.check("training")
-    assert failed(results, "blocking") == [
+    assert b.blocking("training") == [
         ("training_2021_q1.csv", "completed_has_completed_on", "completed_on, status", 1, [3]),
         ("training_2021_q1.csv", "completed_on_not_before_assigned_on", "completed_on, assigned_on", 1, [4]),
     ]
@@ -289,8 +282,7 @@ def test_required_values_present(con, tmp_path: Path):
         "crimes_2021_01.csv",
         [crime(crime_id="C1"), crime(crime_id="C2", division_code=""), crime(crime_id=None)],
     )
-    _, _, results = b.check("crimes")
-    got = [f for f in failed(results, "blocking") if f[1] == "required_value_present"]
+    got = b.blocking("crimes", "required_value_present")
     assert got == [
         ("crimes_2021_01.csv", "required_value_present", "crime_id", 1, [4]),
         ("crimes_2021_01.csv", "required_value_present", "division_code", 1, [3]),

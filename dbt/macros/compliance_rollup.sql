@@ -6,7 +6,6 @@
 #}
 {% macro compliance_rollup(grain) -%}
     {%- set columns = grain | join(', ') -%}
-    {%- set order_columns = grain | reject('equalto', 'test_code') | list -%}
 
 with
 
@@ -36,24 +35,46 @@ counted as (
 
 final as (
 
-    select
-        {% for column in grain -%}
-        counted.{{ column }},
-        {% endfor -%}
-        counted.examined,
-        counted.compliant,
-        {{ compliance_figures('counted.compliant', 'counted.examined') }}
-
-    from counted
-    left join audit_tests
-        on counted.test_code = audit_tests.test_code
-    order by
-        {% for column in order_columns -%}
-        counted.{{ column }},
-        {% endfor -%}
-        audit_tests.display_order
+    {{ compliance_mart_rows('counted', grain) }}
 
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#
+    The rows of a compliance mart from a CTE of counts (`relation`, with `examined` and `compliant`): its
+    `columns`, the counts, and the figures recomputed from them (compliance_figures); ordered by `columns`
+    with the test in its place taken by audit_tests.display_order. For the final CTE of a model that has
+    an `audit_tests` import CTE (ref('audit_tests')). Every compliance mart ends this way: compliance_rollup's
+    three, the thematic and unit marts.
+#}
+{% macro compliance_mart_rows(relation, columns) -%}
+    select
+        {% for column in columns -%}
+        {{ relation }}.{{ column }},
+        {% endfor -%}
+        {{ relation }}.examined,
+        {{ relation }}.compliant,
+        {{ compliance_figures(relation ~ '.compliant', relation ~ '.examined') }}
+
+    from {{ relation }}
+    left join audit_tests
+        on {{ relation }}.test_code = audit_tests.test_code
+    order by
+        {% for column in columns -%}
+        {{ 'audit_tests.display_order' if column == 'test_code' else relation ~ '.' ~ column }}
+        {{- ',' if not loop.last }}
+        {% endfor %}
+{%- endmacro %}
+
+
+{#
+    How every compliance figure counts rows of verdicts (int_record_verdicts, one row per record a test
+    examines): examined = the rows, compliant = those the test passed. For the select list of a grouped query.
+#}
+{% macro examined_and_compliant() -%}
+    count(*) as examined,
+    count(*) filter (where is_compliant) as compliant
 {%- endmacro %}

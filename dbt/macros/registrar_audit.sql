@@ -63,3 +63,9 @@
         as agreement_pct,
     {{ cohens_kappa_columns(a, b, c, d) }}
 {%- endmacro %}
+
+
+{# The columns that name one stratum of a sample, first in both audit_*_by_division_test marts. #}
+{% macro audit_stratum_columns() -%}
+    sample_id, fiscal_year, fiscal_quarter, division_code, division_name, command_area, test_code
+{%- endmacro %}

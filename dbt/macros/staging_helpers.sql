@@ -53,3 +53,35 @@
     select * from {{ relation }}
     qualify {{ latest_row_per_key(key_columns) }}
 {%- endmacro %}
+
+{#
+    The rows of an optional raw table, for the source CTE of a staging model over an extract that may not have
+    been loaded yet (improvement tracker, registrar audit): `select *` from the source when the raw table
+    exists, else no rows with the same columns, so a warehouse without that extract still builds.
+
+    `columns` maps each raw column to its type, in the raw table's order; the lineage columns every raw table
+    carries (extract_lineage_columns) are added. In a unit test source() is the fixture: always read it.
+#}
+{% macro optional_source(source_name, table_name, columns) -%}
+    {%- set source_relation = source(source_name, table_name) %}
+    {%- if execute and model.resource_type != 'unit_test' %}
+        {%- set source_exists = load_relation(source_relation) is not none %}
+    {%- else %}
+        {%- set source_exists = true %}
+    {%- endif %}
+    {%- if source_exists %}
+    select * from {{ source_relation }}
+    {%- else %}
+    -- {{ source_name }}.{{ table_name }} is not loaded yet: no rows, same columns
+    select
+        {%- for name, type in columns.items() %}
+        cast(null as {{ type }}) as {{ name }},
+        {%- endfor %}
+        cast(null as timestamp) as extracted_at,
+        cast(null as varchar) as _source_file,
+        cast(null as bigint) as _source_line,
+        cast(null as varchar) as _run_id,
+        cast(null as timestamp) as _loaded_at
+    where false
+    {%- endif %}
+{%- endmacro %}

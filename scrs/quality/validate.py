@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -364,18 +364,25 @@ def _gx_whole(
     return bounds, outcomes
 
 
+def _lines_by_file(
+    hit_files: np.ndarray, hit_lines: np.ndarray, files: Iterable[Any], name: Callable[[Any], str]
+) -> _Outcome:
+    """Per-file counts and first line numbers of unexpected rows (`hit_files[i]` holds row i's file), for
+    `files` in that order, each reported under `name(file)`."""
+    o = _Outcome()
+    for f in files:
+        sel = np.sort(hit_lines[hit_files == f])
+        o.counts[name(f)] = int(sel.size)
+        o.lines[name(f)] = [int(x) for x in sel[:MAX_SAMPLE_LINES]]
+    return o
+
+
 def _per_file_rows(positions: np.ndarray, files: np.ndarray, lines: np.ndarray) -> _Outcome:
     """Per-file counts and first line numbers of the unexpected rows of a frame of suspect rows."""
-    o = _Outcome()
     if positions.size == 0:
-        return o
+        return _Outcome()
     hit_files = files[positions]
-    hit_lines = lines[positions]
-    for name in dict.fromkeys(hit_files):
-        sel = np.sort(hit_lines[hit_files == name])
-        o.counts[str(name)] = int(sel.size)
-        o.lines[str(name)] = [int(x) for x in sel[:MAX_SAMPLE_LINES]]
-    return o
+    return _lines_by_file(hit_files, lines[positions], dict.fromkeys(hit_files), str)
 
 
 def _rows_frame(n: int, columns: list[str]) -> pd.DataFrame:
@@ -385,14 +392,7 @@ def _rows_frame(n: int, columns: list[str]) -> pd.DataFrame:
 
 def _success_counted(exp: Any, count: int, nonnull: dict[tuple[str, str], int], file_name: str) -> bool:
     """As `_success`, with the file's non-null count from the SQL screen."""
-    if count == 0:
-        return True
-    mostly = exp.configuration.kwargs.get("mostly")
-    column = exp.configuration.kwargs.get("column")
-    if mostly is None or not isinstance(column, str):
-        return False
-    values = nonnull.get((column, file_name), 0)
-    return values > 0 and (values - count) / values >= float(mostly)
+    return _within_mostly(exp, count, lambda column: nonnull.get((column, file_name), 0))
 
 
 def _empty_frame(kind: str) -> pd.DataFrame:
@@ -410,28 +410,28 @@ def _table_count(r: Any) -> int | None:
 def _per_file(
     positions: np.ndarray, seg_file_idx: np.ndarray, seg_names: Sequence[str], lines_arr: np.ndarray
 ) -> _Outcome:
-    o = _Outcome()
     if positions.size == 0:
-        return o
+        return _Outcome()
     fidx = seg_file_idx[positions]
-    lines = lines_arr[positions]
-    for k in np.unique(fidx):
-        sel = np.sort(lines[fidx == k])
-        o.counts[seg_names[int(k)]] = int(sel.size)
-        o.lines[seg_names[int(k)]] = [int(x) for x in sel[:MAX_SAMPLE_LINES]]
-    return o
+    return _lines_by_file(fidx, lines_arr[positions], np.unique(fidx), lambda k: seg_names[int(k)])
 
 
 def _success(exp: Any, count: int, df: pd.DataFrame, a: int, b: int) -> bool:
     """Per-file success of a map expectation: no failing row, or within `mostly` of the file's non-null
     values of the column."""
+    return _within_mostly(exp, count, lambda column: int(df[column].iloc[a:b].notna().sum()))
+
+
+def _within_mostly(exp: Any, count: int, nonnull_of: Callable[[str], int]) -> bool:
+    """No failing row, or `count` failing rows within the expectation's `mostly` of the column's non-null
+    values in the file (`nonnull_of(column)`)."""
     if count == 0:
         return True
     mostly = exp.configuration.kwargs.get("mostly")
     column = exp.configuration.kwargs.get("column")
     if mostly is None or not isinstance(column, str):
         return False
-    nonnull = int(df[column].iloc[a:b].notna().sum())
+    nonnull = nonnull_of(column)
     return nonnull > 0 and (nonnull - count) / nonnull >= float(mostly)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from scrs.db import Params
 from scrs.db import rows as _rows
 from scrs.disclosure import CATEGORY_MART, UNIT_MART, change_hidden, hidden_in_period, reported_hidden
 from scrs.export import compliance_hidden
@@ -24,16 +25,19 @@ from scrs.report.suppression import COMPLIANCE_RULES, QOQ_COLUMNS, RATE_COLUMNS,
 from scrs.settings import Settings
 from scrs.warehouse import read_only
 
-# tables/headline.csv, exactly as contract section 7.
-HEADLINE_COLUMNS = [
-    Column("test_code", "Test"),
-    Column("measure", "Measure"),
+FIGURE_COLUMNS = [
     Column("examined", "Examined", "count"),
     Column("compliant", "Compliant", "count"),
     Column("compliance_pct", "Rate %", "pct"),
     Column("ci_lower_pct", "95% CI lower", "pct"),
     Column("ci_upper_pct", "95% CI upper", "pct"),
     Column("status", "Against target", "words"),
+]
+# tables/headline.csv, exactly as contract section 7.
+HEADLINE_COLUMNS = [
+    Column("test_code", "Test"),
+    Column("measure", "Measure"),
+    *FIGURE_COLUMNS,
     Column("previous_year_pct", "A year earlier %", "pct"),
     Column("change_pp", "Change (points)", "pp"),
     Column("change_ci_lower_pp", "Change CI lower", "pp"),
@@ -44,14 +48,6 @@ HEADLINE_COLUMNS = [
     Column("qoq_ci_lower_pp", "Change CI lower", "pp"),
     Column("qoq_ci_upper_pp", "Change CI upper", "pp"),
     Column("qoq_change", "Quarter on quarter", "words"),
-]
-FIGURE_COLUMNS = [
-    Column("examined", "Examined", "count"),
-    Column("compliant", "Compliant", "count"),
-    Column("compliance_pct", "Rate %", "pct"),
-    Column("ci_lower_pct", "95% CI lower", "pct"),
-    Column("ci_upper_pct", "95% CI upper", "pct"),
-    Column("status", "Against target", "words"),
 ]
 CHANGE_COLUMNS = [
     Column("change_pp", "Change on a year (points)", "pp"),
@@ -102,21 +98,19 @@ def quarter_exists(con: duckdb.DuckDBPyConnection, fiscal_year: str, fiscal_quar
 def current_figures(con: duckdb.DuckDBPyConnection, fiscal_year: str, fiscal_quarter: int) -> list[dict[str, Any]]:
     """The quarter's national, command-area and division figures in the as-reported store's shape."""
     figures = "test_code, examined, compliant, compliance_pct, ci_lower_pct, ci_upper_pct, status"
-    return _plain(
-        _rows(
-            con,
-            f"""
-            select 'national' as level, 'Scotland' as unit_code, {figures}
-            from marts.compliance_national_test where fiscal_year = $1 and fiscal_quarter = $2
-            union all
-            select 'command_area', command_area, {figures}
-            from marts.compliance_by_command_area_test where fiscal_year = $1 and fiscal_quarter = $2
-            union all
-            select 'division', division_code, {figures}
-            from marts.compliance_by_division_test where fiscal_year = $1 and fiscal_quarter = $2
-            """,
-            [fiscal_year, fiscal_quarter],
-        )
+    return _query(
+        con,
+        f"""
+        select 'national' as level, 'Scotland' as unit_code, {figures}
+        from marts.compliance_national_test where fiscal_year = $1 and fiscal_quarter = $2
+        union all
+        select 'command_area', command_area, {figures}
+        from marts.compliance_by_command_area_test where fiscal_year = $1 and fiscal_quarter = $2
+        union all
+        select 'division', division_code, {figures}
+        from marts.compliance_by_division_test where fiscal_year = $1 and fiscal_quarter = $2
+        """,
+        [fiscal_year, fiscal_quarter],
     )
 
 
@@ -178,7 +172,27 @@ class Patterns:
         return reported_hidden(frame, self.hidden).tolist() if len(frame) else []
 
 
-def _table(
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+    """The rows of `sql`, plain (_plain) for every renderer and the CSV."""
+    return _plain(_rows(con, sql, params))
+
+
+def _quarter_rows(con: duckdb.DuckDBPyConnection, mart: str, period: list[Any], order: str) -> list[dict[str, Any]]:
+    """One quarter's rows of a thematic mart (alias m), ordered by test then `order`."""
+    return _query(
+        con,
+        f"""
+        select m.* from marts.{mart} m
+        left join reference.audit_tests t on m.test_code = t.test_code
+        where m.fiscal_year = ? and m.fiscal_quarter = ?
+        order by t.display_order, {order}
+        """,
+        period,
+    )
+
+
+def _add(
+    pack: Pack,
     key: str,
     title: str,
     columns: list[Column],
@@ -186,8 +200,9 @@ def _table(
     pub: Publication,
     mart: str,
     note: str = "",
-) -> Table:
-    return Table(key, title, columns, rows, pub.citation(mart), note)
+) -> None:
+    """Put the table `key` in the pack, citing the publication's `mart`."""
+    pack.tables[key] = Table(key, title, columns, rows, pub.citation(mart), note)
 
 
 def build_pack(
@@ -213,20 +228,19 @@ def build_pack(
         min_records=n,
     )
 
-    headline = _plain(
-        _rows(
-            con,
-            """
-            select c.*, t.test_name as measure
-            from marts.compliance_change_national_test c
-            left join reference.audit_tests t on c.test_code = t.test_code
-            where c.fiscal_year = ? and c.fiscal_quarter = ?
-            order by t.display_order
-            """,
-            period,
-        )
+    headline = _query(
+        con,
+        """
+        select c.*, t.test_name as measure
+        from marts.compliance_change_national_test c
+        left join reference.audit_tests t on c.test_code = t.test_code
+        where c.fiscal_year = ? and c.fiscal_quarter = ?
+        order by t.display_order
+        """,
+        period,
     )
-    pack.tables["headline"] = _table(
+    _add(
+        pack,
         "headline",
         f"Headline: Scotland, {pack.period}",
         HEADLINE_COLUMNS,
@@ -258,7 +272,8 @@ def build_pack(
         (r for r in hierarchy if r["level"] == "division"),
         key=lambda r: (test_order.get(r["test_code"], 99), r["command_area"], r["division_code"]),
     )
-    pack.tables["divisions"] = _table(
+    _add(
+        pack,
         "divisions",
         f"Divisions by test, {pack.period}",
         [
@@ -273,7 +288,8 @@ def build_pack(
         pub,
         "compliance_change_by_division_test",
     )
-    pack.tables["command_areas"] = _table(
+    _add(
+        pack,
         "command_areas",
         f"Command areas by test, {pack.period}",
         [Column("test_code", "Test"), Column("command_area", "Command area"), *FIGURE_COLUMNS, *CHANGE_COLUMNS],
@@ -285,19 +301,9 @@ def build_pack(
         "compliance_change_by_command_area_test",
     )
 
-    categories = _plain(
-        _rows(
-            con,
-            """
-            select c.* from marts.compliance_national_category_test c
-            left join reference.audit_tests t on c.test_code = t.test_code
-            where c.fiscal_year = ? and c.fiscal_quarter = ?
-            order by t.display_order, c.scheme, c.category_code
-            """,
-            period,
-        )
-    )
-    pack.tables["categories"] = _table(
+    categories = _quarter_rows(con, "compliance_national_category_test", period, "m.scheme, m.category_code")
+    _add(
+        pack,
         "categories",
         f"Compliance by crime type, {pack.period}",
         [
@@ -315,19 +321,9 @@ def build_pack(
         "audit themes; they overlap and are not a partition).",
     )
 
-    units = _plain(
-        _rows(
-            con,
-            """
-            select u.* from marts.compliance_by_unit_test u
-            left join reference.audit_tests t on u.test_code = t.test_code
-            where u.fiscal_year = ? and u.fiscal_quarter = ?
-            order by t.display_order, u.recording_unit
-            """,
-            period,
-        )
-    )
-    pack.tables["units"] = _table(
+    units = _quarter_rows(con, "compliance_by_unit_test", period, "m.recording_unit")
+    _add(
+        pack,
         "units",
         f"Recording within 72 hours and classification by recording unit, {pack.period}",
         [Column("test_code", "Test"), Column("recording_unit", "Recording unit"), *FIGURE_COLUMNS],
@@ -336,21 +332,20 @@ def build_pack(
         "compliance_by_unit_test",
     )
 
-    trend = _plain(
-        _rows(
-            con,
-            """
-            select n.fiscal_year, n.fiscal_quarter, n.test_code, n.examined, n.compliant, n.compliance_pct,
-                   n.ci_lower_pct, n.ci_upper_pct, n.status
-            from marts.compliance_national_test n
-            left join reference.audit_tests t on n.test_code = t.test_code
-            where (n.fiscal_year, n.fiscal_quarter) <= (?, ?)
-            order by t.display_order, n.fiscal_year, n.fiscal_quarter
-            """,
-            period,
-        )
+    trend = _query(
+        con,
+        """
+        select n.fiscal_year, n.fiscal_quarter, n.test_code, n.examined, n.compliant, n.compliance_pct,
+               n.ci_lower_pct, n.ci_upper_pct, n.status
+        from marts.compliance_national_test n
+        left join reference.audit_tests t on n.test_code = t.test_code
+        where (n.fiscal_year, n.fiscal_quarter) <= (?, ?)
+        order by t.display_order, n.fiscal_year, n.fiscal_quarter
+        """,
+        period,
     )
-    pack.tables["trend"] = _table(
+    _add(
+        pack,
         "trend",
         f"National trend by quarter, to {pack.period}",
         [
@@ -384,7 +379,8 @@ def _add_improvement(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publicatio
                  when 'DELAYED' then 4 else 5 end
         """,
     )
-    pack.tables["improvement_status"] = _table(
+    _add(
+        pack,
         "improvement_status",
         f"Improvement plan: actions by status (as at {pack.improvement_as_at or 'no update yet'})",
         [Column("status", "Status", "words"), Column("actions", "Actions", "count")],
@@ -393,21 +389,20 @@ def _add_improvement(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publicatio
         "improvement_action_status",
         "Counts of plan actions, not of records: no disclosure risk, shown in full.",
     )
-    actions = _plain(
-        _rows(
-            con,
-            """
-            select s.action_id, s.action_title as action, a.lead_group_name as owner,
-                   s.current_target_date as due, s.status,
-                   s.days_slipped, s.times_revised, s.latest_revision_reason as slippage_reason
-            from marts.improvement_slippage s
-            left join marts.improvement_action_status a on s.action_id = a.action_id
-            order by try_cast(split_part(s.action_id, '.', 1) as integer),
-                     try_cast(split_part(s.action_id, '.', 2) as integer), s.action_id
-            """,
-        )
+    actions = _query(
+        con,
+        """
+        select s.action_id, s.action_title as action, a.lead_group_name as owner,
+               s.current_target_date as due, s.status,
+               s.days_slipped, s.times_revised, s.latest_revision_reason as slippage_reason
+        from marts.improvement_slippage s
+        left join marts.improvement_action_status a on s.action_id = a.action_id
+        order by try_cast(split_part(s.action_id, '.', 1) as integer),
+                 try_cast(split_part(s.action_id, '.', 2) as integer), s.action_id
+        """,
     )
-    pack.tables["actions"] = _table(
+    _add(
+        pack,
         "actions",
         "Improvement plan: actions (in the style of the paper's Appendix B)",
         [
@@ -427,19 +422,18 @@ def _add_improvement(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publicatio
 
 
 def _add_training(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publication, n: int) -> None:
-    rows = _plain(
-        _rows(
-            con,
-            """
-            select course_code, sum(people) as people, sum(completed) as completed,
-                   round(100.0 * sum(completed) / nullif(sum(people), 0), 2) as completion_pct
-            from marts.training_coverage
-            group by course_code
-            order by course_code
-            """,
-        )
+    rows = _query(
+        con,
+        """
+        select course_code, sum(people) as people, sum(completed) as completed,
+               round(100.0 * sum(completed) / nullif(sum(people), 0), 2) as completion_pct
+        from marts.training_coverage
+        group by course_code
+        order by course_code
+        """,
     )
-    pack.tables["training"] = _table(
+    _add(
+        pack,
         "training",
         "Training coverage (current state, all units)",
         [
@@ -470,7 +464,8 @@ def _add_quality(pack: Pack, con: duckdb.DuckDBPyConnection, pub: Publication) -
         order by suite
         """,
     )
-    pack.tables["data_quality"] = _table(
+    _add(
+        pack,
         "data_quality",
         "Data quality: checks on every extract delivered (all runs recorded)",
         [

@@ -18,6 +18,15 @@ from scrs.report.suppression import BLANKED_COLUMNS
 TEMPLATES = Path(__file__).with_name("templates")
 SUPPRESSED_MARK = "[c]"
 MISSING_MARK = "–"
+# The Word paper's sections of tables, after the trends: heading, the pack attribute holding a note shown
+# above the tables (or None), and the tables' keys in order.
+DOCX_SECTIONS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
+    ("Divisions and command areas", None, ("command_areas", "divisions")),
+    ("Crime types and recording units", None, ("categories", "units")),
+    ("Figures as reported", "as_reported_note", ("as_reported",)),
+    ("Improvement plan", None, ("improvement_status", "actions")),
+    ("Training and data quality", None, ("training", "data_quality")),
+)
 
 
 def csv_value(column: Column, value: Any) -> str:
@@ -132,21 +141,12 @@ def render_docx(pack: Pack, path: Path) -> None:
         picture._inline.docPr.set("descr", chart.alt)
         picture._inline.docPr.set("title", chart.title)
         document.add_paragraph(chart.alt)
-    document.add_heading("Divisions and command areas", level=1)
-    _docx_table(document, pack.tables["command_areas"])
-    _docx_table(document, pack.tables["divisions"])
-    document.add_heading("Crime types and recording units", level=1)
-    _docx_table(document, pack.tables["categories"])
-    _docx_table(document, pack.tables["units"])
-    document.add_heading("Figures as reported", level=1)
-    document.add_paragraph(pack.as_reported_note)
-    _docx_table(document, pack.tables["as_reported"])
-    document.add_heading("Improvement plan", level=1)
-    _docx_table(document, pack.tables["improvement_status"])
-    _docx_table(document, pack.tables["actions"])
-    document.add_heading("Training and data quality", level=1)
-    _docx_table(document, pack.tables["training"])
-    _docx_table(document, pack.tables["data_quality"])
+    for heading, note, keys in DOCX_SECTIONS:
+        document.add_heading(heading, level=1)
+        if note:
+            document.add_paragraph(getattr(pack, note))
+        for key in keys:
+            _docx_table(document, pack.tables[key])
     document.add_heading("Method", level=1)
     for paragraph in pack.method_note:
         document.add_paragraph(paragraph)

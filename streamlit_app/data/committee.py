@@ -127,35 +127,35 @@ def changes(
     return _disclosed_changes(frame, viewer, level)
 
 
-def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
-    """National compliance by crime type (three schemes; HMICS themes marked) for one quarter."""
-    if not table_exists("marts", "compliance_national_category_test"):
-        return pd.DataFrame()
-    frame = query(
-        """
-        SELECT m.*, t.test_name, t.display_order FROM marts.compliance_national_category_test m
+def _quarter_rows(mart: str, fiscal_year: str, fiscal_quarter: int, order: str) -> pd.DataFrame | None:
+    """One quarter's rows of a thematic mart with test_name and display_order, ordered by test then `order`;
+    None when the publication predates the mart."""
+    if not table_exists("marts", mart):
+        return None
+    return query(
+        f"""
+        SELECT m.*, t.test_name, t.display_order FROM marts.{mart} m
         JOIN reference.audit_tests t USING (test_code)
         WHERE m.fiscal_year = ? AND m.fiscal_quarter = ?
-        ORDER BY t.display_order, m.scheme, m.category_code
+        ORDER BY t.display_order, {order}
         """,
         [fiscal_year, fiscal_quarter],
     )
+
+
+def categories(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
+    """National compliance by crime type (three schemes; HMICS themes marked) for one quarter."""
+    frame = _quarter_rows(CATEGORY_MART, fiscal_year, fiscal_quarter, "m.scheme, m.category_code")
+    if frame is None:
+        return pd.DataFrame()
     return disclosed(frame, viewer, hierarchy=COMPLIANCE_HIERARCHY[CATEGORY_MART], mart=CATEGORY_MART)
 
 
 def units(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.DataFrame:
     """TIMELY72 and TEST2 by recording unit for one quarter, each rate with its interval."""
-    if not table_exists("marts", "compliance_by_unit_test"):
+    frame = _quarter_rows(UNIT_MART, fiscal_year, fiscal_quarter, "m.recording_unit")
+    if frame is None:
         return pd.DataFrame()
-    frame = query(
-        """
-        SELECT m.*, t.test_name, t.display_order FROM marts.compliance_by_unit_test m
-        JOIN reference.audit_tests t USING (test_code)
-        WHERE m.fiscal_year = ? AND m.fiscal_quarter = ?
-        ORDER BY t.display_order, m.recording_unit
-        """,
-        [fiscal_year, fiscal_quarter],
-    )
     return disclosed(frame, viewer, hierarchy=COMPLIANCE_HIERARCHY[UNIT_MART], mart=UNIT_MART)
 
 

@@ -118,59 +118,45 @@ def national_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
     )
 
 
-def division_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
-    """Per division and test: population, sampled, audited (progress) and the registrars' sampled compliance."""
-    frame = query(
-        """SELECT a.*, t.test_name, t.display_order FROM marts.audit_results_by_division_test a
+def _sample_rows(mart: str, sample_id: str, *, by_division: bool) -> pd.DataFrame:
+    """One sample's rows of an audit mart with the test's name and order (divisions by area within a test)."""
+    order = "t.display_order, a.command_area, a.division_code" if by_division else "t.display_order"
+    return query(
+        f"""SELECT a.*, t.test_name, t.display_order FROM marts.{mart} a
            JOIN reference.audit_tests t USING (test_code)
-           WHERE a.sample_id = ? ORDER BY t.display_order, a.command_area, a.division_code""",
+           WHERE a.sample_id = ? ORDER BY {order}""",
         [sample_id],
     )
+
+
+def _figures(viewer: Viewer, sample_id: str, mart: str, blank: tuple[str, ...], *, by_division: bool) -> pd.DataFrame:
+    """An audit mart's figures for one sample as the viewer may see it: the sample's pattern (counted on
+    `audited`); by division, the viewer's own division unsuppressed."""
+    frame = _sample_rows(mart, sample_id, by_division=by_division)
     return disclosed(
         frame,
         viewer,
-        own_col="division_code",
+        own_col="division_code" if by_division else None,
         count_col="audited",
-        blank=RATE_COLUMNS,
-        hierarchy=DIVISION_HIERARCHY,
-        hidden=_hidden(frame, sample_id, national=False),
+        blank=blank,
+        hierarchy=DIVISION_HIERARCHY if by_division else NATIONAL_HIERARCHY,
+        hidden=_hidden(frame, sample_id, national=not by_division),
     )
+
+
+def division_results(viewer: Viewer, sample_id: str) -> pd.DataFrame:
+    """Per division and test: population, sampled, audited (progress) and the registrars' sampled compliance."""
+    return _figures(viewer, sample_id, "audit_results_by_division_test", RATE_COLUMNS, by_division=True)
 
 
 def national_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
     """Per test: the rules against the registrars nationally (2x2 counts, agreement %, kappa [interval])."""
-    frame = query(
-        """SELECT a.*, t.test_name, t.display_order FROM marts.audit_agreement_national_test a
-           JOIN reference.audit_tests t USING (test_code) WHERE a.sample_id = ? ORDER BY t.display_order""",
-        [sample_id],
-    )
-    return disclosed(
-        frame,
-        viewer,
-        count_col="audited",
-        blank=AGREEMENT_COLUMNS,
-        hierarchy=NATIONAL_HIERARCHY,
-        hidden=_hidden(frame, sample_id, national=True),
-    )
+    return _figures(viewer, sample_id, "audit_agreement_national_test", AGREEMENT_COLUMNS, by_division=False)
 
 
 def division_agreement(viewer: Viewer, sample_id: str) -> pd.DataFrame:
     """Per division and test: the rules against the registrars."""
-    frame = query(
-        """SELECT a.*, t.test_name, t.display_order FROM marts.audit_agreement_by_division_test a
-           JOIN reference.audit_tests t USING (test_code)
-           WHERE a.sample_id = ? ORDER BY t.display_order, a.command_area, a.division_code""",
-        [sample_id],
-    )
-    return disclosed(
-        frame,
-        viewer,
-        own_col="division_code",
-        count_col="audited",
-        blank=AGREEMENT_COLUMNS,
-        hierarchy=DIVISION_HIERARCHY,
-        hidden=_hidden(frame, sample_id, national=False),
-    )
+    return _figures(viewer, sample_id, "audit_agreement_by_division_test", AGREEMENT_COLUMNS, by_division=True)
 
 
 def disagreements(viewer: Viewer, sample_id: str, division_code: str | None = None) -> pd.DataFrame:

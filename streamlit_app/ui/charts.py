@@ -59,6 +59,14 @@ def axis_floor(lows: pd.Series) -> float:
     return max(0.0, ((lowest - 1) // 5) * 5)
 
 
+def status_points(base: alt.Chart, *, size: int, **encodings: Any) -> alt.Chart:
+    """Filled markers outlined in black for contrast, colour and shape from `encodings` (status), described
+    for screen readers by the data's `aria` column."""
+    return base.mark_point(filled=True, size=size, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
+        **encodings, description="aria:N"
+    )
+
+
 def _status_scales(statuses: Iterable[Any]) -> tuple[alt.Scale, alt.Scale, alt.Legend]:
     """Colour and shape scales for the statuses present (the legend lists only those)."""
     present = [s for s in STATUS_ORDER if s in set(map(str, statuses))] or STATUS_ORDER[:3]
@@ -142,13 +150,14 @@ def interval_chart(
             x2="ci_upper_pct:Q",
             tooltip=tooltip,
         ),
-        base.mark_point(filled=True, size=110, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
+        status_points(
+            base,
+            size=110,
             y=y,
             x=alt.X("compliance_pct:Q", scale=x_scale),
             color=alt.Color("status_words:N", title="Status", scale=colours, legend=legend),
             shape=alt.Shape("status_words:N", title="Status", scale=shapes, legend=legend),
             tooltip=tooltip,
-            description="aria:N",
         ),
     ]
     if label:

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from streamlit_app.ui.charts import axis_floor, chart_title, show_chart, style_encodings
+from streamlit_app.ui.charts import axis_floor, chart_title, show_chart, status_points, style_encodings
 from streamlit_app.ui.format import (
     STATUS_ORDER,
     STATUS_STYLE,
@@ -89,13 +89,8 @@ def difference_chart(rows: pd.DataFrame, finding: str) -> None:
             x2="difference_ci_upper_pp:Q",
             tooltip=tooltip,
         ),
-        base.mark_point(filled=True, size=120, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
-            y=y,
-            x=alt.X("difference_pp:Q", scale=x_scale),
-            color=colour,
-            shape=shape,
-            tooltip=tooltip,
-            description="aria:N",
+        status_points(
+            base, size=120, y=y, x=alt.X("difference_pp:Q", scale=x_scale), color=colour, shape=shape, tooltip=tooltip
         ),
         base.mark_text(align="left", dx=8, fontSize=11).encode(
             y=y, x=alt.X("difference_ci_upper_pp:Q", scale=x_scale), text="label:N"
@@ -159,13 +154,8 @@ def training_chart(data: pd.DataFrame, finding: str, test_name: str) -> None:
             y2="ci_upper_pct:Q",
             tooltip=tooltip,
         ),
-        base.mark_point(filled=True, size=110, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
-            x=x,
-            y=alt.Y("compliance_pct:Q", scale=y_scale),
-            color=colour,
-            shape=shape,
-            tooltip=tooltip,
-            description="aria:N",
+        status_points(
+            base, size=110, x=x, y=alt.Y("compliance_pct:Q", scale=y_scale), color=colour, shape=shape, tooltip=tooltip
         ),
         base.mark_text(align="left", dx=8, dy=-8, fontSize=11, aria=False).encode(
             x=x, y=alt.Y("compliance_pct:Q", scale=y_scale), text="division_code:N"

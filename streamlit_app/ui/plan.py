@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 import altair as alt
 import pandas as pd
 
-from streamlit_app.ui.charts import SYMBOLS, chart_title, show_chart, style_encodings
+from streamlit_app.ui.charts import SYMBOLS, chart_title, show_chart, status_points, style_encodings
 from streamlit_app.ui.format import ACTION_STATUS_STYLE, PALETTE, fmt_day, fmt_month, plural
 
 # The committee's table: complete and transferred both count as closed (mart column `closed`).
@@ -130,9 +130,7 @@ def slippage_chart(slip: pd.DataFrame, words: Mapping[str, str], *, finding: str
         base.mark_point(filled=False, size=90, color="#000000", strokeWidth=1.5).encode(
             y=y, x="original_target_date:T", tooltip=tooltip
         ),
-        base.mark_point(filled=True, size=130, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
-            y=y, x="current_target_date:T", color=colour, shape=shape, tooltip=tooltip, description="aria:N"
-        ),
+        status_points(base, size=130, y=y, x="current_target_date:T", color=colour, shape=shape, tooltip=tooltip),
         base.mark_text(align="left", dx=10, fontSize=11).encode(y=y, x="current_target_date:T", text="label:N"),
     ]
     subtitle = "Each row: original target (hollow circle) to the target in force (filled; shape and colour: status)"
@@ -205,7 +203,9 @@ def timeline_chart(events: pd.DataFrame, *, finding: str, latest: pd.Timestamp) 
     data = events.assign(aria=[f"{lane}: {label}" for lane, label in zip(events["lane"], events["label"], strict=True)])
     base = alt.Chart(data)
     layers = [
-        base.mark_point(filled=True, size=150, stroke="#000000", strokeWidth=0.8, opacity=1).encode(
+        status_points(
+            base,
+            size=150,
             y=y,
             x=alt.X(
                 "date:T",
@@ -216,7 +216,6 @@ def timeline_chart(events: pd.DataFrame, *, finding: str, latest: pd.Timestamp) 
             color=colour,
             shape=shape,
             tooltip=tooltip,
-            description="aria:N",
         ),
         base.mark_text(align="left", dx=10, fontSize=11, aria=False).encode(y=y, x="date:T", text="label:N"),
     ]

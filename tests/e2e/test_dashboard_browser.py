@@ -11,11 +11,10 @@ import csv
 import io
 from pathlib import Path
 
-import duckdb
-import pandas as pd
 import pytest
 
 from tests.access_helpers import browser_sign_in
+from tests.dashboard_fixture import read_served as sql
 from tests.e2e.browser_helpers import CHARTS_DRAWN_JS, keep_for_docs, wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -46,14 +45,6 @@ MAIN_PAGES = {
     "data_quality",
 }
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-def sql(warehouse_dir: Path, query: str, params: list | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(query, params or []).df()
-    finally:
-        con.close()
 
 
 # Elements that fill in after a script run ends (download buttons, tables, charts): wait for them to settle.

@@ -8,21 +8,13 @@ does not exist; a real browser opens it.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from tests.access_helpers import PASSWORD, browser_sign_in, make_users_file
-from tests.e2e.browser_helpers import wait_until_idle
-from tests.e2e.conftest import ARTIFACTS, REPO_ROOT, _free_port
+from tests.e2e.browser_helpers import REPO_ROOT, serve_dashboard, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -30,41 +22,8 @@ pytestmark = pytest.mark.e2e
 LEAKS = ("Traceback", 'File "', ".py", "/tmp", "/work", "/root", "/home", str(REPO_ROOT), "Error:", "site-packages")
 
 
-@contextmanager
-def serve(warehouse: Path, users: Path, name: str) -> Iterator[str]:
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"streamlit-fault-{name}.log"
-    env = {**os.environ, "SCRS_WAREHOUSE_DIR": str(warehouse), "SCRS_USERS_FILE": str(users), "DO_NOT_TRACK": "1"}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app/app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer on {url}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+def serve(warehouse: Path, users: Path, name: str) -> AbstractContextManager[str]:
+    return serve_dashboard(warehouse, users, f"streamlit-fault-{name}.log")
 
 
 def shown_text(page) -> str:  # noqa: ANN001

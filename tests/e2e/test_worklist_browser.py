@@ -9,15 +9,8 @@ Hand-made extracts (tests/extract_factory.py): crime C1 of division G recorded 1
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -27,8 +20,7 @@ from scrs.reviews import ReviewStore
 from tests import extract_factory as xf
 from tests.access_helpers import browser_sign_in
 from tests.conftest import run_scrs
-from tests.e2e.browser_helpers import wait_until_idle
-from tests.e2e.conftest import ARTIFACTS, REPO_ROOT, _free_port
+from tests.e2e.browser_helpers import ARTIFACTS, serve_dashboard, wait_until_idle
 
 C1 = "CR/G/0000001/21"
 I1 = "PS-20210114-00001"
@@ -50,40 +42,9 @@ def pipeline(landing: Path, warehouse: Path) -> None:
     run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet", check=True)
 
 
-@contextmanager
-def dashboard(warehouse: Path, users_file: Path) -> Iterator[str]:
-    """The real dashboard serving `warehouse` on a free port (as tests/e2e/conftest.py's dashboard_url)."""
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "SCRS_WAREHOUSE_DIR": str(warehouse), "SCRS_USERS_FILE": str(users_file)}
-    with (ARTIFACTS / "streamlit-e2e-worklist.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app/app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert proc.poll() is None, "streamlit exited"
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                assert time.monotonic() < deadline, "streamlit did not answer"
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+def dashboard(warehouse: Path, users_file: Path) -> AbstractContextManager[str]:
+    """The real dashboard serving `warehouse` on a free port."""
+    return serve_dashboard(warehouse, users_file, "streamlit-e2e-worklist.log", timeout=90)
 
 
 def resolved_table(page):  # noqa: ANN001, ANN201

@@ -23,8 +23,7 @@ counted as (
         fiscal_quarter,
         division_code,
         test_code,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from verdicts
     group by fiscal_year, fiscal_quarter, division_code, test_code

@@ -81,8 +81,7 @@ per_quarter as (
         test_code,
         fiscal_quarter,
         side,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from sided
     where side is not null

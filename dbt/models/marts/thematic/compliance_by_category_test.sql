@@ -67,32 +67,41 @@ crime_verdicts as (
 
 ),
 
-by_category as (
+scheme_names as (
 
-    select
-        'category_2021' as scheme,
-        coalesce(crime_verdicts.crime_category, 'UNKNOWN') as category_code,
-        coalesce(crime_categories.category_name, 'Unknown crime code') as category_name,
-        crime_verdicts.*
-
-    from crime_verdicts
-    left join crime_categories
-        on crime_verdicts.crime_category = crime_categories.crime_category
+    select 'category_2021' as scheme, crime_category as category_code, category_name
+    from crime_categories
+    union all
+    select 'legacy_group', legacy_group, group_name
+    from legacy_crime_groups
 
 ),
 
-by_legacy_group as (
+crime_schemes as (
+
+    -- the two schemes that partition the crime tests' records: every record under its 2021-22 category,
+    -- and under its legacy group in the years those were published
+    select 'category_2021' as scheme, crime_category as scheme_code, *
+    from crime_verdicts
+    union all by name
+    select 'legacy_group' as scheme, legacy_group as scheme_code, *
+    from crime_verdicts
+    where fiscal_year <= '{{ var("legacy_groups_last_fiscal_year") }}'
+
+),
+
+by_crime_type as (
 
     select
-        'legacy_group' as scheme,
-        coalesce(crime_verdicts.legacy_group, 'UNKNOWN') as category_code,
-        coalesce(legacy_crime_groups.group_name, 'Unknown crime code') as category_name,
-        crime_verdicts.*
+        crime_schemes.scheme,
+        coalesce(crime_schemes.scheme_code, 'UNKNOWN') as category_code,
+        coalesce(scheme_names.category_name, 'Unknown crime code') as category_name,
+        crime_schemes.* exclude (scheme, scheme_code)
 
-    from crime_verdicts
-    left join legacy_crime_groups
-        on crime_verdicts.legacy_group = legacy_crime_groups.legacy_group
-    where crime_verdicts.fiscal_year <= '{{ var("legacy_groups_last_fiscal_year") }}'
+    from crime_schemes
+    left join scheme_names
+        on crime_schemes.scheme = scheme_names.scheme
+        and crime_schemes.scheme_code = scheme_names.category_code
 
 ),
 
@@ -126,9 +135,7 @@ category_themes as (
 
 classified as (
 
-    select * from by_category
-    union all by name
-    select * from by_legacy_group
+    select * from by_crime_type
     union all by name
     select * from by_theme
 
@@ -144,15 +151,14 @@ counted as (
         scheme,
         category_code,
         any_value(category_name) as category_name,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from classified
     group by fiscal_year, fiscal_quarter, division_code, test_code, scheme, category_code
 
 ),
 
-final as (
+named as (
 
     select
         counted.fiscal_year,
@@ -169,8 +175,7 @@ final as (
             else category_themes.theme_code
         end as hmics_theme,
         counted.examined,
-        counted.compliant,
-        {{ compliance_figures('counted.compliant', 'counted.examined') }}
+        counted.compliant
 
     from counted
     left join divisions
@@ -178,15 +183,15 @@ final as (
     left join category_themes
         on counted.scheme = 'category_2021'
         and counted.category_code = category_themes.match_value
-    left join audit_tests
-        on counted.test_code = audit_tests.test_code
-    order by
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        counted.division_code,
-        audit_tests.display_order,
-        counted.scheme,
-        counted.category_code
+
+),
+
+final as (
+
+    {{ compliance_mart_rows('named', [
+        'fiscal_year', 'fiscal_quarter', 'division_code', 'division_name', 'command_area', 'test_code', 'scheme',
+        'category_code', 'category_name', 'hmics_theme',
+    ]) }}
 
 )
 

@@ -23,8 +23,7 @@ counted as (
         fiscal_quarter,
         test_code,
         coalesce(recording_unit, 'UNKNOWN') as recording_unit,
-        count(*) as examined,
-        count(*) filter (where is_compliant) as compliant
+        {{ examined_and_compliant() }}
 
     from verdicts
     where test_code in ('{{ var("recording_unit_tests") | join("', '") }}')
@@ -34,23 +33,7 @@ counted as (
 
 final as (
 
-    select
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        counted.test_code,
-        counted.recording_unit,
-        counted.examined,
-        counted.compliant,
-        {{ compliance_figures('counted.compliant', 'counted.examined') }}
-
-    from counted
-    left join audit_tests
-        on counted.test_code = audit_tests.test_code
-    order by
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        audit_tests.display_order,
-        counted.recording_unit
+    {{ compliance_mart_rows('counted', ['fiscal_year', 'fiscal_quarter', 'test_code', 'recording_unit']) }}
 
 )
 

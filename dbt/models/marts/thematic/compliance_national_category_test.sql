@@ -25,8 +25,8 @@ counted as (
         category_code,
         any_value(category_name) as category_name,
         any_value(hmics_theme) as hmics_theme,
-        sum(examined) as examined,
-        sum(compliant) as compliant
+        cast(sum(examined) as bigint) as examined,
+        cast(sum(compliant) as bigint) as compliant
 
     from division_figures
     group by fiscal_year, fiscal_quarter, test_code, scheme, category_code
@@ -35,27 +35,9 @@ counted as (
 
 final as (
 
-    select
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        counted.test_code,
-        counted.scheme,
-        counted.category_code,
-        counted.category_name,
-        counted.hmics_theme,
-        cast(counted.examined as bigint) as examined,
-        cast(counted.compliant as bigint) as compliant,
-        {{ compliance_figures('counted.compliant', 'counted.examined') }}
-
-    from counted
-    left join audit_tests
-        on counted.test_code = audit_tests.test_code
-    order by
-        counted.fiscal_year,
-        counted.fiscal_quarter,
-        audit_tests.display_order,
-        counted.scheme,
-        counted.category_code
+    {{ compliance_mart_rows('counted', [
+        'fiscal_year', 'fiscal_quarter', 'test_code', 'scheme', 'category_code', 'category_name', 'hmics_theme'
+    ]) }}
 
 )
 

@@ -4,44 +4,23 @@
 -- Until the ingest has loaded a first improvement_updates extract the raw table may not exist yet; the
 -- model then returns no rows (same columns), so a warehouse without the tracker still builds.
 
-{%- set source_relation = source('improvement_plan', 'improvement_updates') %}
-{#- In a unit test source() is the fixture: always read it. #}
-{%- if execute and model.resource_type != 'unit_test' %}
-    {%- set source_exists = load_relation(source_relation) is not none %}
-{%- else %}
-    {%- set source_exists = true %}
-{%- endif %}
-
 with
 
-{% if source_exists %}
 source as (
 
-    select * from {{ source_relation }}
+    {{ optional_source('improvement_plan', 'improvement_updates', {
+        'action_id':            'varchar',
+        'update_date':          'date',
+        'status':               'varchar',
+        'original_target_date': 'date',
+        'revised_target_date':  'date',
+        'revision_reason':      'varchar',
+        'progress_note':        'varchar',
+        'next_steps':           'varchar',
+        'reported_by':          'varchar',
+    }) }}
 
 ),
-{% else %}
-source as (
-
-    select
-        cast(null as varchar) as action_id,
-        cast(null as date) as update_date,
-        cast(null as varchar) as status,
-        cast(null as date) as original_target_date,
-        cast(null as date) as revised_target_date,
-        cast(null as varchar) as revision_reason,
-        cast(null as varchar) as progress_note,
-        cast(null as varchar) as next_steps,
-        cast(null as varchar) as reported_by,
-        cast(null as timestamp) as extracted_at,
-        cast(null as varchar) as _source_file,
-        cast(null as bigint) as _source_line,
-        cast(null as varchar) as _run_id,
-        cast(null as timestamp) as _loaded_at
-    where false
-
-),
-{% endif %}
 
 cleaned as (
 

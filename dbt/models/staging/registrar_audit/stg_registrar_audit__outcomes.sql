@@ -2,42 +2,21 @@
 -- audit_outcomes extract, so a corrected verdict in a later file replaces the earlier one. Failure reasons
 -- are trimmed code by code. Empty (same columns) until a first outcomes file has been loaded.
 
-{%- set source_relation = source('registrar_audit', 'audit_outcomes') %}
-{#- In a unit test source() is the fixture: always read it. #}
-{%- if execute and model.resource_type != 'unit_test' %}
-    {%- set source_exists = load_relation(source_relation) is not none %}
-{%- else %}
-    {%- set source_exists = true %}
-{%- endif %}
-
 with
 
-{% if source_exists %}
 source as (
 
-    select * from {{ source_relation }}
+    {{ optional_source('registrar_audit', 'audit_outcomes', {
+        'sample_id':       'varchar',
+        'test_code':       'varchar',
+        'record_id':       'varchar',
+        'verdict':         'varchar',
+        'failure_reasons': 'varchar',
+        'audited_by':      'varchar',
+        'audited_at':      'timestamp',
+    }) }}
 
 ),
-{% else %}
-source as (
-
-    select
-        cast(null as varchar) as sample_id,
-        cast(null as varchar) as test_code,
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as verdict,
-        cast(null as varchar) as failure_reasons,
-        cast(null as varchar) as audited_by,
-        cast(null as timestamp) as audited_at,
-        cast(null as timestamp) as extracted_at,
-        cast(null as varchar) as _source_file,
-        cast(null as bigint) as _source_line,
-        cast(null as varchar) as _run_id,
-        cast(null as timestamp) as _loaded_at
-    where false
-
-),
-{% endif %}
 
 cleaned as (
 
@@ -56,11 +35,7 @@ cleaned as (
         audited_at,
 
         ----------  lineage
-        extracted_at,
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -68,9 +43,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['sample_id', 'test_code', 'record_id']) }}
+    {{ current_rows('cleaned', ['sample_id', 'test_code', 'record_id']) }}
 
 ),
 
@@ -85,11 +58,7 @@ final as (
         failure_reasons,
         audited_by,
         audited_at,
-        extracted_at,
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from current_state
 

@@ -1,49 +1,28 @@
 -- Current state of every sampled record: for each (sample_id, test_code, record_id) the row of the latest
 -- audit_sample extract. Empty (same columns) until a first sample has been loaded.
 
-{%- set source_relation = source('registrar_audit', 'audit_sample') %}
-{#- In a unit test source() is the fixture: always read it. #}
-{%- if execute and model.resource_type != 'unit_test' %}
-    {%- set source_exists = load_relation(source_relation) is not none %}
-{%- else %}
-    {%- set source_exists = true %}
-{%- endif %}
-
 with
 
-{% if source_exists %}
 source as (
 
-    select * from {{ source_relation }}
+    {{ optional_source('registrar_audit', 'audit_sample', {
+        'sample_id':           'varchar',
+        'test_code':           'varchar',
+        'record_id':           'varchar',
+        'division_code':       'varchar',
+        'fiscal_year':         'varchar',
+        'fiscal_quarter':      'bigint',
+        'stratum_population':  'bigint',
+        'stratum_sample_size': 'bigint',
+        'event_date':          'date',
+        'incident_id':         'varchar',
+        'crime_id':            'varchar',
+        'incident_type_code':  'varchar',
+        'crime_code':          'varchar',
+        'recording_unit':      'varchar',
+    }) }}
 
 ),
-{% else %}
-source as (
-
-    select
-        cast(null as varchar) as sample_id,
-        cast(null as varchar) as test_code,
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as division_code,
-        cast(null as varchar) as fiscal_year,
-        cast(null as bigint) as fiscal_quarter,
-        cast(null as bigint) as stratum_population,
-        cast(null as bigint) as stratum_sample_size,
-        cast(null as date) as event_date,
-        cast(null as varchar) as incident_id,
-        cast(null as varchar) as crime_id,
-        cast(null as varchar) as incident_type_code,
-        cast(null as varchar) as crime_code,
-        cast(null as varchar) as recording_unit,
-        cast(null as timestamp) as extracted_at,
-        cast(null as varchar) as _source_file,
-        cast(null as bigint) as _source_line,
-        cast(null as varchar) as _run_id,
-        cast(null as timestamp) as _loaded_at
-    where false
-
-),
-{% endif %}
 
 cleaned as (
 
@@ -69,11 +48,7 @@ cleaned as (
         {{ clean_text('recording_unit') }} as recording_unit,
 
         ----------  lineage
-        extracted_at,
-        _source_file,
-        _source_line,
-        _run_id,
-        _loaded_at
+        {{ extract_lineage_columns() }}
 
     from source
 
@@ -81,9 +56,7 @@ cleaned as (
 
 current_state as (
 
-    select *
-    from cleaned
-    qualify {{ latest_row_per_key(['sample_id', 'test_code', 'record_id']) }}
+    {{ current_rows('cleaned', ['sample_id', 'test_code', 'record_id']) }}
 
 )
 
