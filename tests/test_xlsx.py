@@ -80,3 +80,16 @@ def test_an_empty_result_is_its_header_alone(tmp_path: Path) -> None:
     table = duckdb.sql("select 'x' as test_code, 1 as rows, date '2020-01-01' as day where false").to_arrow_table()
     assert write_xlsx(table, path, "compliance_by_command_area_test") == ["compliance_by_command_area_test"]
     assert read_back(path) == {"compliance_by_command_area_test": [["test_code", "rows", "day"]]}
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    """A free-text field starting with `=` is shown as written, never evaluated (pandas + openpyxl wrote it
+    as a formula)."""
+    path = tmp_path / "notes.xlsx"
+    write_xlsx(duckdb.sql("select * from (values ('=1+1'), ('=HYPERLINK(\"x\")')) t(note)").to_arrow_table(), path, "w")
+    book = openpyxl.load_workbook(path)
+    try:
+        cells = [(c.value, c.data_type) for row in book["w"].iter_rows(min_row=2) for c in row]
+    finally:
+        book.close()
+    assert cells == [("=1+1", "s"), ('=HYPERLINK("x")', "s")]
