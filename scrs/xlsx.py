@@ -12,6 +12,7 @@ A result longer than a sheet holds continues on further sheets (`<name>_2`, ...)
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,6 +46,8 @@ def _writable(table: pa.Table) -> tuple[pa.Table, dict[str, str]]:
             formats[field.name] = DATE_FORMAT
         elif pa.types.is_dictionary(kind):
             kind = kind.value_type
+        elif pa.types.is_null(kind):  # a column with no value at all (from pandas, say): empty cells
+            kind = pa.string()
         fields.append(pa.field(field.name, kind))
     schema = pa.schema(fields)
     return (table if schema == table.schema else table.cast(schema)), formats
@@ -73,3 +76,11 @@ def write_xlsx(table: pa.Table, path: Path, sheet: str, max_rows: int = SHEET_MA
     ]
     jetxl.write_sheets_arrow(sheets, str(path), num_threads=1)
     return names
+
+
+def xlsx_bytes(table: pa.Table, sheet: str) -> bytes:
+    """`write_xlsx` into memory, for a download made on click."""
+    with tempfile.TemporaryDirectory(prefix="scrs-xlsx-") as tmp:
+        path = Path(tmp) / "book.xlsx"
+        write_xlsx(table, path, sheet)
+        return path.read_bytes()

@@ -93,3 +93,23 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     finally:
         book.close()
     assert cells == [("=1+1", "s"), ('=HYPERLINK("x")', "s")]
+
+
+def test_a_frame_with_an_all_empty_column_goes_to_bytes(tmp_path: Path) -> None:
+    """The worklist page's download: a pandas frame (a column with no value at all has Arrow type null)."""
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from scrs.xlsx import xlsx_bytes
+
+    frame = pd.DataFrame({"record_id": ["C1", "C2"], "review_note": [None, None], "age_days": [3, 40]})
+    data = xlsx_bytes(pa.Table.from_pandas(frame, preserve_index=False), "worklist")
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        assert book.sheetnames == ["worklist"]
+        rows = [[c.value for c in row] for row in book["worklist"].iter_rows()]
+    finally:
+        book.close()
+    assert rows == [["record_id", "review_note", "age_days"], ["C1", None, 3], ["C2", None, 40]]
