@@ -32,13 +32,13 @@ from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
 from scrs.worklist import division_worklist_query, has_worklist, load_live_states
+from scrs.xlsx import write_xlsx
 
 COMPLIANCE_MARTS = (
     "compliance_by_division_test",
     "compliance_by_command_area_test",
     "compliance_national_test",
 )
-EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
 
 
 @dataclass(frozen=True)
@@ -168,15 +168,9 @@ def _export_rows(
 
 
 def _write_excel(table: duckdb.DuckDBPyRelation, path: Path, sheet: str) -> None:
-    frame = table.df()
-    import pandas as pd  # only for the Excel copy, on marts sized for a spreadsheet
-
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        if frame.empty:
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-        for part, start in enumerate(range(0, len(frame), EXCEL_MAX_ROWS)):
-            name = sheet[:28] if part == 0 else f"{sheet[:26]}_{part + 1}"
-            frame.iloc[start : start + EXCEL_MAX_ROWS].to_excel(writer, sheet_name=name, index=False)
+    """The Excel copy, from the rows' Arrow buffers (`scrs.xlsx`; continued on further sheets past a sheet's
+    1,048,575 rows, so it holds every row the CSV does)."""
+    write_xlsx(table.to_arrow_table(), path, sheet)
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, queries: dict[str, MartQuery], out_dir: Path) -> list[ExportedMart]:

@@ -616,3 +616,36 @@ def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_w
     assert len(contract_seeds) == 18
     assert review_seeds == {"seed.scrs.failure_reasons", "seed.scrs.review_states"}
     assert not any("improvement" in uid for uid in ran)
+
+
+def test_a_null_in_any_column_of_not_null_columns_fails_its_test(dbt_work: Path, tmp_path: Path) -> None:
+    """`not_null_columns` (one query for a model's not-null columns) fails on a NULL in any of them, counting
+    the rows; and every column it names is a column of its model (a typo would check nothing it claims)."""
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    merged = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "not_null_columns"
+    ]
+    assert merged
+    for node in merged:
+        parent = manifest["nodes"][node["depends_on"]["nodes"][0]]
+        named = node["test_metadata"]["kwargs"]["column_names"]
+        assert len(named) >= 2 and set(named) <= set(parent["columns"]), node["name"]
+    broken = tmp_path / DB_NAME
+    broken.write_bytes((dbt_work / DB_NAME).read_bytes())
+    with duckdb.connect(str(broken)) as con:
+        con.execute("update reference.divisions set command_area = null where division_code in ('G', 'L')")
+        first, last = con.execute(
+            "select min(incident_id), max(incident_id) from staging.stg_storm__incidents"
+        ).fetchone()
+        con.execute("update staging.stg_storm__incidents set created_at = null where incident_id = ?", [first])
+        con.execute("update staging.stg_storm__incidents set division_code = null where incident_id = ?", [last])
+    result = run_dbt(["test", "--select", "divisions", "stg_storm__incidents"], broken, tmp_path)
+    assert result.returncode != 0
+    failed = {name: int(count) for count, name in re.findall(r"FAIL (\d+) (not_null_columns_\w+)", result.stdout)}
+    assert {
+        "divisions": sum(n for name, n in failed.items() if name.startswith("not_null_columns_divisions_")),
+        "incidents": sum(n for name, n in failed.items() if name.startswith("not_null_columns_stg_storm__incidents_")),
+    } == {"divisions": 2, "incidents": 2}, result.stdout[-3000:]
+    assert len(failed) == 2

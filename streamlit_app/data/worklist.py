@@ -8,14 +8,15 @@ record's division against the publication and logs every write and refusal itsel
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from scrs.reviews import ReviewError, ReviewRefused, ReviewStore
 from scrs.warehouse import read_only
 from scrs.worklist import division_worklist_query, has_worklist, load_live_states
+from scrs.xlsx import xlsx_bytes
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import AccessDenied, Viewer, worklist_refusal
 from streamlit_app.data.query import READ_ERRORS, DataUnavailable, file_key, settings, unavailable
@@ -104,9 +105,7 @@ def worklist_file(viewer: Viewer, division_code: str, frame: pd.DataFrame, ext: 
     if ext == "csv":
         data = frame.to_csv(index=False).encode("utf-8")
     else:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, sheet_name="worklist", index=False)
-        data = buffer.getvalue()
+        # As the pack's Excel copies (scrs/xlsx.py): a reviewer's note starting with `=` stays text.
+        data = xlsx_bytes(pa.Table.from_pandas(frame, preserve_index=False), "worklist")
     log_event(viewer, "download", scope=division_code, file=file_name, rows=len(frame))
     return data
