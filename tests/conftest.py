@@ -6,13 +6,16 @@ pipeline published it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parent.parent
 SCRS = str(Path(sys.executable).parent / "scrs")
@@ -42,6 +45,8 @@ DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
+        if "e2e" in item.path.parts:  # every test under tests/e2e/ drives a real browser
+            item.add_marker(pytest.mark.e2e)
         if PIPELINE_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.pipeline)
         if DBT_FIXTURES.intersection(fixtures):
@@ -57,10 +62,44 @@ def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False)
     return proc
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build` fills once per test session, also under pytest-xdist (`make test` runs `-n 2`).
+
+    Without xdist it is a fresh temporary folder. Under xdist every worker is its own session, so the folder is
+    made in the base temporary folder the workers share (`getbasetemp().parent`, new for each `pytest` run): the
+    first worker to take the lock builds it, the others wait and reuse it (pytest-xdist's documented pattern).
+    A failed build is recorded, and every worker that asks for it fails with the same message (no rebuild).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        out = tmp_path_factory.mktemp(name)
+        build(out)
+        return out
+    root = tmp_path_factory.getbasetemp().parent
+    out, status = root / name, root / f"{name}.status.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not status.exists():
+            shutil.rmtree(out, ignore_errors=True)  # what a worker killed mid-build left
+            out.mkdir()
+            try:
+                build(out)
+            except BaseException as exc:
+                status.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+                raise
+            status.write_text(json.dumps({"error": None}))
+    error = json.loads(status.read_text())["error"]
+    if error is not None:
+        pytest.fail(f"the shared {name} fixture failed in another worker: {error}", pytrace=False)
+    return out
+
+
 @pytest.fixture(scope="session")
 def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Synthetic extracts (and the generator's planted truth in `_truth/`)."""
-    out = tmp_path_factory.mktemp("extracts") / "landing"
+    return built_once(tmp_path_factory, "extracts", _generate) / "landing"
+
+
+def _generate(base: Path) -> None:
+    out = base / "landing"
     run_scrs(
         "generate",
         "--out",
@@ -74,18 +113,19 @@ def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--quiet",
         check=True,
     )
-    return out
 
 
 @pytest.fixture(scope="session")
 def pipeline_run(generated_extracts: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`scrs run` once over the generated extracts: the landing copy, warehouse dir and output."""
-    base = tmp_path_factory.mktemp("pipeline")
-    landing = base / "landing"
-    shutil.copytree(generated_extracts, landing, ignore=shutil.ignore_patterns("_truth"))
-    warehouse = base / "warehouse"
-    run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), check=True)
-    return {"landing": landing, "warehouse": warehouse, "truth": generated_extracts / "_truth"}
+
+    def run(base: Path) -> None:
+        landing = base / "landing"
+        shutil.copytree(generated_extracts, landing, ignore=shutil.ignore_patterns("_truth"))
+        run_scrs("run", "--landing", str(landing), "--warehouse", str(base / "warehouse"), check=True)
+
+    base = built_once(tmp_path_factory, "pipeline", run)
+    return {"landing": base / "landing", "warehouse": base / "warehouse", "truth": generated_extracts / "_truth"}
 
 
 @pytest.fixture(scope="session")

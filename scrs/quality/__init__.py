@@ -11,33 +11,37 @@
 At publish: load_history_into(con, history_dir); load_expectation_catalogue(con, expectations_dir).
 """
 
+import importlib
 import logging
-
-from scrs.quality.data_docs import build_data_docs
-from scrs.quality.history import load_expectation_catalogue, load_history_into, write_history
-from scrs.quality.quarantine import quarantine
-from scrs.quality.suites import SuiteError, expectation_catalogue, load_suite
-from scrs.quality.validate import (
-    CheckResult,
-    blocking_failures,
-    one_line_reason,
-    validate_landing,
-)
+from typing import Any
 
 # GX logs every ephemeral context and docs-site detail at INFO; keep pipeline logs readable.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-__all__ = [
-    "CheckResult",
-    "SuiteError",
-    "blocking_failures",
-    "build_data_docs",
-    "expectation_catalogue",
-    "load_expectation_catalogue",
-    "load_history_into",
-    "load_suite",
-    "one_line_reason",
-    "quarantine",
-    "validate_landing",
-    "write_history",
-]
+# Names are imported on first use (PEP 562), so importing one light submodule (free_text, which the review
+# store and the dashboard use) does not import Great Expectations (seconds of CPU per process).
+_EXPORTS = {
+    "build_data_docs": "data_docs",
+    "load_expectation_catalogue": "history",
+    "load_history_into": "history",
+    "write_history": "history",
+    "quarantine": "quarantine",
+    "SuiteError": "suites",
+    "expectation_catalogue": "suites",
+    "load_suite": "suites",
+    "CheckResult": "validate",
+    "blocking_failures": "validate",
+    "one_line_reason": "validate",
+    "validate_landing": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_EXPORTS)

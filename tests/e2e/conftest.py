@@ -44,7 +44,7 @@ def dashboard_url(published_warehouse: Path, users_file: Path) -> Iterator[str]:
     """`streamlit run streamlit_app/app.py` on a free port against the warehouse; stopped afterwards."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "streamlit-e2e.log"
+    log_path = ARTIFACTS / f"streamlit-e2e-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"  # one per worker
     env = {
         **os.environ,
         "SCRS_WAREHOUSE_DIR": str(published_warehouse),
