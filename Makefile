@@ -74,7 +74,7 @@ test: lint browser
 # The edit-test loop (under a minute on a quiet machine): unit tests and every dbt unit test (one --empty
 # build); no pipeline run, browser, dbt data-test build (`dbt` marker) or demo-scale data (`slow`). docs/testing.md
 test-fast: install
-	$(BIN)/pytest -n 2 --dist loadfile -m "not pipeline and not e2e and not dbt and not slow"
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not pipeline and not e2e and not dbt and not slow"
 
 bench: install
 	$(DEMO) $(BIN)/python -m scrs.bench

@@ -42,17 +42,23 @@ PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_
 DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 
 
-# `make test` runs on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole files per worker, in
-# this order first, so the longest files start at once and the short ones fill in at the end. The first needs
-# the session pipeline (its worker builds it); the next two do not, so the other worker is not left waiting.
+# `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
+# files per worker, in this order first, so the longest files start at once and the short ones fill in at the
+# end. The first needs the session pipeline (its worker builds it); the next two do not, so the other worker is
+# not left waiting.
 # CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
 HEAVY_FILES_FIRST = (
     "test_publication.py",
     "test_worklist_pipeline.py",
     "e2e/test_worklist_browser.py",
     "test_incremental.py",
-    "test_bench.py",
     "test_service.py",
+    "test_bench.py",
+    "test_restatement.py",
+    "test_personal_data_scan.py",
+    # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): first, not last
+    "test_dbt_unit_tests.py",
+    "test_auth_hardening.py",
 )
 
 
