@@ -65,14 +65,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Everything: lint, then every test (pipeline runs and real-browser tests included).
+# Everything: lint, then every test (pipeline runs and real-browser tests included), on two workers: whole files
+# per worker, heaviest first (tests/conftest.py HEAVY_FILES_FIRST); the session pipeline is built once and shared
+# by both (tests/conftest.py `built_once`). Under 8 minutes on a quiet 2-core machine. docs/testing.md
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The edit-test loop (under a minute on a quiet machine): unit tests and every dbt unit test (one --empty
 # build); no pipeline run, browser, dbt data-test build (`dbt` marker) or demo-scale data (`slow`). docs/testing.md
 test-fast: install
-	$(BIN)/pytest -n 2 --dist loadfile -m "not pipeline and not e2e and not dbt and not slow"
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not pipeline and not e2e and not dbt and not slow"
 
 bench: install
 	$(DEMO) $(BIN)/python -m scrs.bench

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import functools
 import json
 import os
 import re
@@ -71,7 +72,6 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 _hasher = PasswordHasher()  # argon2id, salted, library defaults (RFC 9106 low-memory profile)
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # verified for unknown names, so timing does not tell
 _unknown_failures: dict[str, dict[str, Any]] = {}
 _unknown_lock = threading.Lock()
 
@@ -454,13 +454,21 @@ class UsersFile:
         return SignInOutcome(False, "unknown_user")
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """The hash verified for unknown names, so timing does not tell. Made at the first sign-in attempt, not at
+    import (every `scrs` command and test worker imports this module; one argon2 hash costs ~0.5 s)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def _lockout(minutes: float, lockouts_in_a_row: int) -> timedelta:
     return min(timedelta(minutes=minutes) * (2 ** max(0, lockouts_in_a_row - 1)), MAX_LOCKOUT)
 
 
 def _verify(stored: str | None, password: str) -> bool:
     """One argon2 verification: against `stored`, or the dummy hash when there is none (same cost)."""
+    dummy = _dummy_hash()  # on every path, so the first attempt costs the same whether or not the name is known
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or dummy, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

@@ -6,13 +6,16 @@ pipeline published it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parent.parent
 SCRS = str(Path(sys.executable).parent / "scrs")
@@ -39,13 +42,45 @@ PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_
 DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 
 
+# `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
+# files per worker, in this order first, so the longest files start at once and the short ones fill in at the
+# end. The first needs the session pipeline (its worker builds it); the next two do not, so the other worker is
+# not left waiting.
+# CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
+HEAVY_FILES_FIRST = (
+    "test_publication.py",
+    "test_worklist_pipeline.py",
+    "e2e/test_worklist_browser.py",
+    "test_incremental.py",
+    "test_service.py",
+    "test_bench.py",
+    "test_restatement.py",
+    "test_personal_data_scan.py",
+    # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): first, not last
+    "test_dbt_unit_tests.py",
+    "test_auth_hardening.py",
+)
+
+
+def _heavy_rank(item: pytest.Item) -> int:
+    path = Path(str(getattr(item, "path", "")))
+    for rank, name in enumerate(HEAVY_FILES_FIRST):
+        if path.match(name):
+            return rank
+    return len(HEAVY_FILES_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
+        if "e2e" in Path(str(getattr(item, "path", ""))).parts:  # every test under tests/e2e/ drives a real browser
+            item.add_marker(pytest.mark.e2e)
         if PIPELINE_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.pipeline)
         if DBT_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.dbt)
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:  # every worker sorts alike, so collections still match
+        items.sort(key=_heavy_rank)  # stable: the order within each file and among the rest is kept
 
 
 def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -57,10 +92,65 @@ def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False)
     return proc
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build` fills once per test session, also under pytest-xdist (`make test` runs `-n 2`).
+
+    Without xdist it is a fresh temporary folder. Under xdist every worker is its own session, so the folder is
+    made in the base temporary folder the workers share (`getbasetemp().parent`, new for each `pytest` run): the
+    first worker to take the lock builds it, the others wait and reuse it (pytest-xdist's documented pattern).
+    A failed build is recorded, and every worker that asks for it fails with the same message (no rebuild).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        out = tmp_path_factory.mktemp(name)
+        build(out)
+        return out
+    root = tmp_path_factory.getbasetemp().parent
+    out, status = root / name, root / f"{name}.status.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not status.exists():
+            shutil.rmtree(out, ignore_errors=True)  # what a worker killed mid-build left
+            out.mkdir()
+            try:
+                build(out)
+            except BaseException as exc:
+                status.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+                raise
+            status.write_text(json.dumps({"error": None}))
+    error = json.loads(status.read_text())["error"]
+    if error is not None:
+        pytest.fail(f"the shared {name} fixture failed in another worker: {error}", pytrace=False)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest_ready(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist, parse the dbt project once before any test of a `pipeline`/`dbt` session uses it.
+
+    Every `scrs run` and Dagster definition calls `prepare_manifest()`, which re-parses into dbt/target/ when
+    the manifest is older than the project (a fresh clone, an edited model). Two workers doing that at once
+    would write the same manifest.json together; one parse under a lock, first, avoids it. Checked without
+    importing Dagster (as scrs.freshness does), so `make test-fast` pays nothing."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return
+    if not any(item.get_closest_marker("pipeline") or item.get_closest_marker("dbt") for item in request.session.items):
+        return
+    from scrs.freshness import project_files
+
+    manifest = REPO / "dbt" / "target" / "manifest.json"
+    with FileLock(str(tmp_path_factory.getbasetemp().parent / "dbt-manifest.lock")):
+        if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in project_files()):
+            return
+        subprocess.run([sys.executable, "-m", "dagster_project.dbt_project"], cwd=REPO, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Synthetic extracts (and the generator's planted truth in `_truth/`)."""
-    out = tmp_path_factory.mktemp("extracts") / "landing"
+    return built_once(tmp_path_factory, "extracts", _generate) / "landing"
+
+
+def _generate(base: Path) -> None:
+    out = base / "landing"
     run_scrs(
         "generate",
         "--out",
@@ -74,18 +164,26 @@ def generated_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--quiet",
         check=True,
     )
-    return out
 
 
 @pytest.fixture(scope="session")
 def pipeline_run(generated_extracts: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`scrs run` once over the generated extracts: the landing copy, warehouse dir and output."""
-    base = tmp_path_factory.mktemp("pipeline")
-    landing = base / "landing"
-    shutil.copytree(generated_extracts, landing, ignore=shutil.ignore_patterns("_truth"))
-    warehouse = base / "warehouse"
-    run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), check=True)
-    return {"landing": landing, "warehouse": warehouse, "truth": generated_extracts / "_truth"}
+
+    def run(base: Path) -> None:
+        landing = base / "landing"
+        shutil.copytree(generated_extracts, landing, ignore=shutil.ignore_patterns("_truth"))
+        run_scrs("run", "--landing", str(landing), "--warehouse", str(base / "warehouse"), check=True)
+
+    base = built_once(tmp_path_factory, "pipeline", run)
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        # Each worker reads and writes its own copy (the dashboard's access log, review and as-reported stores),
+        # as a serial session does: no test sees another worker's entries appear in the middle of it.
+        own = tmp_path_factory.mktemp("pipeline")
+        for part in ("landing", "warehouse"):
+            shutil.copytree(base / part, own / part)
+        base = own
+    return {"landing": base / "landing", "warehouse": base / "warehouse", "truth": generated_extracts / "_truth"}
 
 
 @pytest.fixture(scope="session")

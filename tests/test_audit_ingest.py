@@ -2,7 +2,7 @@
 `audit_outcomes` is caught with its line; samples delivered earlier or in the same run both count;
 `audited_by` is pseudonymised; the current verdict is the latest extract's. Fast: DuckDB in memory, the
 pipeline's own ingest and validation functions (the end-to-end quarantine runs are in
-tests/test_audit_publication.py)."""
+tests/test_publication.py)."""
 
 from __future__ import annotations
 

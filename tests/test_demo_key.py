@@ -6,10 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance
 
-from dagster_project.dbt_project import prepare_manifest
-from dagster_project.runner import failure_reason
 from scrs.keys import DemoKeyRefused, require_pseudonym_key
 from scrs.settings import Settings
 from tests import extract_factory as xf
@@ -52,6 +49,11 @@ def test_the_dagster_job_refuses_the_demo_key_outside_demo_mode(
     landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The job as the sensor, the schedule or `dagster dev` would launch it (not through `scrs run`)."""
+    from dagster import DagsterInstance  # here, not at module level: the fast tests of this file need no Dagster
+
+    from dagster_project.dbt_project import prepare_manifest
+    from dagster_project.runner import failure_reason
+
     warehouse = tmp_path / "warehouse"
     monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
     monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(warehouse))

@@ -390,6 +390,7 @@ def test_staff_numbers_truth_lists_every_staff_number(small: tuple[Path, Generat
     assert listed == written - {""}
 
 
+@pytest.mark.slow  # generates the demo-scale extracts (module fixture `demo`)
 def test_late_updates_and_variety(demo: Path) -> None:
     inc_all = read_kind(demo, "incidents")
     cr_all = read_kind(demo, "crimes")
@@ -473,6 +474,7 @@ def test_truth_matches_independent_recomputation(which: str, request: pytest.Fix
         }  # fmt: skip
 
 
+@pytest.mark.slow  # generates the demo-scale extracts (module fixture `demo`)
 def test_truth_crosses_fiscal_years(demo: Path) -> None:
     """A crime can fall in another fiscal year than its incident (each test has its own dating rule)."""
     inc = current(read_kind(demo, "incidents"), ["incident_id"]).set_index("incident_id")
@@ -489,6 +491,7 @@ def national_q4(truth: pd.DataFrame) -> pd.DataFrame:
     return q4
 
 
+@pytest.mark.slow  # generates the demo-scale extracts (module fixture `demo`)
 def test_planted_story_at_demo_scale(demo: Path) -> None:
     truth = read_truth(demo, "compliance_truth.csv")
     q4 = national_q4(truth).pct

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import build_sensor_context
 
 from scrs.freshness import why_run
 from scrs.ops import clear_failure, last_failure, record_failure
@@ -96,6 +95,8 @@ def sensor():
 
 
 def test_the_landing_sensor_starts_no_run_when_nothing_is_new(sensor, fresh_pipeline, monkeypatch):
+    from dagster import build_sensor_context  # here, not at module level: the fast tests need no Dagster
+
     landing = fresh_pipeline["landing"]
     monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
     monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(fresh_pipeline["warehouse"]))
@@ -139,6 +140,8 @@ def test_a_build_starts_as_a_private_copy_of_the_served_file(tmp_path):
 
 def test_the_sensor_waits_while_a_run_holds_the_lock(sensor, fresh_pipeline, monkeypatch):
     import fcntl
+
+    from dagster import build_sensor_context
 
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
     monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from dagster import AssetKey, RunRequest, build_sensor_context
 
-from dagster_project.dbt_project import prepare_manifest
 from tests import extract_factory as xf
+
+# Dagster is imported inside the tests: every test here is `dbt` (the `defs` fixture), and importing it at
+# module level would cost every `make test-fast` worker seconds at collection.
 
 
 @pytest.fixture(scope="module")
 def defs():
+    from dagster_project.dbt_project import prepare_manifest
+
     prepare_manifest()
     from dagster_project.definitions import defs
 
@@ -28,12 +31,16 @@ def test_the_job_holds_ingest_quality_dbt_and_publish(defs):
 
 
 def test_dbt_sources_hang_off_the_raw_assets(defs):
+    from dagster import AssetKey
+
     graph = defs.resolve_asset_graph()
     stg = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "stg_crime_system__crimes")
     assert AssetKey(["raw", "crimes"]) in graph.get(stg).parent_keys
 
 
 def test_quality_checks_are_blocking(defs):
+    from dagster import AssetKey
+
     graph = defs.resolve_asset_graph()
     checks = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
     for kind in ("incidents", "crimes", "training", "improvement_updates"):
@@ -43,6 +50,8 @@ def test_quality_checks_are_blocking(defs):
 
 
 def test_sensor_requests_a_run_when_files_land_and_not_again(defs, tmp_path, monkeypatch):
+    from dagster import RunRequest, build_sensor_context
+
     monkeypatch.setenv("SCRS_LANDING_DIR", str(tmp_path))
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
     first = sensor.evaluate_tick(build_sensor_context(cursor=None))

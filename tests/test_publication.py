@@ -2,14 +2,18 @@
 
 Each bad extract is dropped into a copy of a landing folder that has already been published; the run must
 fail with a one-line reason naming the file and check, quarantine the file with a report of the right lines,
-and leave the published warehouse (and what is exported from it) byte-for-byte as it was.
+and leave the published warehouse (and what is exported from it) byte-for-byte as it was. One rejected run
+carries every bad file: the extracts', the improvement tracker's and the registrar verdicts' (contract
+section 6, issue 12's acceptance; formerly tests/test_audit_publication.py, a second rejected run).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scrs.audit.sampling import OUTCOME_COLUMNS
 from scrs.generator.improvement import write_bad_improvement_file
 from tests import extract_factory as xf
 from tests.conftest import REPO, SCRS, run_scrs
@@ -109,6 +114,68 @@ BAD_IMPROVEMENT_CASES = {
 }
 
 
+# Bad registrar verdicts (audit_outcomes), made from the session's generated audit sample.
+SAMPLE_ID = "2020-21-Q4-generated"
+AUDIT_BAD_FILES = [
+    "audit_outcomes_bad_unknown_sample.csv",
+    "audit_outcomes_bad_record_not_in_sample.csv",
+    "audit_outcomes_bad_verdict.csv",
+    "audit_outcomes_bad_reason_code.csv",
+    "audit_outcomes_bad_reason_of_other_test.csv",
+    "audit_outcomes_bad_reasons_on_compliant.csv",
+    "audit_outcomes_bad_no_reasons.csv",
+    "audit_outcomes_bad_duplicate.csv",
+]
+
+
+def _rows(landing, prefix: str) -> list[dict[str, str]]:
+    (path,) = [p for p in landing.glob(f"{prefix}*.csv") if "resent" not in p.name][:1]
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def bad_audit_files(landing) -> dict[str, tuple[list[dict[str, str]], str, list[int]]]:
+    """name -> (rows, failing check, lines): a valid verdict on line 2, then the fault."""
+    sample = _rows(landing, f"audit_sample_{SAMPLE_ID}")
+    t1 = [r for r in sample if r["test_code"] == "TEST1"]
+    t2 = [r for r in sample if r["test_code"] == "TEST2"]
+
+    def verdict(rec, verdict="COMPLIANT", reasons="", **kw):
+        row = {
+            "sample_id": SAMPLE_ID,
+            "test_code": rec["test_code"],
+            "record_id": rec["record_id"],
+            "verdict": verdict,
+            "failure_reasons": reasons,
+            "audited_by": "SN000001",
+            "audited_at": "2021-07-01 10:00:00",
+            "extracted_at": "2021-07-31 18:00:00",
+        }
+        return row | kw
+
+    good = verdict(t1[0])
+    nc, cnr = "NON_COMPLIANT", "CRIME_NOT_RECORDED"
+    cases = {
+        "unknown_sample": ([verdict(t1[1], sample_id="2020-21-Q4-nosuch")], "sample_known"),
+        "record_not_in_sample": ([verdict(t1[1], record_id="PS-20210101-99999")], "record_in_sample"),
+        "verdict": ([verdict(t1[1], verdict="PASSED")], "verdict_in_list"),
+        "reason_code": ([verdict(t1[1], nc, "NOT_RECORDED")], "reason_code_in_list"),
+        "reason_of_other_test": ([verdict(t2[0], nc, cnr)], "reason_belongs_to_test"),
+        "reasons_on_compliant": ([verdict(t1[1], "COMPLIANT", cnr)], "no_reasons_on_compliant"),
+        "no_reasons": ([verdict(t1[1], nc, "")], "reasons_on_non_compliant"),
+        "duplicate": ([verdict(t1[0], nc, cnr)], "key_unique_in_file"),
+    }
+    return {
+        f"audit_outcomes_bad_{case}.csv": ([good, *rows], check, [2, 3] if case == "duplicate" else [3])
+        for case, (rows, check) in cases.items()
+    }
+
+
+def quality_reasons(stderr: str) -> dict[str, str]:
+    """Each extract kind's one-line gate reason, from the run's progress lines on stderr."""
+    return dict(re.findall(r"^scrs run: \S+ quality (\w+): (.*); \d+ warning\(s\)$", stderr, re.M))
+
+
 @pytest.fixture(scope="module")
 def rejected_run(pipeline_run, tmp_path_factory):
     """One `scrs run` with every bad file at once, on a copy of an already-published landing and warehouse."""
@@ -121,6 +188,12 @@ def rejected_run(pipeline_run, tmp_path_factory):
     for name, (write, _) in BAD_FILES.items():
         write(landing / name)
     improvement_lines = {case: write_bad_improvement_file(landing, case) for case in BAD_IMPROVEMENT_CASES}
+    audit = bad_audit_files(landing)
+    for name, (rows, _, _) in audit.items():
+        with (landing / name).open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, OUTCOME_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
     proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
     after = {"served": sha256(served), "exports": export_digests(warehouse, base / "export_after")}
     return {
@@ -130,6 +203,7 @@ def rejected_run(pipeline_run, tmp_path_factory):
         "before": before,
         "after": after,
         "improvement": improvement_lines,
+        "audit": audit,
     }
 
 
@@ -171,19 +245,44 @@ def test_bad_improvement_plan_updates_are_quarantined_like_the_others(rejected_r
     assert found["first_lines"] == lines
 
 
-def test_a_single_bad_file_is_named_with_its_check(fresh_pipeline):
-    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
-    xf.write_crimes(landing / "crimes_2099_01.csv", [xf.crime(crime_id="CR/X/20", recorded_at="2021-01-14 09:00:00")])
-    proc = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert proc.returncode == 1
-    last = proc.stderr.strip().splitlines()[-1]
-    assert "crimes_2099_01.csv" in last and "recorded_at_not_before_reported_at" in last and "line" in last, last
+def test_each_kind_names_its_bad_files_checks_and_lines_and_the_last_line_is_one_of_them(rejected_run):
+    """Formerly a run of its own with one bad file: each kind's reason names every bad file of that kind with
+    its check and lines, and the run's last line is the first failing kind's reason."""
+    stderr = rejected_run["proc"].stderr
+    reasons = quality_reasons(stderr)
+    bad = {name: (check, lines) for name, (_, (check, _, lines)) in BAD_FILES.items()}
+    bad |= {name: (check, lines) for name, (_, check, lines) in rejected_run["audit"].items()}
+    for name, (check, lines) in bad.items():
+        reason = reasons[name.split("_bad_")[0]]
+        assert f"{name}: " in reason, (name, reason)
+        mine = reason.split(f"{name}: ", 1)[1].split(" | ")[0]
+        found = re.search(rf"{check}(?: \[[^\]]*\])? failed(?: on \d+ rows)?(?: \(lines ([^)]*)\))?", mine)
+        assert found, (name, check, mine)
+        shown = [int(x) for x in (found.group(1) or "").replace(", ...", "").split(", ") if x]
+        assert shown[: len(lines)] == lines, (name, mine)
+    last = stderr.strip().splitlines()[-1]
+    assert last.removeprefix("scrs run: not published: ") in reasons.values(), last
+
+
+def test_the_rejected_runs_results_are_kept_in_history(rejected_run):
+    warehouse = rejected_run["warehouse"]
     history = list((warehouse / "quality" / "history").glob("*.parquet"))
     rows = duckdb.sql(
         f"select check_name, success from read_parquet({[str(h) for h in history]}) "
-        "where file_name = 'crimes_2099_01.csv'"
+        "where file_name = 'crimes_bad_recorded_before_reported.csv'"
     ).fetchall()
     assert ("recorded_at_not_before_reported_at", False) in rows, "the failed run's results are kept in history"
+
+
+@pytest.mark.parametrize("name", AUDIT_BAD_FILES)
+def test_each_bad_registrar_verdict_is_quarantined_with_its_check_and_line(rejected_run, name):
+    landing = rejected_run["landing"]
+    _, check, lines = rejected_run["audit"][name]
+    assert (landing / "quarantine" / name).exists() and not (landing / name).exists()
+    got = failing(report(landing, name), check)
+    assert got["first_lines"][:5] == lines, got
+    checks = {c["check"] for c in report(landing, name)["checks"]}
+    assert checks == {check}, f"only the planted fault blocks: {checks}"
 
 
 @pytest.fixture(scope="module")

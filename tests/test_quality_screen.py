@@ -16,6 +16,10 @@ from tests.test_quality import Batch
 
 _validate = validate_module.validate_landing
 
+# Every quality test again, each validation done twice (~16 s CPU): in `make test`, not the edit loop, which runs
+# tests/test_quality.py itself (the screened path the pipeline takes).
+pytestmark = pytest.mark.slow
+
 
 def _comparable(results) -> list[dict]:
     return [{k: v for k, v in r.to_dict().items() if k != "checked_at"} for r in results]

@@ -14,6 +14,8 @@ from statsmodels.stats.proportion import proportion_confint
 from tests.dbt_helpers import create_raw_schema, fetch_dicts, insert_rows, run_dbt
 from tests.extract_factory import crime, incident
 
+pytestmark = pytest.mark.dbt  # one `dbt build` with data tests (module fixture `marts`): make test, not test-fast
+
 
 def _crime(crime_id: str, unit: str, recorded_at: str, **extra: object) -> dict:
     """A crime reported 2021-01-10 10:00 (2020/21 Q4) in G; the pseudonym columns are already pseudonyms."""

@@ -30,6 +30,8 @@ from scrs.reviews import Person, ReviewStore
 from tests import extract_factory as xf
 from tests.conftest import run_scrs
 
+pytestmark = pytest.mark.pipeline  # four real `scrs run`s (three deliveries and a rebuild): not in make test-fast
+
 I1, I2, I3, I4, I5 = (f"PS-2021011{n}-0000{n}" for n in range(1, 6))
 C1, C2, C3 = "CR/G/0000001/21", "CR/G/0000002/21", "CR/G/0000003/21"
 EXTRACTED = ["2021-02-01 02:00:00", "2021-03-01 02:00:00", "2021-04-15 02:00:00"]

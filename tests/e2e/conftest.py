@@ -28,8 +28,10 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def dashboard_url(published_warehouse: Path, users_file: Path) -> Iterator[str]:
-    """The real dashboard on a free port against the session warehouse; stopped afterwards."""
-    with serve_dashboard(published_warehouse, users_file, "streamlit-e2e.log") as url:
+    """The real dashboard on a free port against the session warehouse; stopped afterwards. One log per
+    pytest-xdist worker, since each worker serves its own."""
+    log_name = f"streamlit-e2e-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    with serve_dashboard(published_warehouse, users_file, log_name) as url:
         yield url
 
 
