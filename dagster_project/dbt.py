@@ -57,6 +57,30 @@ def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
     )
 
 
+DELIVERY_SCOPE_TABLE = "meta.delivery_scope"
+
+
+def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """The records an incremental run re-judges start from these (dbt macro rejudged_keys): the incidents
+    and crimes that received raw rows in this run, and the incident each such crime linked to before this
+    run, read from staging before dbt rebuilds it (an incident that loses its crime must be re-judged too).
+    Keys as staging has them (trimmed)."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"""
+        create or replace table {DELIVERY_SCOPE_TABLE} as
+        with delivered_crimes as (select distinct trim(crime_id) as crime_id from raw.crimes where _run_id = $run)
+        select 'incident' as record_kind, trim(incident_id) as record_key from raw.incidents where _run_id = $run
+        union
+        select 'crime', crime_id from delivered_crimes
+        union
+        select 'incident', incident_id from staging.stg_crime_system__crimes
+        where incident_id is not null and crime_id in (select crime_id from delivered_crimes)
+        """,
+        {"run": run_id},
+    )
+
+
 scrs_dbt_project.prepare_if_dev()
 
 
@@ -105,6 +129,10 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     args += ["--threads", os.environ.get("SCRS_DBT_THREADS", "1")]
     with build_connection(settings, context.run_id) as con:
         reason = full_refresh_reason(con, context.run_id, project_checksum(settings.dbt_vars()))
+        if reason:
+            con.execute(f"drop table if exists {DELIVERY_SCOPE_TABLE}")
+        else:
+            write_delivery_scope(con, context.run_id)
     if reason:
         args.append("--full-refresh")
     else:
@@ -122,8 +150,10 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
     try:
         yield from dbt.cli(args, context=context, target_path=target).stream()
-        if Path(f"{stable}.wal").exists():  # dbt's last writes not yet checkpointed: replay them into the file
-            connect(stable).close()
+        # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
+        # Opening the file also replays dbt's last writes if they were not yet checkpointed.
+        with connect(stable) as con:
+            con.execute(f"drop table if exists {DELIVERY_SCOPE_TABLE}")
         report(context, "dbt build: done, every data test passed")
     finally:
         # Not on failure: dbt may still hold the file, and opening it would hide dbt's own error behind a lock

@@ -1,0 +1,80 @@
+{#
+    Incremental verdicts (issue 15): a run re-judges only the records its delivery can have changed, and
+    those linked to them; every other verdict is kept as the last build judged it.
+
+    The pipeline writes meta.delivery_scope (record_kind 'incident' or 'crime', record_key) into the build
+    before dbt runs (dagster_project/dbt.py, write_delivery_scope): the incidents and crimes that received
+    raw rows in this run, plus the incident each of those crimes linked to BEFORE this run (read from
+    staging before it is rebuilt), so an incident that loses a crime is re-judged. A verdict reads only:
+      - an incident's TEST1 verdict: the incident's row and the crimes linking to it;
+      - a crime's verdicts (TEST2, NOCRIME, TIMELY72, CYBER): the crime's row and its incident's row,
+    and the seeds and vars, which an incremental run has as the last build had them (else it is a full
+    refresh). So the verdicts that can change are exactly:
+      - incidents: those in the scope (delivered, or a delivered crime's old incident), and the new
+        incident of every delivered crime;
+      - crimes: those in the scope, and every crime (now) linked to a delivered incident.
+    Staging is rebuilt before the verdicts, so "now" is this run's current state. A record that leaves a
+    population (a disposal no longer crime related, a No Crime restored) is deleted by the model's pre-hook
+    (forget_rejudged) and not re-inserted. Without a scope table (dbt run by hand) every record is
+    re-judged, which is a full rebuild done the slow way: still correct.
+#}
+
+{% macro delivery_scope_relation() -%}
+    {{ return(adapter.get_relation(database=target.database, schema='meta', identifier='delivery_scope')) }}
+{%- endmacro %}
+
+{# A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges; none: all. #}
+{% macro rejudged_keys(kind) -%}
+    {%- set scope = delivery_scope_relation() -%}
+    {%- if kind not in ('incident', 'crime') -%}
+        {{ exceptions.raise_compiler_error("rejudged_keys: kind must be 'incident' or 'crime', not " ~ kind) }}
+    {%- endif -%}
+    {%- if scope is none -%}
+        {%- if kind == 'incident' -%}
+            select incident_id from {{ ref('stg_storm__incidents') }}
+        {%- else -%}
+            select crime_id from {{ ref('stg_crime_system__crimes') }}
+        {%- endif -%}
+    {%- elif kind == 'incident' -%}
+        select record_key from {{ scope }} where record_kind = 'incident'
+        union
+        select incident_id from {{ ref('stg_crime_system__crimes') }}
+        where incident_id is not null
+            and crime_id in (select record_key from {{ scope }} where record_kind = 'crime')
+    {%- else -%}
+        select record_key from {{ scope }} where record_kind = 'crime'
+        union
+        select crime_id from {{ ref('stg_crime_system__crimes') }}
+        where incident_id in (select record_key from {{ scope }} where record_kind = 'incident')
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    `where` condition (no keyword) on `column` (a record key of `kind`) for an incremental verdict model: in
+    an incremental run only the re-judged keys; in a full build every row (true).
+#}
+{% macro is_rejudged(column, kind) -%}
+    {%- if is_incremental() -%}
+        {{ column }} in ({{ rejudged_keys(kind) }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Pre-hook of an incremental verdict model: forget the verdicts of the re-judged records before the
+    model inserts their new ones (a record may have left the population). Every row's record_id is of
+    `kind`, or, with test1_is_incident (record_failures, which holds every test), an incident for TEST1
+    and a crime for the other tests.
+#}
+{% macro forget_rejudged(kind=none, test1_is_incident=false) -%}
+    {%- if is_incremental() -%}
+        {%- if test1_is_incident -%}
+            delete from {{ this }}
+            where (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident') }})
+                or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime') }})
+        {%- else -%}
+            delete from {{ this }} where {{ is_rejudged('record_id', kind) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
