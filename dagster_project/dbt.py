@@ -3,7 +3,7 @@
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
@@ -14,12 +14,24 @@ from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.db import connect, memory_limit, rows, run, table_exists, value
-from scrs.freshness import project_checksum
+from scrs.freshness import FULL_REFRESH_ENV, project_checksum
 from scrs.publish import build_connection, prepare_build
 
 # Staging models built incrementally (by key), with the raw table they read.
 INCREMENTAL_STAGING = {"incidents": "stg_storm__incidents", "crimes": "stg_crime_system__crimes"}
 DBT_STATE_TABLE = "meta.dbt_state"
+# A full rebuild asked for: `scrs run --full-refresh` sets FULL_REFRESH_ENV, the scheduled rebuild this run tag.
+FULL_REFRESH_TAG = "scrs/full_refresh"
+
+
+def asked_full_refresh(run_tags: Mapping[str, str]) -> str | None:
+    """Why a full rebuild was asked for in this run, or None: the incremental models are then rebuilt from
+    the whole history and every data test reads every row, as on any full refresh."""
+    if os.environ.get(FULL_REFRESH_ENV) == "1":
+        return "asked for (scrs run --full-refresh)"
+    if run_tags.get(FULL_REFRESH_TAG) == "true":
+        return "asked for (the scheduled full rebuild)"
+    return None
 
 
 def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: str) -> str | None:
@@ -128,7 +140,9 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     # years' verdict models took 73 s with 4 dbt threads, 54 s with 1; one year was the same either way).
     args += ["--threads", os.environ.get("SCRS_DBT_THREADS", "1")]
     with build_connection(settings, context.run_id) as con:
-        reason = full_refresh_reason(con, context.run_id, project_checksum(settings.dbt_vars()))
+        reason = asked_full_refresh(context.run.tags) or full_refresh_reason(
+            con, context.run_id, project_checksum(settings.dbt_vars())
+        )
         if reason:
             con.execute(f"drop table if exists {DELIVERY_SCOPE_TABLE}")
         else:

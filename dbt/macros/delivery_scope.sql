@@ -23,29 +23,43 @@
     {{ return(adapter.get_relation(database=target.database, schema='meta', identifier='delivery_scope')) }}
 {%- endmacro %}
 
-{# A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges; none: all. #}
-{% macro rejudged_keys(kind) -%}
+{#
+    A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges; without a
+    scope, all. Models read staging through ref(); a data test (scoped_tests.sql), which has no ref to
+    staging, passes by_name=true to read the staging tables by name.
+#}
+{% macro rejudged_keys(kind, by_name=false) -%}
     {%- set scope = delivery_scope_relation() -%}
+    {%- set incidents = staging_model('stg_storm__incidents', by_name) -%}
+    {%- set crimes = staging_model('stg_crime_system__crimes', by_name) -%}
     {%- if kind not in ('incident', 'crime') -%}
         {{ exceptions.raise_compiler_error("rejudged_keys: kind must be 'incident' or 'crime', not " ~ kind) }}
     {%- endif -%}
     {%- if scope is none -%}
         {%- if kind == 'incident' -%}
-            select incident_id from {{ ref('stg_storm__incidents') }}
+            select incident_id from {{ incidents }}
         {%- else -%}
-            select crime_id from {{ ref('stg_crime_system__crimes') }}
+            select crime_id from {{ crimes }}
         {%- endif -%}
     {%- elif kind == 'incident' -%}
         select record_key from {{ scope }} where record_kind = 'incident'
         union
-        select incident_id from {{ ref('stg_crime_system__crimes') }}
+        select incident_id from {{ crimes }}
         where incident_id is not null
             and crime_id in (select record_key from {{ scope }} where record_kind = 'crime')
     {%- else -%}
         select record_key from {{ scope }} where record_kind = 'crime'
         union
-        select crime_id from {{ ref('stg_crime_system__crimes') }}
+        select crime_id from {{ crimes }}
         where incident_id in (select record_key from {{ scope }} where record_kind = 'incident')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro staging_model(name, by_name=false) -%}
+    {%- if by_name -%}
+        {{ return(adapter.get_relation(database=target.database, schema='staging', identifier=name)) }}
+    {%- else -%}
+        {{ return(ref(name)) }}
     {%- endif -%}
 {%- endmacro %}
 
