@@ -70,6 +70,7 @@ def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
 
 
 DELIVERY_SCOPE_TABLE = "meta.delivery_scope"
+REJUDGED_TABLE = "meta.rejudged_records"  # written during the dbt build (dbt macro remember_rejudged)
 
 
 def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -78,6 +79,7 @@ def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     run, read from staging before dbt rebuilds it (an incident that loses its crime must be re-judged too).
     Keys as staging has them (trimmed)."""
     con.execute("create schema if not exists meta")
+    con.execute(f"drop table if exists {REJUDGED_TABLE}")
     con.execute(
         f"""
         create or replace table {DELIVERY_SCOPE_TABLE} as
@@ -91,6 +93,12 @@ def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         """,
         {"run": run_id},
     )
+
+
+def drop_delivery_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """No scope: dbt re-judges every record (a full refresh, or dbt run by hand on a published file)."""
+    for table in (REJUDGED_TABLE, DELIVERY_SCOPE_TABLE):
+        con.execute(f"drop table if exists {table}")
 
 
 scrs_dbt_project.prepare_if_dev()
@@ -144,7 +152,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             con, context.run_id, project_checksum(settings.dbt_vars())
         )
         if reason:
-            con.execute(f"drop table if exists {DELIVERY_SCOPE_TABLE}")
+            drop_delivery_scope(con)
         else:
             write_delivery_scope(con, context.run_id)
     if reason:
@@ -167,7 +175,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
         # Opening the file also replays dbt's last writes if they were not yet checkpointed.
         with connect(stable) as con:
-            con.execute(f"drop table if exists {DELIVERY_SCOPE_TABLE}")
+            drop_delivery_scope(con)
         report(context, "dbt build: done, every data test passed")
     finally:
         # Not on failure: dbt may still hold the file, and opening it would hide dbt's own error behind a lock

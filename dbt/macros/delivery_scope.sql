@@ -25,8 +25,9 @@
 
 {#
     A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges; without a
-    scope, all. Models read staging through ref(); a data test (scoped_tests.sql), which has no ref to
-    staging, passes by_name=true to read the staging tables by name.
+    scope, all. Verdict models read staging through ref(); a model or test that does not ref staging
+    (record_failures, whose unit tests give only the verdicts; scoped_tests.sql) passes by_name=true to
+    read the staging tables by name (they are built before anything that reads the verdicts).
 #}
 {% macro rejudged_keys(kind, by_name=false) -%}
     {%- set scope = delivery_scope_relation() -%}
@@ -67,9 +68,10 @@
     `where` condition (no keyword) on `column` (a record key of `kind`) for an incremental verdict model: in
     an incremental run only the re-judged keys; in a full build every row (true).
 #}
-{% macro is_rejudged(column, kind) -%}
-    {%- if is_incremental() -%}
-        {{ column }} in ({{ rejudged_keys(kind) }})
+{% macro is_rejudged(column, kind, by_name=false) -%}
+    {#- a dbt unit test has no `this` (it judges its given rows as a full build does) -#}
+    {%- if this is not none and is_incremental() -%}
+        {{ column }} in ({{ rejudged_keys(kind, by_name) }})
     {%- else -%}
         true
     {%- endif -%}
@@ -81,14 +83,14 @@
     `kind`, or, with test1_is_incident (record_failures, which holds every test), an incident for TEST1
     and a crime for the other tests.
 #}
-{% macro forget_rejudged(kind=none, test1_is_incident=false) -%}
-    {%- if is_incremental() -%}
+{% macro forget_rejudged(kind=none, test1_is_incident=false, by_name=false) -%}
+    {%- if this is not none and is_incremental() -%}
         {%- if test1_is_incident -%}
             delete from {{ this }}
-            where (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident') }})
-                or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime') }})
+            where (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name) }})
+                or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime', by_name) }})
         {%- else -%}
-            delete from {{ this }} where {{ is_rejudged('record_id', kind) }}
+            delete from {{ this }} where {{ is_rejudged('record_id', kind, by_name) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

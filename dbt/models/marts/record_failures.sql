@@ -3,10 +3,9 @@
 -- with its own division_code. Unordered: exports sort what they write.
 
 -- Incremental: the failures of the records re-judged in this run replace theirs (macro rejudged_keys).
--- depends_on: {{ ref('stg_storm__incidents') }}, {{ ref('stg_crime_system__crimes') }}
 {{ config(
     materialized='incremental', unique_key=['test_code', 'record_id'], incremental_strategy='delete+insert',
-    on_schema_change='fail', pre_hook="{{ forget_rejudged(test1_is_incident=true) }}"
+    on_schema_change='fail', pre_hook="{{ forget_rejudged(test1_is_incident=true, by_name=true) }}"
 ) }}
 
 with
@@ -25,7 +24,7 @@ crime_timings as (
         hours_to_record
 
     from {{ ref('int_timely72_verdicts') }}
-    where {{ is_rejudged('crime_id', 'crime') }}
+    where {{ is_rejudged('crime_id', 'crime', by_name=true) }}
 
 ),
 
@@ -34,8 +33,8 @@ failures as (
     select * from verdicts
     where not is_compliant
         and (
-            (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident') }})
-            or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime') }})
+            (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name=true) }})
+            or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime', by_name=true) }})
         )
 
 ),
