@@ -13,7 +13,9 @@
       - incidents: those in the scope (delivered, or a delivered crime's old incident), and the new
         incident of every delivered crime;
       - crimes: those in the scope, and every crime (now) linked to a delivered incident.
-    Staging is rebuilt before the verdicts, so "now" is this run's current state. A record that leaves a
+    Staging is rebuilt before the verdicts, so "now" is this run's current state; the post-hook of
+    stg_crime_system__crimes writes those keys to meta.rejudged_records once per run, and every model and
+    data test that needs them reads that small table (rejudged_keys). A record that leaves a
     population (a disposal no longer crime related, a No Crime restored) is deleted by the model's pre-hook
     (forget_rejudged) and not re-inserted. Without a scope table (dbt run by hand) every record is
     re-judged, which is a full rebuild done the slow way: still correct.
@@ -24,35 +26,53 @@
 {%- endmacro %}
 
 {#
-    A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges; without a
-    scope, all. Verdict models read staging through ref(); a model or test that does not ref staging
-    (record_failures, whose unit tests give only the verdicts; scoped_tests.sql) passes by_name=true to
-    read the staging tables by name (they are built before anything that reads the verdicts).
+    The scope's records and those linked to them, once per run: post-hook of stg_crime_system__crimes, the
+    one model they read (for the links as this run leaves them), which every verdict model refs, so the
+    table exists before any verdict model or test reads it (rejudged_keys).
+#}
+{% macro remember_rejudged() -%}
+    {%- set scope = delivery_scope_relation() -%}
+    {%- if scope is not none -%}
+        create or replace table {{ rejudged_relation(scope) }} as
+        select 'incident' as record_kind, record_id from (
+            select record_key as record_id from {{ scope }} where record_kind = 'incident'
+            union
+            select incident_id from {{ this }}
+            where incident_id is not null
+                and crime_id in (select record_key from {{ scope }} where record_kind = 'crime')
+        )
+        union all
+        select 'crime', record_id from (
+            select record_key as record_id from {{ scope }} where record_kind = 'crime'
+            union
+            select crime_id from {{ this }}
+            where incident_id in (select record_key from {{ scope }} where record_kind = 'incident')
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rejudged_relation(scope) -%}
+    {{ return(api.Relation.create(database=scope.database, schema=scope.schema, identifier='rejudged_records')) }}
+{%- endmacro %}
+
+{#
+    A subquery of the keys of `kind` ('incident' or 'crime') whose verdicts this run re-judges (written by
+    remember_rejudged); without a scope, all of them. In that case the verdict models read staging through
+    ref(); a model or test that does not ref staging (record_failures, whose unit tests give only the
+    verdicts; scoped_tests.sql) passes by_name=true to read the staging tables by name (they are built
+    before anything that reads the verdicts).
 #}
 {% macro rejudged_keys(kind, by_name=false) -%}
     {%- set scope = delivery_scope_relation() -%}
-    {%- set incidents = staging_model('stg_storm__incidents', by_name) -%}
-    {%- set crimes = staging_model('stg_crime_system__crimes', by_name) -%}
     {%- if kind not in ('incident', 'crime') -%}
         {{ exceptions.raise_compiler_error("rejudged_keys: kind must be 'incident' or 'crime', not " ~ kind) }}
     {%- endif -%}
-    {%- if scope is none -%}
-        {%- if kind == 'incident' -%}
-            select incident_id from {{ incidents }}
-        {%- else -%}
-            select crime_id from {{ crimes }}
-        {%- endif -%}
+    {%- if scope is not none -%}
+        select record_id from {{ rejudged_relation(scope) }} where record_kind = '{{ kind }}'
     {%- elif kind == 'incident' -%}
-        select record_key from {{ scope }} where record_kind = 'incident'
-        union
-        select incident_id from {{ crimes }}
-        where incident_id is not null
-            and crime_id in (select record_key from {{ scope }} where record_kind = 'crime')
+        select incident_id from {{ staging_model('stg_storm__incidents', by_name) }}
     {%- else -%}
-        select record_key from {{ scope }} where record_kind = 'crime'
-        union
-        select crime_id from {{ crimes }}
-        where incident_id in (select record_key from {{ scope }} where record_kind = 'incident')
+        select crime_id from {{ staging_model('stg_crime_system__crimes', by_name) }}
     {%- endif -%}
 {%- endmacro %}
 
