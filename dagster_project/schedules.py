@@ -1,7 +1,8 @@
-"""The committee cycle: a monthly run, whatever has landed."""
+"""The committee cycle: a monthly run, whatever has landed; and the weekly full rebuild."""
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
+from dagster_project.dbt import FULL_REFRESH_TAG
 from dagster_project.jobs import scrs_pipeline
 
 monthly_committee_run = ScheduleDefinition(
@@ -11,4 +12,16 @@ monthly_committee_run = ScheduleDefinition(
     execution_timezone="Europe/London",
     default_status=DefaultScheduleStatus.STOPPED,
     description="Monthly rebuild and publication for the Policing Performance Committee cycle.",
+)
+
+# Monthly runs re-judge only what their delivery touched (incremental verdicts, tests on the rebuilt rows);
+# once a week every model is rebuilt from the whole history and every data test reads every row.
+weekly_full_rebuild = ScheduleDefinition(
+    name="weekly_full_rebuild",
+    job=scrs_pipeline,
+    cron_schedule="0 3 * * 0",  # 03:00 on Sundays
+    execution_timezone="Europe/London",
+    tags={FULL_REFRESH_TAG: "true"},
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Full rebuild and publication: every incremental model from the whole history, every data test.",
 )

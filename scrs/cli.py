@@ -50,6 +50,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.demo:
         os.environ[DEMO_MODE_ENV] = "1"
+    if args.full_refresh:
+        from scrs.freshness import FULL_REFRESH_ENV
+
+        os.environ[FULL_REFRESH_ENV] = "1"
     settings = Settings.from_env(args.landing, args.warehouse)
     try:
         require_pseudonym_key(settings)
@@ -57,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail("run", f"not published: {exc}", EXIT_USAGE)
     if not settings.landing_dir.is_dir():
         return _fail("run", f"not published: landing folder {settings.landing_dir} does not exist", EXIT_USAGE)
-    if not args.force:
+    if not (args.force or args.full_refresh):
         nothing_new, code = _nothing_new(settings)
         if code is not None:
             return code
@@ -304,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress lines, only the outcome")
     run.add_argument(
         "--force", action="store_true", help="rebuild and publish even when nothing new has landed since the last run"
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model from the whole history and run every data test on every row "
+        "(implies --force; a monthly run re-judges only what its delivery touched)",
     )
     run.add_argument(
         "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"

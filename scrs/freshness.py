@@ -23,6 +23,10 @@ from scrs.db import connect, run, table_exists, value
 from scrs.ingest.landing import sha256_file
 from scrs.settings import DBT_PROJECT_DIR, SEEDS_DIR, Settings
 
+# `scrs run --full-refresh` sets it: rebuild every incremental dbt model from the whole history and run every
+# data test on every row (dagster_project.dbt.asked_full_refresh), whatever has landed.
+FULL_REFRESH_ENV = "SCRS_DBT_FULL_REFRESH"
+
 
 def project_files() -> list[Path]:
     """Every file that makes up the dbt project and its seeds."""

@@ -68,3 +68,15 @@ def test_monthly_schedule_runs_the_pipeline(defs):
     assert schedule.job_name == "scrs_pipeline"
     assert schedule.cron_schedule == "0 6 2 * *"
     assert schedule.execution_timezone == "Europe/London"
+
+
+def test_weekly_schedule_asks_for_a_full_rebuild(defs, monkeypatch):
+    from dagster_project.dbt import asked_full_refresh
+
+    schedule = defs.resolve_schedule_def("weekly_full_rebuild")
+    assert schedule.job_name == "scrs_pipeline"
+    monkeypatch.delenv("SCRS_DBT_FULL_REFRESH", raising=False)
+    assert asked_full_refresh(schedule.tags) == "asked for (the scheduled full rebuild)"
+    assert asked_full_refresh({}) is None  # an ordinary run (the sensor's, the monthly one) may be incremental
+    monkeypatch.setenv("SCRS_DBT_FULL_REFRESH", "1")  # what `scrs run --full-refresh` sets
+    assert asked_full_refresh({}) == "asked for (scrs run --full-refresh)"

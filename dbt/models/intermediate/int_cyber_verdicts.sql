@@ -2,11 +2,18 @@
 -- disposal) is compliant when the crime carries the cyber marker (Y). Dated by the incident's
 -- created_at; the division is the crime's.
 
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+{{ config(
+    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    on_schema_change='fail', pre_hook="{{ forget_rejudged('crime') }}"
+) }}
+
 with
 
 crimes as (
 
     select * from {{ ref('stg_crime_system__crimes') }}
+    where {{ is_rejudged('crime_id', 'crime') }}
 
 ),
 

@@ -8,11 +8,18 @@
 --   COMPLAINER_NOT_INFORMED           victim-based crime code and complainer_informed is not 'Y'
 -- Dated by no_crime_at; the division is the crime's.
 
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+{{ config(
+    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    on_schema_change='fail', pre_hook="{{ forget_rejudged('crime') }}"
+) }}
+
 with
 
 crimes as (
 
     select * from {{ ref('stg_crime_system__crimes') }}
+    where {{ is_rejudged('crime_id', 'crime') }}
 
 ),
 

@@ -3,11 +3,18 @@
 -- division, links to it (crime.incident_id = incident_id). Dated by the incident's created_at; the
 -- division is the incident's.
 
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+{{ config(
+    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    on_schema_change='fail', pre_hook="{{ forget_rejudged('incident') }}"
+) }}
+
 with
 
 incidents as (
 
     select * from {{ ref('stg_storm__incidents') }}
+    where {{ is_rejudged('incident_id', 'incident') }}
 
 ),
 
@@ -43,7 +50,7 @@ linked_crimes as (
         count(*) as linked_crime_count
 
     from crimes
-    where incident_id is not null
+    where incident_id is not null and {{ is_rejudged('incident_id', 'incident') }}
     group by incident_id
 
 ),

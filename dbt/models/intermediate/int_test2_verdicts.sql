@@ -4,6 +4,12 @@
 -- incident_types.allows_any_category = Y allows every category). Dated by the INCIDENT's created_at; the
 -- division is the crime's.
 
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+{{ config(
+    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    on_schema_change='fail', pre_hook="{{ forget_rejudged('crime') }}"
+) }}
+
 with
 
 incidents as (
@@ -15,6 +21,7 @@ incidents as (
 crimes as (
 
     select * from {{ ref('stg_crime_system__crimes') }}
+    where {{ is_rejudged('crime_id', 'crime') }}
 
 ),
 

@@ -2,6 +2,12 @@
 -- order) and what a crime manager needs to find and fix it. Record level: a division sees only the rows
 -- with its own division_code. Unordered: exports sort what they write.
 
+-- Incremental: the failures of the records re-judged in this run replace theirs (macro rejudged_keys).
+{{ config(
+    materialized='incremental', unique_key=['test_code', 'record_id'], incremental_strategy='delete+insert',
+    on_schema_change='fail', pre_hook="{{ forget_rejudged(test1_is_incident=true, by_name=true) }}"
+) }}
+
 with
 
 verdicts as (
@@ -18,6 +24,7 @@ crime_timings as (
         hours_to_record
 
     from {{ ref('int_timely72_verdicts') }}
+    where {{ is_rejudged('crime_id', 'crime', by_name=true) }}
 
 ),
 
@@ -25,6 +32,10 @@ failures as (
 
     select * from verdicts
     where not is_compliant
+        and (
+            (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name=true) }})
+            or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime', by_name=true) }})
+        )
 
 ),
 

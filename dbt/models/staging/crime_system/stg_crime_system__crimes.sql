@@ -2,10 +2,12 @@
 -- one is NO_CRIME), trimmed, with flags as booleans. The real time it took to record a crime is computed
 -- once, by int_timely72_verdicts (the test it belongs to).
 
--- Incremental by key: see macro rows_to_rebuild.
+-- Incremental by key: see macro rows_to_rebuild. Its post-hook lists the records whose verdicts this run
+-- re-judges (macro remember_rejudged).
 {{ config(
     materialized='incremental', unique_key='crime_id',
-    incremental_strategy='delete+insert', on_schema_change='fail'
+    incremental_strategy='delete+insert', on_schema_change='fail',
+    post_hook="{{ remember_rejudged() }}"
 ) }}
 
 with
