@@ -19,6 +19,7 @@ import pytest
 
 from streamlit_app.access.policy import AccessDenied, Viewer
 from streamlit_app.data import registrar_audit
+from streamlit_app.ui.format import SUPPRESSED_WORDS
 from tests.access_helpers import make_users_file
 from tests.test_dashboard_pages import open_page, sql, table_named
 
@@ -118,7 +119,7 @@ def test_small_cells_are_suppressed_for_the_committee(warehouse):
     assert (merged["Audited"] == merged["audited"]).all()
     small = merged[merged["audited"] < MIN]
     assert small["Audit %"].isna().all() and small["Compliant"].isna().all()
-    assert (small["Status"] == f"Suppressed (fewer than {MIN} records)").all()
+    assert (small["Status"] == SUPPRESSED_WORDS).all()
     big = merged[merged["audited"] >= MIN]
     # Complementary cells (contract 5.1): in a test with a small cell and a shown Scotland figure, at least one
     # more division is blanked; a test without small cells shows every division's figure.
@@ -127,7 +128,7 @@ def test_small_cells_are_suppressed_for_the_committee(warehouse):
     assert set(blanked["test_name"]) <= with_small
     assert "Crime-related incidents" in with_small  # one small division (9 audited) beside big ones
     assert blanked["test_name"].eq("Crime-related incidents").any()
-    assert (blanked["Status"] == f"Suppressed (fewer than {MIN} records)").all()
+    assert (blanked["Status"] == SUPPRESSED_WORDS).all()
     shown = big[big["Audit %"].notna()]
     assert len(shown) > len(big) / 2
     assert (shown["Audit %"].astype(float) == shown["compliance_pct"]).all()

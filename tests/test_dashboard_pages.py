@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from scrs.disclosure import suppress_small_cells
 from streamlit_app.access.policy import AccessDenied, Viewer
 from streamlit_app.data import compliance
+from streamlit_app.ui.format import SUPPRESSED_WORDS
 from tests.access_helpers import make_users_file, open_page, rerun
 from tests.dashboard_fixture import build_fixture_warehouse
 from tests.dashboard_fixture import read_served as sql
@@ -241,7 +242,7 @@ def test_committee_view_suppresses_rates_built_on_few_records(warehouse: Path, m
     committee = open_page("divisions", Viewer("committee"))
     suppressed = row_for(committee, small)
     assert pd.isna(suppressed["Compliance %"]) and pd.isna(suppressed["Compliant"])
-    assert suppressed["Status"] == f"Suppressed (fewer than {threshold} records)"
+    assert suppressed["Status"] == SUPPRESSED_WORDS
     assert suppressed["Examined"] == small["examined"]
     assert pd.notna(row_for(committee, large)["Compliance %"])
     assert pd.notna(row_for(open_page("divisions"), small)["Compliance %"])  # engineers see every figure

@@ -26,15 +26,23 @@ def _change_sentence(row: dict[str, Any], prefix: str, earlier: str, label: str)
     )
 
 
+def _withheld(name: str, examined: int, min_records: int) -> str:
+    """Why a figure is blank: too few records of its own, or withheld as a complementary cell (it has
+    enough records, but publishing it would let a smaller blanked figure be worked out by subtraction)."""
+    if examined < min_records:
+        return f"{name}: {examined} records examined, too few to publish a rate (fewer than {min_records})."
+    return (
+        f"{name}: {examined:,} records examined; the rate is withheld so that a smaller blanked figure "
+        "cannot be worked out by subtraction (disclosure control)."
+    )
+
+
 def headline_findings(pack: Pack) -> list[str]:
     out = []
     for row in pack.tables["headline"].rows:
         name = f"{row['measure']} ({row['test_code']})"
         if row.get("compliance_pct") is None:
-            out.append(
-                f"{name}: {row['examined']} records examined, too few to publish a rate "
-                f"(fewer than {pack.min_records})."
-            )
+            out.append(_withheld(name, row["examined"], pack.min_records))
             continue
         sentence = (
             f"{name}: {_pct(row['compliance_pct'])} of {row['examined']:,} records compliant "

@@ -65,6 +65,11 @@ def min_records() -> int:
     return Settings.from_env().disclosure_min_records
 
 
+# A blanked cell's status in words. Not "fewer than N records": a complementary cell has enough records of
+# its own and is blanked so that a smaller one cannot be worked out by subtraction (contract 5.1).
+SUPPRESSED_WORDS = "Suppressed (disclosure control)"
+
+
 def fmt_target() -> str:
     return f"{target_pct():g}%"
 
@@ -88,7 +93,7 @@ def status_words(status: Any) -> str:
         "meets": f"Meets the {target} target",
         "below": f"Below the {target} target",
         "not_distinguishable": f"Cannot be told apart from {target}",
-        SUPPRESSED: f"Suppressed (fewer than {min_records()} records)",
+        SUPPRESSED: SUPPRESSED_WORDS,
     }.get(str(status), "No figure")
 
 

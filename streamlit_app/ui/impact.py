@@ -14,11 +14,11 @@ from streamlit_app.ui.format import (
     STATUS_ORDER,
     STATUS_STYLE,
     SUPPRESSED,
+    SUPPRESSED_WORDS,
     fmt_count,
     fmt_interval,
     fmt_pct,
     fmt_target,
-    min_records,
     shown_statuses,
     status_words,
     target_pct,
@@ -37,7 +37,7 @@ def change_words(change: Any) -> str:
         "improved": "Improved",
         "worsened": "Worsened",
         "not_distinguishable": "Not distinguishable from no change",
-        SUPPRESSED: f"Suppressed (fewer than {min_records()} records)",
+        SUPPRESSED: SUPPRESSED_WORDS,
     }.get(str(change), "No figure")
 
 

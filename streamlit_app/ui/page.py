@@ -45,5 +45,6 @@ def disclosure_note(viewer: Viewer) -> None:
     st.caption(
         f":material/visibility_off: Disclosure control: any rate or count built on fewer than {min_records()} "
         f"records is suppressed in this view (shown as “suppressed” or left blank), because small numbers can "
-        f"identify people.{own}"
+        f"identify people; where needed a second, larger figure is suppressed too, so that no suppressed figure "
+        f"can be worked out by subtraction.{own}"
     )
