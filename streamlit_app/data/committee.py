@@ -80,24 +80,17 @@ def _disclosed_changes(frame: pd.DataFrame, viewer: Viewer, level: str) -> pd.Da
         hierarchy=CHANGE_HIERARCHY[level],
         hidden=hidden["current"],
     )
-    out = disclosed(
-        out,
-        viewer,
-        own_col=own_col,
-        count_col="previous_year_examined",
-        blank=("previous_year_compliant", "previous_year_pct", *YOY_COLUMNS),
-        flag_col="previous_year_suppressed",
-        hidden=hidden["previous_year"],
-    )
-    return disclosed(
-        out,
-        viewer,
-        own_col=own_col,
-        count_col="previous_quarter_examined",
-        blank=("previous_quarter_compliant", "previous_quarter_pct", *QOQ_COLUMNS),
-        flag_col="previous_quarter_suppressed",
-        hidden=hidden["previous_quarter"],
-    )
+    for period, change_columns in (("previous_year", YOY_COLUMNS), ("previous_quarter", QOQ_COLUMNS)):
+        out = disclosed(
+            out,
+            viewer,
+            own_col=own_col,
+            count_col=f"{period}_examined",
+            blank=(f"{period}_compliant", f"{period}_pct", *change_columns),
+            flag_col=f"{period}_suppressed",
+            hidden=hidden[period],
+        )
+    return out
 
 
 def changes(
