@@ -1,8 +1,9 @@
 """The review store in the pipeline (docs/worklist.md): its state copied into the build before dbt, and
 reconciled with the run's failing records at publication.
 
-Before dbt, `review/snapshot` copies the store as it is into the build's schema `review`, so the worklist
-marts (views over `marts.record_failures` and `review.*`) can be built and tested. At publication,
+Before dbt, `review/snapshot` gives the build its schema `review` (the copy of the store the served file
+carries, or the store itself on a first run), so the worklist marts (views over `marts.record_failures` and
+`review.*`) can be built and tested. At publication,
 `reconciled_publication` brings the store up to the run's failing records (first seen, still failing,
 resolved) in one store transaction that commits only once the build is published, and refreshes the
 snapshot the published file carries.

@@ -117,28 +117,48 @@ def _store_rows_into(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnecti
     con.unregister("store_rows_arrow")
 
 
-def write_snapshot(
-    store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None
-) -> None:
-    """Copy the store's state into the build as schema `review` (what the worklist marts join)."""
-    _store_rows_into(store_con, con, "review_snapshot")
+def _write_snapshot_table(con: duckdb.DuckDBPyConnection, source: str, run_id: str, as_of: date | None) -> None:
+    """`source` (a DuckDB table of SNAPSHOT_COLUMNS) as the build's schema `review`, what the worklist marts join."""
     con.execute("create schema if not exists review")
-    con.execute("create or replace table review.review_state as select * from review_snapshot order by all")
+    con.execute(f"create or replace table review.review_state as select * from {source} order by all")
+    _write_reconciliation_row(con, run_id, as_of)
+
+
+def _write_reconciliation_row(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None) -> None:
+    con.execute("create schema if not exists review")
     con.execute(
         "create or replace table review.reconciliation as "
         "select ?::varchar as run_id, ?::date as as_of, ?::timestamp as snapshot_at",
         [run_id, as_of, utc_now_text()],
     )
+
+
+def write_snapshot(
+    store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None
+) -> None:
+    """Copy the store's state into the build as schema `review` (what the worklist marts join)."""
+    _store_rows_into(store_con, con, "review_snapshot")
+    _write_snapshot_table(con, "review_snapshot", run_id, as_of)
     con.execute("drop table review_snapshot")
 
 
 def snapshot_into_build(store: ReviewStore, build_path: Path, run_id: str) -> date | None:
-    """Before dbt: the store's state as it is now, so the marts' views exist and can be tested."""
+    """Before dbt: the review copy the worklist marts (views) need to be built and tested.
+
+    The build starts as a copy of the served file, which carries the store as reconciled at the last
+    publication: that copy is kept (only the run and its extract date are new), since reading the whole store
+    costs seconds per hundred thousand records and the copy is replaced at publication anyway, by the store as
+    reconciled with this run (`reconcile`). Reviews made since the last publication are therefore not in the
+    copy dbt's tests see, only in what is published. A build without a copy (the first run, a warehouse folder
+    restored empty) gets the store as it is now."""
     con = db.connect(build_path)
     try:
         as_of = extract_date(con)
-        with store.connection() as store_con:
-            write_snapshot(store_con, con, run_id, as_of)
+        if db.table_exists(con, "review", "review_state"):
+            _write_reconciliation_row(con, run_id, as_of)
+        else:
+            with store.connection() as store_con:
+                write_snapshot(store_con, con, run_id, as_of)
     finally:
         con.close()
     return as_of
@@ -181,6 +201,79 @@ select
         when is_failing and (first_seen_failing is null or stored_division_code <> division_code) then 'fill'
     end as change
 from joined
+"""
+
+
+# The store after `reconcile`'s writes, derived in DuckDB from the store as read at the start of the
+# transaction (`store_state`) and the changes (`reconciled`), so the whole store is read once per publication,
+# not twice: each CASE mirrors one of reconcile()'s SQLite statements (tests/test_reconcile.py checks the copy
+# equals the store re-read after every kind of change).
+SNAPSHOT_AFTER_SQL = """
+create or replace temp table review_snapshot as
+with
+
+changes as (
+    select test_code, record_id, division_code, change from reconciled where change is not null
+),
+
+updated as (
+    select
+        stored.test_code,
+        stored.record_id,
+        coalesce(changes.division_code, stored.division_code) as division_code,
+        case changes.change
+            when 'reopened' then 'open'
+            when 'still_failing' then 'still_failing'
+            when 'resolved' then 'resolved'
+            else stored.state
+        end as state,
+        stored.note,
+        case when changes.change in ('reopened', 'still_failing', 'resolved') then $now::timestamp
+            else stored.updated_at end as updated_at,
+        case changes.change
+            when 'reopened' then $as_of::date
+            when 'fill' then coalesce(stored.first_seen_failing, $as_of::date)
+            else stored.first_seen_failing
+        end as first_seen_failing,
+        case changes.change
+            when 'reopened' then $run_id
+            when 'fill' then coalesce(stored.first_seen_run, $run_id)
+            else stored.first_seen_run
+        end as first_seen_run,
+        case changes.change
+            when 'reopened' then null
+            when 'resolved' then $as_of::date
+            else stored.resolved_on
+        end as resolved_on,
+        stored.version
+            + case when changes.change in ('reopened', 'still_failing', 'resolved') then 1 else 0 end as version,
+        stored.dispute_outcome
+    from store_state as stored
+    left join changes
+        on changes.test_code = stored.test_code and changes.record_id = stored.record_id
+    where changes.change is distinct from 'new'
+),
+
+added as (
+    select
+        test_code,
+        record_id,
+        division_code,
+        'open' as state,
+        null::varchar as note,
+        null::timestamp as updated_at,
+        $as_of::date as first_seen_failing,
+        $run_id::varchar as first_seen_run,
+        null::date as resolved_on,
+        0::bigint as version,
+        null::varchar as dispute_outcome
+    from changes
+    where change = 'new'
+)
+
+select * from updated
+union all by name
+select * from added
 """
 
 
@@ -241,9 +334,10 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
         "insert or replace into reconciliations values (?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, now, as_of_text, failing, summary.new, summary.still_failing, summary.resolved, summary.reopened],
     )
-    con.execute("drop table reconciled")
-    con.execute("drop table store_state")
-    write_snapshot(store_con, con, run_id, as_of)
+    con.execute(SNAPSHOT_AFTER_SQL, {"now": now, "as_of": as_of, "run_id": run_id})
+    _write_snapshot_table(con, "review_snapshot", run_id, as_of)
+    for table in ("review_snapshot", "reconciled", "store_state"):
+        con.execute(f"drop table {table}")
     return summary
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrs.reconcile import reconciliation
+from scrs.reconcile import reconciliation, write_snapshot
 from scrs.reviews import Person, ReviewStore, utc_now_text
 
 DIV_G = Person("division-g", "division", "G")
+REGISTRAR = Person("registrar", "registrar")
 
 
 def make_build(path: Path, failing: list[tuple[str, str, str]], loaded_at: datetime, extracted_at: str) -> None:
@@ -38,6 +39,27 @@ def env(tmp_path: Path) -> dict:
 def reconcile(env: dict, run_id: str) -> None:
     with reconciliation(env["store"], env["build"], run_id):
         pass
+    assert_build_copy_is_the_store(env)
+
+
+def assert_build_copy_is_the_store(env: dict) -> None:
+    """The build's `review.review_state` (derived in DuckDB from the store as read plus the run's changes) is
+    the store as re-read after the transaction committed, row for row and type for type."""
+    reread = env["build"].with_name("reread.duckdb")
+    reread.unlink(missing_ok=True)
+    with env["store"].connection() as store_con, duckdb.connect(str(reread)) as con:
+        write_snapshot(store_con, con, "reread", None)
+        con.execute(f"attach '{env['build']}' as build (read_only)")
+        kinds = "select column_name, data_type from information_schema.columns where table_name = 'review_state'"
+        assert (
+            con.sql(f"{kinds} and table_catalog = 'build' order by ordinal_position").fetchall()
+            == con.sql(f"{kinds} and table_catalog = 'reread' order by ordinal_position").fetchall()
+        )
+        for first, second in (("build", "reread"), ("reread", "build")):
+            extra = con.sql(
+                f"select * from {first}.review.review_state except all select * from {second}.review.review_state"
+            ).fetchall()
+            assert extra == [], f"in {first}'s copy, not in {second}'s: {extra}"
 
 
 def test_a_run_that_does_not_publish_changes_nothing(env):
@@ -80,3 +102,43 @@ def test_the_build_carries_the_reconciled_copy(env):
         meta = con.sql("select run_id, as_of::varchar from review.reconciliation").fetchall()
     assert rows == [("PS-1", "open", "2021-02-01"), ("PS-2", "open", "2021-02-01")]
     assert meta == [("run-1", "2021-02-01")]
+
+
+def test_every_kind_of_change_reaches_the_build_copy_as_the_store_has_it(env):
+    """New, moved division (fill), rectified then still failing, resolved, reopened, and a settled dispute:
+    after each publication the build's copy equals the store re-read (assert_build_copy_is_the_store)."""
+    now = datetime.fromisoformat(utc_now_text())
+    make_build(
+        env["build"], [("TEST1", "PS-1", "G"), ("TEST1", "PS-2", "G"), ("TEST2", "PS-3", "G")], now, "2021-02-01"
+    )
+    reconcile(env, "run-1")  # three new
+    make_build(
+        env["served"], [("TEST1", "PS-1", "G"), ("TEST1", "PS-2", "G"), ("TEST2", "PS-3", "G")], now, "2021-02-01"
+    )
+    env["store"].set_state(DIV_G, "TEST1", "PS-1", "rectified", "fixed", served_db=env["served"])
+    env["store"].set_state(DIV_G, "TEST2", "PS-3", "disputed", "not a crime", served_db=env["served"])
+    env["store"].set_state(REGISTRAR, "TEST2", "PS-3", "upheld", "agreed", served_db=env["served"])
+    # PS-4 failing in the served file but not yet reconciled: marked before the store has seen it (fill)
+    make_build(env["served"], [("TEST1", "PS-1", "G"), ("TEST1", "PS-4", "G")], now, "2021-02-01")
+    env["store"].set_state(DIV_G, "TEST1", "PS-4", "under_review", "looking", served_db=env["served"])
+    later = now + timedelta(hours=1)
+    # PS-1 still fails after a later extract; PS-2 moved to division E (fill); PS-3 no longer fails
+    make_build(
+        env["build"], [("TEST1", "PS-1", "G"), ("TEST1", "PS-2", "E"), ("TEST1", "PS-4", "G")], later, "2021-03-01"
+    )
+    reconcile(env, "run-2")
+    row = env["store"].state("TEST1", "PS-4")
+    assert (row["state"], row["first_seen_failing"], row["first_seen_run"]) == ("under_review", "2021-03-01", "run-2")
+    states = {
+        r: env["store"].state(t, r)["state"] for t, r in (("TEST1", "PS-1"), ("TEST1", "PS-2"), ("TEST2", "PS-3"))
+    }
+    assert states == {"PS-1": "still_failing", "PS-2": "open", "PS-3": "resolved"}
+    assert env["store"].state("TEST1", "PS-2")["division_code"] == "E"
+    # PS-3 fails again (reopened), with its dispute outcome kept; PS-2 resolved
+    make_build(env["build"], [("TEST1", "PS-1", "G"), ("TEST2", "PS-3", "G")], later + timedelta(hours=1), "2021-04-01")
+    reconcile(env, "run-3")
+    row = env["store"].state("TEST2", "PS-3")
+    assert (row["state"], row["first_seen_failing"], row["resolved_on"]) == ("open", "2021-04-01", None)
+    with duckdb.connect(str(env["build"]), read_only=True) as con:
+        outcome = con.sql("select dispute_outcome from review.review_state where record_id = 'PS-3'").fetchall()
+    assert outcome == [("upheld",)]
