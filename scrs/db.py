@@ -79,3 +79,16 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
             [schema, table],
         )
     )
+
+
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The columns of `schema.table` in the connection's current database (empty when it does not exist)."""
+    return {
+        name
+        for (name,) in run(
+            con,
+            """SELECT column_name FROM information_schema.columns
+               WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
+            [schema, table],
+        )
+    }

@@ -31,15 +31,17 @@ import duckdb
 import pyarrow as pa
 
 from scrs import db
-from scrs.reviews import SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
+from scrs.reviews import STORE_SEQ_SQL, SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
 
 SNAPSHOT_SQL = """
 select s.test_code, s.record_id, s.division_code, s.state, s.note, s.updated_at, s.first_seen_failing,
        s.first_seen_run, s.resolved_on, s.version,
        (select h.to_state from review_history h
          where h.test_code = s.test_code and h.record_id = s.record_id and h.to_state in ('upheld', 'overturned')
-         order by h.seq desc limit 1) as dispute_outcome
+         order by h.seq desc limit 1) as dispute_outcome,
+       s.changed_seq
 from review_state s
+where s.changed_seq > ?
 """
 SNAPSHOT_COLUMNS = (
     "test_code",
@@ -53,13 +55,19 @@ SNAPSHOT_COLUMNS = (
     "resolved_on",
     "version",
     "dispute_outcome",
+    "changed_seq",
 )
 SNAPSHOT_TYPES = {
     "updated_at": "timestamp",
     "first_seen_failing": "date",
     "resolved_on": "date",
     "version": "bigint",
+    "changed_seq": "bigint",
 }
+INTEGER_COLUMNS = frozenset({"version", "changed_seq"})
+# How many records the store holds and the sum of their change numbers: a copy whose fingerprint differs from
+# the store's (a store restored from a backup, edited by hand) is not trusted, and the whole store is read.
+FINGERPRINT_SQL = "select count(*), coalesce(sum(changed_seq), 0) from {table}"
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,13 @@ class Reconciliation:
     still_failing: int
     resolved: int
     reopened: int
+    store_read: str = ""  # how the store was read (_load_store_state)
 
     def describe(self) -> str:
         return (
             f"reviews reconciled as of {self.as_of or 'no extract'}: {self.failing:,} failing "
             f"({self.new:,} new, {self.reopened:,} reopened), {self.still_failing:,} still failing after "
-            f"rectification, {self.resolved:,} resolved"
+            f"rectification, {self.resolved:,} resolved (store read: {self.store_read})"
         )
 
 
@@ -99,13 +108,16 @@ def latest_extract_load(con: duckdb.DuckDBPyConnection):  # noqa: ANN201 (dateti
     return db.value(con, "select max(loaded_at) from raw.load_registry where extract_kind in ('incidents', 'crimes')")
 
 
-def _store_rows_into(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The store's current rows (with each record's last dispute outcome) as a typed DuckDB temp table."""
-    rows = store_con.execute(SNAPSHOT_SQL).fetchall()
+def _store_rows_into(
+    store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, name: str, changed_after: int = -1
+) -> int:
+    """The store's rows changed after change number `changed_after` (every row by default), with each
+    record's last dispute outcome, as a typed DuckDB temp table; returns how many."""
+    rows = store_con.execute(SNAPSHOT_SQL, [changed_after]).fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in SNAPSHOT_COLUMNS]
     arrow = pa.table(
         {
-            column: pa.array(values, type=pa.int64() if column == "version" else pa.string())
+            column: pa.array(values, type=pa.int64() if column in INTEGER_COLUMNS else pa.string())
             for column, values in zip(SNAPSHOT_COLUMNS, columns, strict=True)
         }
     )
@@ -115,30 +127,62 @@ def _store_rows_into(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnecti
     )
     con.execute(f"create or replace temp table {name} as select {select} from store_rows_arrow")
     con.unregister("store_rows_arrow")
+    return len(rows)
 
 
-def _write_snapshot_table(con: duckdb.DuckDBPyConnection, source: str, run_id: str, as_of: date | None) -> None:
-    """`source` (a DuckDB table of SNAPSHOT_COLUMNS) as the build's schema `review`, what the worklist marts join."""
+def _merge_changed(con: duckdb.DuckDBPyConnection, base: str, changed: str, name: str) -> None:
+    """`base` with every record of `changed` replacing (or added to) its own, as the temp table `name`."""
+    con.execute(
+        f"""
+        create or replace temp table {name} as
+        select * from {base} as kept
+        where not exists (
+            select 1 from {changed} where {changed}.test_code = kept.test_code and {changed}.record_id = kept.record_id
+        )
+        union all by name
+        select * from {changed}
+        """
+    )
+
+
+def _write_snapshot_table(
+    con: duckdb.DuckDBPyConnection, source: str, run_id: str, as_of: date | None, store_seq: int
+) -> None:
+    """`source` (a DuckDB table of SNAPSHOT_COLUMNS) as the build's schema `review`, what the worklist marts join;
+    `store_seq` is the store's change number it is a copy at."""
     con.execute("create schema if not exists review")
     con.execute(f"create or replace table review.review_state as select * from {source} order by all")
-    _write_reconciliation_row(con, run_id, as_of)
+    _write_reconciliation_row(con, run_id, as_of, store_seq)
 
 
-def _write_reconciliation_row(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None) -> None:
+def _write_reconciliation_row(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None, store_seq: int | None
+) -> None:
     con.execute("create schema if not exists review")
     con.execute(
         "create or replace table review.reconciliation as "
-        "select ?::varchar as run_id, ?::date as as_of, ?::timestamp as snapshot_at",
-        [run_id, as_of, utc_now_text()],
+        "select ?::varchar as run_id, ?::date as as_of, ?::timestamp as snapshot_at, ?::bigint as store_seq",
+        [run_id, as_of, utc_now_text(), store_seq],
     )
+
+
+def _copy_seq(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The store's change number the build's copy of the store is at, or None without a usable copy (none, or
+    one made before change tracking)."""
+    if "store_seq" not in db.column_names(con, "review", "reconciliation"):
+        return None
+    if "changed_seq" not in db.column_names(con, "review", "review_state"):
+        return None
+    return db.value(con, "select max(store_seq) from review.reconciliation")
 
 
 def write_snapshot(
     store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None
 ) -> None:
-    """Copy the store's state into the build as schema `review` (what the worklist marts join)."""
+    """Copy the whole store into the build as schema `review` (what the worklist marts join)."""
+    store_seq = store_con.execute(STORE_SEQ_SQL).fetchone()[0]
     _store_rows_into(store_con, con, "review_snapshot")
-    _write_snapshot_table(con, "review_snapshot", run_id, as_of)
+    _write_snapshot_table(con, "review_snapshot", run_id, as_of, store_seq)
     con.execute("drop table review_snapshot")
 
 
@@ -154,8 +198,9 @@ def snapshot_into_build(store: ReviewStore, build_path: Path, run_id: str) -> da
     con = db.connect(build_path)
     try:
         as_of = extract_date(con)
-        if db.table_exists(con, "review", "review_state"):
-            _write_reconciliation_row(con, run_id, as_of)
+        copy_seq = _copy_seq(con)
+        if copy_seq is not None:
+            _write_reconciliation_row(con, run_id, as_of, copy_seq)
         else:
             with store.connection() as store_con:
                 write_snapshot(store_con, con, run_id, as_of)
@@ -204,84 +249,29 @@ from joined
 """
 
 
-# The store after `reconcile`'s writes, derived in DuckDB from the store as read at the start of the
-# transaction (`store_state`) and the changes (`reconciled`), so the whole store is read once per publication,
-# not twice: each CASE mirrors one of reconcile()'s SQLite statements (tests/test_reconcile.py checks the copy
-# equals the store re-read after every kind of change).
-SNAPSHOT_AFTER_SQL = """
-create or replace temp table review_snapshot as
-with
-
-changes as (
-    select test_code, record_id, division_code, change from reconciled where change is not null
-),
-
-updated as (
-    select
-        stored.test_code,
-        stored.record_id,
-        coalesce(changes.division_code, stored.division_code) as division_code,
-        case changes.change
-            when 'reopened' then 'open'
-            when 'still_failing' then 'still_failing'
-            when 'resolved' then 'resolved'
-            else stored.state
-        end as state,
-        stored.note,
-        case when changes.change in ('reopened', 'still_failing', 'resolved') then $now::timestamp
-            else stored.updated_at end as updated_at,
-        case changes.change
-            when 'reopened' then $as_of::date
-            when 'fill' then coalesce(stored.first_seen_failing, $as_of::date)
-            else stored.first_seen_failing
-        end as first_seen_failing,
-        case changes.change
-            when 'reopened' then $run_id
-            when 'fill' then coalesce(stored.first_seen_run, $run_id)
-            else stored.first_seen_run
-        end as first_seen_run,
-        case changes.change
-            when 'reopened' then null
-            when 'resolved' then $as_of::date
-            else stored.resolved_on
-        end as resolved_on,
-        stored.version
-            + case when changes.change in ('reopened', 'still_failing', 'resolved') then 1 else 0 end as version,
-        stored.dispute_outcome
-    from store_state as stored
-    left join changes
-        on changes.test_code = stored.test_code and changes.record_id = stored.record_id
-    where changes.change is distinct from 'new'
-),
-
-added as (
-    select
-        test_code,
-        record_id,
-        division_code,
-        'open' as state,
-        null::varchar as note,
-        null::timestamp as updated_at,
-        $as_of::date as first_seen_failing,
-        $run_id::varchar as first_seen_run,
-        null::date as resolved_on,
-        0::bigint as version,
-        null::varchar as dispute_outcome
-    from changes
-    where change = 'new'
-)
-
-select * from updated
-union all by name
-select * from added
-"""
+def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection) -> str:
+    """The store as it is now (the caller holds its transaction) as the temp table `store_state`; returns how it
+    was read. The build's copy (the store as reconciled at the last publication) plus the records changed
+    since then, when that gives the store's fingerprint; otherwise the whole store (seconds per hundred
+    thousand records)."""
+    copy_seq = _copy_seq(con)
+    if copy_seq is not None:
+        changed = _store_rows_into(store_con, con, "store_changed", changed_after=copy_seq)
+        _merge_changed(con, "review.review_state", "store_changed", "store_state")
+        con.execute("drop table store_changed")
+        store_fingerprint = tuple(store_con.execute(FINGERPRINT_SQL.format(table="review_state")).fetchone())
+        if tuple(db.run(con, FINGERPRINT_SQL.format(table="store_state"))[0]) == store_fingerprint:
+            return f"the last publication's copy and {changed:,} changed record(s)"
+    _store_rows_into(store_con, con, "store_state")
+    return "the whole store"
 
 
 def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str) -> Reconciliation:
     """Bring the store up to this build's failing records (the caller holds the store's transaction), then
     copy it into the build as schema `review`."""
     as_of = extract_date(con)
-    _store_rows_into(store_con, con, "store_state")
+    store_read = _load_store_state(store_con, con)
+    seq_before = store_con.execute(STORE_SEQ_SQL).fetchone()[0]
     con.execute(RECONCILE_SQL, {"latest_load": latest_extract_load(con)})
     now = utc_now_text()
     as_of_text = as_of.isoformat() if as_of else None
@@ -328,15 +318,18 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
         )
     failing = db.value(con, "select count(*) from reconciled where is_failing")
     summary = Reconciliation(
-        run_id, as_of, failing, len(new), counts["still_failing"], counts["resolved"], counts["reopened"]
+        run_id, as_of, failing, len(new), counts["still_failing"], counts["resolved"], counts["reopened"], store_read
     )
     store_con.execute(
         "insert or replace into reconciliations values (?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, now, as_of_text, failing, summary.new, summary.still_failing, summary.resolved, summary.reopened],
     )
-    con.execute(SNAPSHOT_AFTER_SQL, {"now": now, "as_of": as_of, "run_id": run_id})
-    _write_snapshot_table(con, "review_snapshot", run_id, as_of)
-    for table in ("review_snapshot", "reconciled", "store_state"):
+    # The copy published: the store as read, with the records this reconciliation wrote read back (within the
+    # transaction, so exactly as they will be committed).
+    _store_rows_into(store_con, con, "store_written", changed_after=seq_before)
+    _merge_changed(con, "store_state", "store_written", "review_snapshot")
+    _write_snapshot_table(con, "review_snapshot", run_id, as_of, store_con.execute(STORE_SEQ_SQL).fetchone()[0])
+    for table in ("review_snapshot", "store_written", "reconciled", "store_state"):
         con.execute(f"drop table {table}")
     return summary
 

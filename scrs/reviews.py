@@ -88,6 +88,7 @@ create table if not exists review_state (
     first_seen_run     text,
     resolved_on        text,             -- extract date of the first publication it no longer failed in
     version            integer not null default 0,
+    changed_seq        integer not null default 0,  -- set by trigger: CHANGE_TRACKING
     primary key (test_code, record_id)
 );
 create index if not exists review_state_division on review_state (division_code);
@@ -120,6 +121,23 @@ begin select raise(abort, 'review history is append-only'); end;
 create trigger if not exists review_history_append_only_d before delete on review_history
 begin select raise(abort, 'review history is append-only'); end;
 """
+# Every insert into or update of review_state takes the next number of one counter (review_changes.seq) as the
+# row's `changed_seq`, whoever writes it (the dashboard, a script, the pipeline). Reconciliation uses it to read
+# only the records changed since the copy of the store the served file carries (scrs/reconcile.py). Stores made
+# before it gain the column (0 for every row) in `ensure_schema`. The update trigger's own update leaves it
+# alone (`when`), and SQLite does not fire a trigger from itself.
+_NEXT_CHANGE = (
+    "update review_changes set seq = seq + 1 where id = 1; "
+    "update review_state set changed_seq = (select seq from review_changes where id = 1) where rowid = new.rowid;"
+)
+CHANGE_TRACKING: tuple[str, ...] = (
+    "create table if not exists review_changes (id integer primary key check (id = 1), seq integer not null)",
+    "insert or ignore into review_changes values (1, 0)",
+    f"create trigger if not exists review_state_changed_i after insert on review_state begin {_NEXT_CHANGE} end",
+    "create trigger if not exists review_state_changed_u after update on review_state "
+    f"when new.changed_seq is old.changed_seq begin {_NEXT_CHANGE} end",
+)
+STORE_SEQ_SQL = "select seq from review_changes where id = 1"
 STATE_COLUMNS: tuple[str, ...] = (
     "test_code",
     "record_id",
@@ -210,6 +228,11 @@ def ensure_schema(con: sqlite3.Connection) -> None:
         for statement in SCHEMA.split(";\n"):
             if statement.strip():
                 con.execute(statement)
+        columns = {row["name"] for row in con.execute("pragma table_info(review_state)")}
+        if "changed_seq" not in columns:  # a store made before change tracking
+            con.execute("alter table review_state add column changed_seq integer not null default 0")
+        for statement in CHANGE_TRACKING:
+            con.execute(statement)
 
 
 class ReviewStore:

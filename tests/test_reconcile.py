@@ -3,21 +3,30 @@ published, and a rectified record is judged only by an extract loaded after it w
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from scrs.reconcile import reconciliation, write_snapshot
-from scrs.reviews import Person, ReviewStore, utc_now_text
+from scrs.reconcile import Reconciliation, reconciliation, write_snapshot
+from scrs.reviews import SCHEMA, Person, ReviewStore, utc_now_text
 
 DIV_G = Person("division-g", "division", "G")
 REGISTRAR = Person("registrar", "registrar")
 
 
-def make_build(path: Path, failing: list[tuple[str, str, str]], loaded_at: datetime, extracted_at: str) -> None:
-    path.unlink(missing_ok=True)
+def make_build(
+    path: Path, failing: list[tuple[str, str, str]], loaded_at: datetime, extracted_at: str, keep_review: bool = True
+) -> None:
+    """A build with these failing records; like a real build (a copy of the served file), it keeps the copy of
+    the store the last reconciliation left in it, unless `keep_review` is false."""
+    if path.exists() and keep_review:
+        with duckdb.connect(str(path)) as con:
+            con.execute("drop schema if exists raw cascade; drop schema if exists marts cascade")
+    else:
+        path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw; create schema marts")
         con.execute("create table raw.incidents as select ?::timestamp as extracted_at", [extracted_at])
@@ -36,15 +45,17 @@ def env(tmp_path: Path) -> dict:
     return {"store": store, "build": tmp_path / "build.duckdb", "served": tmp_path / "served.duckdb"}
 
 
-def reconcile(env: dict, run_id: str) -> None:
-    with reconciliation(env["store"], env["build"], run_id):
+def reconcile(env: dict, run_id: str) -> Reconciliation:
+    with reconciliation(env["store"], env["build"], run_id) as summary:
         pass
     assert_build_copy_is_the_store(env)
+    return summary
 
 
 def assert_build_copy_is_the_store(env: dict) -> None:
-    """The build's `review.review_state` (derived in DuckDB from the store as read plus the run's changes) is
-    the store as re-read after the transaction committed, row for row and type for type."""
+    """The build's `review.review_state` (the copy it started from, merged with the records changed since and
+    those the reconciliation wrote) is the store as re-read whole after the transaction committed, row for row
+    and type for type, change numbers included."""
     reread = env["build"].with_name("reread.duckdb")
     reread.unlink(missing_ok=True)
     with env["store"].connection() as store_con, duckdb.connect(str(reread)) as con:
@@ -142,3 +153,60 @@ def test_every_kind_of_change_reaches_the_build_copy_as_the_store_has_it(env):
     with duckdb.connect(str(env["build"]), read_only=True) as con:
         outcome = con.sql("select dispute_outcome from review.review_state where record_id = 'PS-3'").fetchall()
     assert outcome == [("upheld",)]
+
+
+def test_the_store_is_read_whole_only_without_a_copy_it_can_trust(env, tmp_path):
+    """First publication: the whole store. Next: the copy and only the records changed since. A store that no
+    longer matches the copy (here: the store file put back from before the last publication, as a careless
+    restore would) is read whole again, and the copy is still the store."""
+    now = datetime.fromisoformat(utc_now_text())
+    failing = [("TEST1", f"PS-{n}", "G") for n in range(1, 6)]
+    make_build(env["build"], failing, now, "2021-02-01")
+    assert reconcile(env, "run-1").store_read == "the whole store"
+    backup = tmp_path / "before-run-2.sqlite"
+    backup.write_bytes(env["store"].path.read_bytes())
+    make_build(env["served"], failing, now, "2021-02-01")
+    env["store"].set_state(DIV_G, "TEST1", "PS-2", "under_review", "checking", served_db=env["served"])
+    make_build(env["build"], failing[:4], now, "2021-03-01")  # PS-5 no longer fails
+    summary = reconcile(env, "run-2")
+    assert summary.store_read == "the last publication's copy and 1 changed record(s)"  # PS-2, marked by G
+    assert summary.resolved == 1
+    env["store"].path.write_bytes(backup.read_bytes())  # the store as it was before run 2
+    for leftover in env["store"].path.parent.glob("reviews.sqlite-*"):
+        leftover.unlink()
+    make_build(env["build"], failing[:4], now, "2021-03-01")
+    assert reconcile(env, "run-3").store_read == "the whole store"
+
+
+def test_a_copy_made_before_change_tracking_is_not_used(env):
+    """A served file published before change numbers existed carries a copy without them: read the store whole."""
+    now = datetime.fromisoformat(utc_now_text())
+    make_build(env["build"], [("TEST1", "PS-1", "G")], now, "2021-02-01")
+    reconcile(env, "run-1")
+    with duckdb.connect(str(env["build"])) as con:
+        con.execute("alter table review.review_state drop column changed_seq")
+        con.execute("alter table review.reconciliation drop column store_seq")
+    make_build(env["build"], [("TEST1", "PS-1", "G")], now, "2021-03-01")
+    assert reconcile(env, "run-2").store_read == "the whole store"
+
+
+def test_a_store_made_before_change_tracking_gains_it_and_keeps_every_record(tmp_path):
+    """The column is added to an existing store (0 for every record, nothing else changed); later writes are
+    numbered from the counter."""
+    path = tmp_path / "state" / "reviews.sqlite"
+    path.parent.mkdir()
+    old_schema = SCHEMA.replace(
+        "    changed_seq        integer not null default 0,  -- set by trigger: CHANGE_TRACKING\n", ""
+    )
+    assert "changed_seq" not in old_schema
+    with sqlite3.connect(path) as con:
+        con.executescript(old_schema)
+        con.execute(
+            "insert into review_state (test_code, record_id, division_code, state) "
+            "values ('TEST1', 'PS-1', 'G', 'rectified')"
+        )
+    store = ReviewStore(path, tmp_path / "access.jsonl")
+    with store.connection() as con:
+        con.execute("insert into review_state (test_code, record_id, division_code) values ('TEST1', 'PS-2', 'G')")
+        rows = [tuple(r) for r in con.execute("select record_id, state, changed_seq from review_state order by 1")]
+    assert rows == [("PS-1", "rectified", 0), ("PS-2", "open", 1)]
