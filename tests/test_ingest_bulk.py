@@ -61,3 +61,38 @@ def test_one_scan_per_layout_gives_what_reading_each_file_gives(tmp_path: Path, 
     assert {r[0] for r in manifest if r[8]} == {f"crimes_2021_0{i}.csv" for i in (1, 2, 3, 5, 6)}
     assert [f[:2] for f in faults] == [("crimes_2021_04.csv", "row_field_count_matches_header")]
     assert len(rows) == 3 * 30 + 2 + 4
+
+
+def test_files_already_loaded_are_not_read_again_unless_changed(tmp_path: Path, monkeypatch) -> None:
+    """Ingest skips, unread, a file whose cached checksum (name, size, inode and mtime unchanged since it was
+    hashed) is registered; a file changed since, or not cached, is hashed, and loaded if its content is new."""
+    from scrs.freshness import cached_checksums, landing_checksums
+    from scrs.settings import Settings
+
+    landing = tmp_path / "landing"
+    for month in (1, 2, 3):
+        write_crimes(landing / f"crimes_2021_0{month}.csv", numbered(crime, 5, "crime_id", f"CR/G/{month}{{:05d}}/21"))
+    settings = Settings.from_env(landing, tmp_path / "warehouse")
+    con = duckdb.connect()
+    loaded = discover_new_files(con, landing, "crimes")  # no cache yet: every file is read
+    read_into_landing(con, loaded[:2], "crimes", pseudonym_key=KEY)
+    con.execute(
+        "insert into raw.load_registry select file_name, 'crimes', checksum_sha256, 5, now(), 'run-1' "
+        "from landing.files"
+    )
+    files = sorted(landing.glob("crimes_*.csv"))
+    landing_checksums(settings, files)  # what the nothing-new check leaves (scrs.freshness)
+    hashed: list[str] = []
+    real_hash = landing_module.sha256_file
+    monkeypatch.setattr(landing_module, "sha256_file", lambda path: hashed.append(path.name) or real_hash(path))
+
+    new = discover_new_files(con, landing, "crimes", cached_checksums(settings, files))
+    assert [f.name for f in new] == ["crimes_2021_03.csv"]
+    assert hashed == ["crimes_2021_03.csv"], "the two files already loaded were not read"
+
+    changed = landing / "crimes_2021_01.csv"  # corrected in place: new content, new mtime
+    changed.write_bytes(changed.read_bytes() + b"CR/G/199999/21,PS-1,G\n")
+    hashed.clear()
+    new = discover_new_files(con, landing, "crimes", cached_checksums(settings, files))
+    assert [f.name for f in new] == ["crimes_2021_01.csv", "crimes_2021_03.csv"]
+    assert hashed == ["crimes_2021_01.csv", "crimes_2021_03.csv"]

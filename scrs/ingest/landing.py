@@ -24,7 +24,7 @@ import csv
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,11 +120,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def discover_new_files(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str) -> list[LandingFile]:
+def discover_new_files(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str, cached: Mapping[str, str] | None = None
+) -> list[LandingFile]:
     """Files `<kind>_*.csv` directly in `landing_dir`, sorted by name, whose content was never loaded.
 
     A file whose SHA-256 is in `raw.load_registry` is skipped, and so is a second file in the same batch with
     the same content (first by name wins): a re-delivery under another name changes nothing.
+
+    `cached` (file name -> SHA-256 from scrs.freshness.cached_checksums, for files unchanged since hashed) spares
+    reading the years of files already loaded at every run: a file whose cached checksum is registered is
+    skipped unread. Every other file is hashed here, so what is loaded is registered under its own checksum.
     """
     schema.columns(kind)  # validates kind
     ensure_registry(con)
@@ -137,6 +143,8 @@ def discover_new_files(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, 
     for path in sorted(landing.glob(f"{kind}_*.csv"), key=lambda p: p.name):
         if not path.is_file():
             continue
+        if cached is not None and cached.get(path.name) in known:
+            continue  # loaded before, and unchanged since it was hashed
         checksum = sha256_file(path)
         if checksum in known:
             log.info("%s: already loaded (checksum %s...), skipped", path.name, checksum[:12])
