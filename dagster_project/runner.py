@@ -96,11 +96,16 @@ def run_pipeline(landing_dir: Path, warehouse_dir: Path, verbose: bool = False, 
 
         job = defs.resolve_job_def("scrs_pipeline")
         log_level = "INFO" if verbose else "ERROR"
-        # dagster-dbt echoes dbt's whole log to stdout; keep it in a file unless asked to show it.
+        # dagster-dbt echoes dbt's whole log to stdout, and Dagster logs a failed step with its stack trace on
+        # stderr: both go to a file unless asked to show them. The terminal gets the progress lines
+        # (dagster_project.progress) and one line saying what was published, or why not.
         run_log = settings.warehouse_dir / "logs" / "last_run_stdout.log"
         run_log.parent.mkdir(parents=True, exist_ok=True)
         with DagsterInstance.ephemeral() as instance, open(run_log, "w") as log_file:
-            with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file):
+            with contextlib.ExitStack() as quiet:
+                if not verbose:
+                    quiet.enter_context(contextlib.redirect_stdout(log_file))
+                    quiet.enter_context(contextlib.redirect_stderr(log_file))
                 result = job.execute_in_process(
                     instance=instance,
                     raise_on_error=False,

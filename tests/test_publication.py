@@ -264,6 +264,16 @@ def test_each_kind_names_its_bad_files_checks_and_lines_and_the_last_line_is_one
     assert last.removeprefix("scrs run: not published: ") in reasons.values(), last
 
 
+def test_the_rejected_run_shows_no_stack_trace_only_progress_and_the_reason(rejected_run):
+    """Dagster's failed-step logs (stack traces, source paths) go to the run's log file, not the terminal."""
+    stderr = rejected_run["proc"].stderr
+    assert all(line.startswith("scrs run: ") for line in stderr.strip().splitlines()), stderr[-3000:]
+    for internal in ("Traceback", "Stack Trace", "site-packages", "dagster - ERROR"):
+        assert internal not in stderr
+    log = (rejected_run["warehouse"] / "logs" / "last_run_stdout.log").read_text()
+    assert "DagsterAssetCheckFailedError" in log, "the detail is kept in the run's log"
+
+
 def test_the_rejected_runs_results_are_kept_in_history(rejected_run):
     warehouse = rejected_run["warehouse"]
     history = list((warehouse / "quality" / "history").glob("*.parquet"))
