@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.db import run, value
-from scrs.freshness import cached_checksums, waiting_files
+from scrs.freshness import landing_checksums, waiting_files
 from scrs.ingest import (
     FileFault,
     LandingFile,
@@ -80,8 +80,10 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
         key = require_pseudonym_key(settings)  # the demo key only in demo mode (scrs/keys.py)
         with build_connection(settings, context.run_id) as con:
             ensure_landing(con, kind)
-            waiting = [path for waiting_kind, path in waiting_files(settings) if waiting_kind == kind]
-            files = discover_new_files(con, settings.landing_dir, kind, cached_checksums(settings, waiting))
+            # Every kind's files at once: the cache (scrs.freshness) keeps what the call was given.
+            waiting = [path for _, path in waiting_files(settings)]
+            checksums = {path.name: checksum for path, checksum in landing_checksums(settings, waiting).items()}
+            files = discover_new_files(con, settings.landing_dir, kind, checksums)
             faults = read_into_landing(con, files, kind, pseudonym_key=key)
             save_file_faults(con, kind, faults)
             rows = value(con, f"select count(*) from landing.{kind}")

@@ -8,8 +8,8 @@ already in its load registry (by checksum and extract kind, exactly as ingest de
 
 Checksums of landing files are cached in `<warehouse>/.cache/landing_checksums.json`, keyed by name, size,
 inode and modification time (nanoseconds), so a landing folder holding years of deliveries is not re-read
-on every sensor tick, nor by every run's ingest. The cache only ever decides "nothing to do" (for the folder,
-or for one file already loaded): ingest always hashes the files it loads.
+on every sensor tick, nor by every run's ingest (which takes its checksums from here, and so keeps the cache
+up to date after a first run too).
 """
 
 from __future__ import annotations
@@ -60,39 +60,18 @@ def _checksum_cache(settings: Settings) -> Path:
     return settings.warehouse_dir / ".cache" / "landing_checksums.json"
 
 
-def _read_checksum_cache(settings: Settings) -> dict:
-    try:
-        return json.loads(_checksum_cache(settings).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _stat_key(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_ino, stat.st_mtime_ns]
-
-
-def cached_checksums(settings: Settings, files: list[Path]) -> dict[str, str]:
-    """The cached SHA-256 of each file (by name) whose name, size, inode and mtime are unchanged since it was
-    hashed; files not in the cache, or changed, are left out (nothing is read). Ingest skips a file whose cached
-    checksum is already loaded without reading it (scrs.ingest.landing.discover_new_files)."""
-    cache = _read_checksum_cache(settings)
-    out: dict[str, str] = {}
-    for path in files:
-        cached = cache.get(path.name)
-        if isinstance(cached, list) and cached[:3] == _stat_key(path):
-            out[path.name] = cached[3]
-    return out
-
-
 def landing_checksums(settings: Settings, files: list[Path]) -> dict[Path, str]:
     """SHA-256 of each file, reusing the cached value while name, size, inode and mtime are unchanged."""
     cache_path = _checksum_cache(settings)
-    cache = _read_checksum_cache(settings)
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}
     out: dict[Path, str] = {}
     fresh: dict[str, list] = {}
     for path in files:
-        key = _stat_key(path)
+        stat = path.stat()
+        key = [stat.st_size, stat.st_ino, stat.st_mtime_ns]
         cached = cache.get(path.name)
         checksum = cached[3] if isinstance(cached, list) and cached[:3] == key else sha256_file(path)
         out[path] = checksum

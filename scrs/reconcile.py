@@ -261,7 +261,7 @@ def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnect
         con.execute("drop table store_changed")
         store_fingerprint = tuple(store_con.execute(FINGERPRINT_SQL.format(table="review_state")).fetchone())
         if tuple(db.run(con, FINGERPRINT_SQL.format(table="store_state"))[0]) == store_fingerprint:
-            return f"the last publication's copy and {changed:,} changed record(s)"
+            return f"the build's copy and {changed:,} record(s) changed since"
     _store_rows_into(store_con, con, "store_state")
     return "the whole store"
 

@@ -64,9 +64,10 @@ def test_one_scan_per_layout_gives_what_reading_each_file_gives(tmp_path: Path, 
 
 
 def test_files_already_loaded_are_not_read_again_unless_changed(tmp_path: Path, monkeypatch) -> None:
-    """Ingest skips, unread, a file whose cached checksum (name, size, inode and mtime unchanged since it was
-    hashed) is registered; a file changed since, or not cached, is hashed, and loaded if its content is new."""
-    from scrs.freshness import cached_checksums, landing_checksums
+    """Ingest takes each file's checksum from the cache the nothing-new check keeps (scrs.freshness), so a run
+    reads only files new or changed since they were hashed (name, size, inode or mtime); what it finds new is
+    what hashing every file finds."""
+    import scrs.freshness as freshness
     from scrs.settings import Settings
 
     landing = tmp_path / "landing"
@@ -74,25 +75,29 @@ def test_files_already_loaded_are_not_read_again_unless_changed(tmp_path: Path, 
         write_crimes(landing / f"crimes_2021_0{month}.csv", numbered(crime, 5, "crime_id", f"CR/G/{month}{{:05d}}/21"))
     settings = Settings.from_env(landing, tmp_path / "warehouse")
     con = duckdb.connect()
-    loaded = discover_new_files(con, landing, "crimes")  # no cache yet: every file is read
-    read_into_landing(con, loaded[:2], "crimes", pseudonym_key=KEY)
+    first = discover_new_files(con, landing, "crimes")  # no cache: every file hashed here
+    read_into_landing(con, first[:2], "crimes", pseudonym_key=KEY)
     con.execute(
-        "insert into raw.load_registry select file_name, 'crimes', checksum_sha256, 5, now(), 'run-1' "
-        "from landing.files"
+        "insert into raw.load_registry "
+        "select file_name, 'crimes', checksum_sha256, 5, now(), 'run-1' from landing.files"
     )
     files = sorted(landing.glob("crimes_*.csv"))
-    landing_checksums(settings, files)  # what the nothing-new check leaves (scrs.freshness)
+    freshness.landing_checksums(settings, files)  # the cache, as the run that loaded them left it
     hashed: list[str] = []
     real_hash = landing_module.sha256_file
+    monkeypatch.setattr(freshness, "sha256_file", lambda path: hashed.append(path.name) or real_hash(path))
     monkeypatch.setattr(landing_module, "sha256_file", lambda path: hashed.append(path.name) or real_hash(path))
 
-    new = discover_new_files(con, landing, "crimes", cached_checksums(settings, files))
-    assert [f.name for f in new] == ["crimes_2021_03.csv"]
-    assert hashed == ["crimes_2021_03.csv"], "the two files already loaded were not read"
+    def discover() -> list[str]:
+        checksums = {path.name: checksum for path, checksum in freshness.landing_checksums(settings, files).items()}
+        return [f.name for f in discover_new_files(con, landing, "crimes", checksums)]
 
-    changed = landing / "crimes_2021_01.csv"  # corrected in place: new content, new mtime
+    assert discover() == ["crimes_2021_03.csv"]
+    assert hashed == [], "every checksum came from the cache"
+    assert [f.name for f in discover_new_files(con, landing, "crimes")] == ["crimes_2021_03.csv"]
+    assert len(hashed) == 3, "the same answer as hashing every file"
+    changed = landing / "crimes_2021_01.csv"  # corrected in place: new content, new size and mtime
     changed.write_bytes(changed.read_bytes() + b"CR/G/199999/21,PS-1,G\n")
     hashed.clear()
-    new = discover_new_files(con, landing, "crimes", cached_checksums(settings, files))
-    assert [f.name for f in new] == ["crimes_2021_01.csv", "crimes_2021_03.csv"]
-    assert hashed == ["crimes_2021_01.csv", "crimes_2021_03.csv"]
+    assert discover() == ["crimes_2021_01.csv", "crimes_2021_03.csv"]
+    assert hashed == ["crimes_2021_01.csv"], "only the changed file is read again"

@@ -169,7 +169,7 @@ def test_the_store_is_read_whole_only_without_a_copy_it_can_trust(env, tmp_path)
     env["store"].set_state(DIV_G, "TEST1", "PS-2", "under_review", "checking", served_db=env["served"])
     make_build(env["build"], failing[:4], now, "2021-03-01")  # PS-5 no longer fails
     summary = reconcile(env, "run-2")
-    assert summary.store_read == "the last publication's copy and 1 changed record(s)"  # PS-2, marked by G
+    assert summary.store_read == "the build's copy and 1 record(s) changed since"  # PS-2, marked by G
     assert summary.resolved == 1
     env["store"].path.write_bytes(backup.read_bytes())  # the store as it was before run 2
     for leftover in env["store"].path.parent.glob("reviews.sqlite-*"):

@@ -121,16 +121,16 @@ def sha256_file(path: Path) -> str:
 
 
 def discover_new_files(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str, cached: Mapping[str, str] | None = None
+    con: duckdb.DuckDBPyConnection, landing_dir: Path | str, kind: str, checksums: Mapping[str, str] | None = None
 ) -> list[LandingFile]:
     """Files `<kind>_*.csv` directly in `landing_dir`, sorted by name, whose content was never loaded.
 
     A file whose SHA-256 is in `raw.load_registry` is skipped, and so is a second file in the same batch with
     the same content (first by name wins): a re-delivery under another name changes nothing.
 
-    `cached` (file name -> SHA-256 from scrs.freshness.cached_checksums, for files unchanged since hashed) spares
-    reading the years of files already loaded at every run: a file whose cached checksum is registered is
-    skipped unread. Every other file is hashed here, so what is loaded is registered under its own checksum.
+    `checksums` (file name -> SHA-256, from scrs.freshness.landing_checksums: hashed now, or cached while the
+    file's name, size, inode and mtime are unchanged) spares reading the years of files already loaded at every
+    run; a file not in it is hashed here.
     """
     schema.columns(kind)  # validates kind
     ensure_registry(con)
@@ -143,9 +143,8 @@ def discover_new_files(
     for path in sorted(landing.glob(f"{kind}_*.csv"), key=lambda p: p.name):
         if not path.is_file():
             continue
-        if cached is not None and cached.get(path.name) in known:
-            continue  # loaded before, and unchanged since it was hashed
-        checksum = sha256_file(path)
+        checksum = checksums.get(path.name) if checksums is not None else None
+        checksum = checksum or sha256_file(path)
         if checksum in known:
             log.info("%s: already loaded (checksum %s...), skipped", path.name, checksum[:12])
             continue
