@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster import AssetExecutionContext, AssetKey, Output
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
@@ -104,15 +104,57 @@ def drop_delivery_scope(con: duckdb.DuckDBPyConnection) -> None:
 scrs_dbt_project.prepare_if_dev()
 
 
-class _SeedChecksLeftOut(logging.Filter):
-    """Drop Dagster's warning that a blocking check on a seed (asset key `reference/...`) emitted no result:
-    an incremental run leaves the seeds' own tests out on purpose (seed_only_tests), once per test and run."""
+class _ChecksLeftOut(logging.Filter):
+    """Drop Dagster's warning that a blocking check emitted no result, for the checks an incremental run leaves
+    out on purpose, once per test and run: those on the seeds (asset keys `reference/...`: seed_only_tests) and
+    those on the models it leaves as published (`left_out`, set per run: nodes_left_out)."""
+
+    left_out: frozenset[str] = frozenset()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.getMessage()).startswith("Blocking asset check 'reference/")
+        message = str(record.getMessage())
+        if not message.startswith("Blocking asset check '"):
+            return True
+        asset = message.removeprefix("Blocking asset check '").split(":", 1)[0]
+        return not (asset.startswith("reference/") or asset in self.left_out)
 
 
-logging.getLogger("dagster._core.execution.plan.active").addFilter(_SeedChecksLeftOut())
+_checks_left_out = _ChecksLeftOut()
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_checks_left_out)
+
+
+def nodes_left_out(con: duckdb.DuckDBPyConnection, run_id: str, manifest_path: Path) -> list[dict]:
+    """The models and data tests an incremental run can leave as published: those no source with rows from this
+    run reaches (a month's incidents and crimes leave the improvement plan, training and registrar audit
+    models alone). The review copy counts as new in every run, since the store changes between runs; seeds and
+    vars are those of the last build (else the run is a full refresh). No model reads the clock, so a model whose
+    inputs did not change would be rebuilt as it is. Manifest nodes: models in dependency order, then tests."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    fresh = [
+        uid
+        for uid, source in manifest["sources"].items()
+        if source["schema"] != "raw"
+        or (
+            table_exists(con, "raw", source["identifier"])
+            and value(con, f"select count(*) from raw.{source['identifier']} where _run_id = ?", [run_id])
+        )
+    ]
+    reached: set[str] = set()
+    stack = list(fresh)
+    while stack:
+        for child in manifest["child_map"].get(stack.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                stack.append(child)
+    left = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "test")} - reached
+    ordered: list[str] = []  # models in dependency order (each after the left-out models it reads), then tests
+    pending = sorted(uid for uid in left if manifest["nodes"][uid]["resource_type"] == "model")
+    while pending:
+        ready = [uid for uid in pending if not set(manifest["nodes"][uid]["depends_on"]["nodes"]) & set(pending)]
+        ordered += ready
+        pending = [uid for uid in pending if uid not in ready]
+    ordered += sorted(uid for uid in left if manifest["nodes"][uid]["resource_type"] == "test")
+    return [manifest["nodes"][uid] for uid in ordered]
 
 
 def seed_only_tests(manifest_path: Path) -> list[str]:
@@ -153,24 +195,46 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         )
         if reason:
             drop_delivery_scope(con)
+            left_out: list[dict] = []
         else:
             write_delivery_scope(con, context.run_id)
+            left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
     if reason:
         args.append("--full-refresh")
     else:
         # Incremental: the seeds in the build are those the last build loaded and tested (same project and
-        # vars, or this would be a full refresh), so they are neither reloaded nor retested. Every model is
-        # rebuilt and tested, with its tests against the seeds; the full set runs on every full refresh.
+        # vars, or this would be a full refresh), so they are neither reloaded nor retested; nor are the
+        # models and tests no new rows reach (nodes_left_out). Every other model is rebuilt and tested, with
+        # its tests against the seeds; the full set runs on every full refresh.
         args[1:3] = ["--exclude-resource-type", "unit_test", "seed"]
-        args += ["--exclude", " ".join(seed_only_tests(scrs_dbt_project.manifest_path))]
+        excluded = seed_only_tests(scrs_dbt_project.manifest_path) + [node["name"] for node in left_out]
+        args += ["--exclude", " ".join(excluded)]
+    left_out_models = [
+        get_asset_key_for_model([scrs_dbt_models], node["name"])
+        for node in left_out
+        if node["resource_type"] == "model"
+    ]
+    _checks_left_out.left_out = frozenset(key.to_user_string() for key in left_out_models)
+    kept = f"; {len(left_out_models)} models no new rows reach" if left_out_models else ""
     report(
         context,
         "dbt build: staging, rules, marts and data tests"
-        + (f" (full refresh: {reason})" if reason else " (incremental: seeds and their own tests as last published)"),
+        + (
+            f" (full refresh: {reason})"
+            if reason
+            else f" (incremental: seeds and their own tests as last published{kept})"
+        ),
     )
     target = settings.warehouse_dir / ".dbt" / "target"
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
     try:
+        # The models left as published first, in dependency order: a model dbt rebuilds may read one of them.
+        for key in left_out_models:
+            yield Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"rebuilt": False, "why": "no source it reads received rows in this run: as published"},
+            )
         yield from dbt.cli(args, context=context, target_path=target).stream()
         # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
         # Opening the file also replays dbt's last writes if they were not yet checkpointed.

@@ -7,6 +7,7 @@ rebuild of the same landing folder into an empty warehouse.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,18 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
     crime["incident_id"], crime["extracted_at"] = new_incident, LATE_EXTRACT
     xf.write_incidents(landing / "incidents_2099_01.csv", [incident])
     xf.write_crimes(landing / "crimes_2099_01.csv", [crime])
+    # ... and one more update of the improvement plan's first action, four weeks after its last: run 1 rebuilds
+    # the improvement models, run 2 (crimes only) leaves them as published (dagster_project.dbt.nodes_left_out).
+    update = latest_row(landing, "improvement_updates", "action_id", "1.1")
+    update["update_date"] = (datetime.strptime(update["update_date"], "%Y-%m-%d") + timedelta(days=28)).strftime(
+        "%Y-%m-%d"
+    )
+    update["extracted_at"] = shifted(update["extracted_at"], 28)
+    with served(warehouse) as con:
+        updates_before = one(
+            con, "select updates_received from marts.improvement_action_status where action_id = '1.1'"
+        )
+    (landing / "improvement_updates_2099_01.csv").write_bytes(xf.csv_bytes([update], list(update)))
     first = run(landing, warehouse)
     with served(warehouse) as con:
         after_first = {
@@ -125,6 +138,10 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
             ),
             "new": one(
                 con, "select is_compliant from intermediate.int_test1_verdicts where incident_id = ?", [new_incident]
+            ),
+            "updates": (
+                updates_before,
+                one(con, "select updates_received from marts.improvement_action_status where action_id = '1.1'"),
             ),
         }
 
@@ -181,6 +198,7 @@ def test_each_delivery_did_what_it_says(sequence):
     assert first["link"] == ids["new"], "the crime now links to the other incident"
     assert first["new"] is True, "the incident that had no crime now has one"
     assert first["old"] is False, "the incident that lost its only crime now fails TEST1"
+    assert first["updates"][1] == first["updates"][0] + 1, "the improvement update delivered with run 1 counts"
     year, quarter = fiscal(sequence["late"]["no_crime_at"])
     assert second["no_crime"] == [(year, quarter, True)], "the late No Crime entered NOCRIME in its quarter"
     assert "crimes_2019_redelivered.csv" not in second["files"]
@@ -191,6 +209,10 @@ def test_the_runs_were_incremental(sequence):
     first, second, _ = sequence["progress"]
     for progress in (first, second):
         assert "dbt build:" in progress and "full refresh" not in progress, progress[-2000:]
+    # Run 1 delivered an improvement update, run 2 only crimes: run 2 leaves more models as published (the
+    # improvement plan's); every mart still equals a full rebuild (test_every_mart_equals_a_full_rebuild).
+    left = [int(re.search(r"; (\d+) models no new rows reach", p).group(1)) for p in (first, second)]
+    assert 0 < left[0] < left[1], left
 
 
 def test_every_mart_equals_a_full_rebuild(sequence):
