@@ -109,7 +109,10 @@ class _RunResults:
 def _views() -> tuple[DefaultJinjaPageView, DefaultJinjaIndexPageView]:
     """GX's page and index views, one of each per process: each holds a Jinja environment that compiles GX's
     templates on first use."""
-    return DefaultJinjaPageView(), DefaultJinjaIndexPageView()
+    views = DefaultJinjaPageView(), DefaultJinjaIndexPageView()
+    for view in views:
+        view.env.auto_reload = False  # GX's templates don't change while the process runs: no stat per use
+    return views
 
 
 def _as_stored(obj: dict[str, Any]) -> dict[str, Any]:
