@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,19 @@ def new_context() -> Any:
     return ctx
 
 
+@cache
+def _batch_definition(kind: str) -> Any:
+    """A whole-DataFrame batch definition for an extract kind, in one GX context per process (a context and
+    its data source cost a few hundred milliseconds to set up; validating keeps no state in them)."""
+    ds = _context().data_sources.add_pandas(f"landing_{kind}")
+    return ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
+
+
+@cache
+def _context() -> Any:
+    return new_context()
+
+
 def _display_columns(kwargs: dict[str, Any], field: str | None) -> str | None:
     """Extract columns the expectation reads; a helper column (`_...`) is shown as the field it is about."""
     cols = list(dict.fromkeys(expectation_columns(kwargs)))
@@ -163,6 +177,9 @@ def validate_landing(
     checked_at = _now()
     expectations = list(loaded.suite.expectations)
     position = {id(e): i for i, e in enumerate(expectations)}
+    # `Expectation.configuration` builds a new object on every access: read each one's kwargs once.
+    kwargs_of = {id(e): e.configuration.kwargs for e in expectations}
+    columns_read = {id(e): set(expectation_columns(kwargs_of[id(e)])) for e in expectations}
     map_exps = [e for e in expectations if is_map_expectation(e.expectation_type)]
     table_exps = [e for e in expectations if not is_map_expectation(e.expectation_type)]
     layout_exps = [e for e in table_exps if e.expectation_type in COLUMN_LAYOUT_TYPES]
@@ -182,9 +199,7 @@ def validate_landing(
         crime_related_disposals(seeds_dir) if kind == "crimes" else [],
     )
 
-    ctx = new_context()
-    ds = ctx.data_sources.add_pandas(f"landing_{kind}")
-    batch_def = ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
+    batch_def = _batch_definition(kind)
 
     outcomes: dict[int, _Outcome] = {}
     if screened.complete:
@@ -226,7 +241,7 @@ def validate_landing(
                 suite=loaded.suite.name,
                 expectation_type=exp.expectation_type,
                 check=meta["check"],
-                column=_display_columns(exp.configuration.kwargs, meta.get("field")),
+                column=_display_columns(kwargs_of[id(exp)], meta.get("field")),
                 severity=meta["severity"],
                 success=success,
                 unexpected_count=count,
@@ -283,7 +298,7 @@ def validate_landing(
             for exp, ok, count, msg in judged:
                 add(exp, name, ok, count, [], msg)
         for i, exp in enumerate(map_exps):
-            if missing & set(expectation_columns(exp.configuration.kwargs)):
+            if missing & columns_read[id(exp)]:
                 continue  # the column_exists failure reports it
             if rows_in_file == 0:
                 add(exp, name, True, 0, [], None)  # no rows: nothing to judge (file_has_rows reports it)
