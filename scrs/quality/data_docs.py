@@ -39,8 +39,8 @@ from great_expectations.data_context.util import instantiate_class_from_config
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 
 from scrs.ingest.landing import FileFault
+from scrs.quality.results import CheckResult
 from scrs.quality.suites import load_suite
-from scrs.quality.validate import CheckResult
 from scrs.settings import EXPECTATIONS_DIR, SEEDS_DIR
 
 SITE_NAME = "scrs_quality"
