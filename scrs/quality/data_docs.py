@@ -116,7 +116,7 @@ def _views() -> tuple[DefaultJinjaPageView, DefaultJinjaIndexPageView]:
 
 
 def _as_stored(obj: dict[str, Any]) -> dict[str, Any]:
-    """A result as GX's validation store writes it: JSON with sorted keys (the order the pages list them in)."""
+    """A result as GX's validation store writes it and reads it back: JSON, keys sorted at every level."""
     return json.loads(json.dumps(obj, sort_keys=True))
 
 
@@ -146,8 +146,8 @@ def _suite_result(
                 "success": r.success,
                 "expectation_config": configs[r.position],
                 "result": result,
-                # GX renders a raised exception's traceback as text: None there (as before 28 Nov) made it drop
-                # the file's whole page. There is no traceback (validate.py keeps the message only).
+                # GX renders a raised exception's traceback as text: a None there (as until 28 Nov 2026) made it
+                # drop the file's whole page. There is no traceback (validate.py keeps the message only).
                 "exception_info": {
                     "raised_exception": bool(r.message),
                     "exception_message": r.message or None,
@@ -233,7 +233,7 @@ def build_data_docs(
         },
         config_defaults={"module_name": "great_expectations.render.renderer.site_builder"},
     )
-    page_view, index_view = _views()
+    page_view, index_view = _views()  # in place of the builder's own, which would compile GX's templates again
     for section in builder.site_section_builders.values():
         section.view_class = page_view
     builder.site_index_builder.view_class = index_view
