@@ -28,14 +28,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scrs import access_log
 from scrs.quality.free_text import find_personal_data
 from scrs.reference import review_state_words
 from scrs.warehouse import NoPublicationError, read_only
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is made: the pipeline's review snapshot needs none
 
 STATES: tuple[str, ...] = (
     "open",
@@ -281,6 +282,8 @@ class ReviewStore:
             params.append(division_code)
         with self.connection() as con:
             rows = con.execute(sql + " order by test_code, record_id", params).fetchall()
+        import pandas as pd
+
         return pd.DataFrame([tuple(r) for r in rows], columns=list(STATE_COLUMNS))
 
     def history(
@@ -297,6 +300,8 @@ class ReviewStore:
             sql += " where " + " and ".join(where)
         with self.connection() as con:
             rows = con.execute(sql + " order by seq", params).fetchall()
+        import pandas as pd
+
         return pd.DataFrame([tuple(r) for r in rows], columns=list(HISTORY_COLUMNS))
 
     def _check_read(self, actor: Actor, division_code: str | None) -> None:

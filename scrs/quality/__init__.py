@@ -29,9 +29,9 @@ _EXPORTS = {
     "SuiteError": "suites",
     "expectation_catalogue": "suites",
     "load_suite": "suites",
-    "CheckResult": "validate",
-    "blocking_failures": "validate",
-    "one_line_reason": "validate",
+    "CheckResult": "results",
+    "blocking_failures": "results",
+    "one_line_reason": "results",
     "validate_landing": "validate",
 }
 

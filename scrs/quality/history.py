@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from scrs.db import run
 from scrs.ingest.landing import FileFault
+from scrs.quality.results import CheckResult, Failure
 from scrs.quality.suites import expectation_catalogue, extract_owner
-from scrs.quality.validate import CheckResult, Failure
 from scrs.settings import EXPECTATIONS_DIR
 
 HISTORY_SCHEMA = pa.schema(

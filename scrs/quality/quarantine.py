@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from scrs.ingest.landing import FileFault
+from scrs.quality.results import CheckResult, Failure
 from scrs.quality.suites import extract_owner
-from scrs.quality.validate import CheckResult, Failure
 
 
 def _is_failure(f: Failure) -> bool:

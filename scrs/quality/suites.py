@@ -17,13 +17,14 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from scrs.settings import EXPECTATIONS_DIR, SEEDS_DIR
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-import great_expectations as gx  # noqa: E402
-
-from scrs.settings import EXPECTATIONS_DIR, SEEDS_DIR  # noqa: E402
 
 SEVERITIES = ("blocking", "warning")
 REQUIRED_META = ("severity", "field", "check", "owner", "why")
@@ -122,6 +123,8 @@ def load_suite(
 ) -> LoadedSuite:
     """Load and check one suite. Raises SuiteError rather than silently dropping a bad expectation
     (GX itself only logs an invalid expectation and leaves it out)."""
+    import great_expectations as gx  # here, not at the top: the JSON helpers below don't need GX (seconds)
+
     path = suite_path(expectations_dir, kind)
     data = load_suite_json(expectations_dir, kind)
     validate_suite_json(data, path, set(SEED_PARAMETERS))

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,15 @@ import numpy as np
 import pandas as pd
 
 from scrs.ingest import schema
-from scrs.ingest.landing import MAX_SAMPLE_LINES, FileFault, LandingFile, landing_files
+from scrs.ingest.landing import MAX_SAMPLE_LINES, LandingFile, landing_files
 from scrs.quality.frames import build_frame
+from scrs.quality.results import (  # noqa: F401 (re-exported: validate's public names)
+    CheckResult,
+    Failure,
+    blocking_failures,
+    failure_parts,
+    one_line_reason,
+)
 from scrs.quality.screen import screen_landing
 from scrs.quality.suites import (
     crime_related_disposals,
@@ -67,41 +75,6 @@ COLUMN_LAYOUT_TYPES = frozenset(
 )
 
 
-@dataclass
-class CheckResult:
-    """Outcome of one expectation on one file."""
-
-    run_id: str
-    file_name: str
-    suite: str
-    expectation_type: str
-    check: str
-    column: str | None
-    severity: str
-    success: bool
-    unexpected_count: int | None
-    sample_lines: list[int]
-    owner: str
-    why: str
-    checked_at: datetime
-    field: str | None = None
-    message: str | None = None
-    position: int | None = None
-    """Index of the expectation in its suite file (joins quality.expectation_catalogue.position)."""
-    rows_checked: int | None = None
-    """Data rows in the file."""
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity == "blocking"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-Failure = CheckResult | FileFault
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -111,6 +84,19 @@ def new_context() -> Any:
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return ctx
+
+
+@cache
+def _batch_definition(kind: str) -> Any:
+    """A whole-DataFrame batch definition for an extract kind, in one GX context per process (a context and
+    its data source cost a few hundred milliseconds to set up; validating keeps no state in them)."""
+    ds = _context().data_sources.add_pandas(f"landing_{kind}")
+    return ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
+
+
+@cache
+def _context() -> Any:
+    return new_context()
 
 
 def _display_columns(kwargs: dict[str, Any], field: str | None) -> str | None:
@@ -163,6 +149,9 @@ def validate_landing(
     checked_at = _now()
     expectations = list(loaded.suite.expectations)
     position = {id(e): i for i, e in enumerate(expectations)}
+    # `Expectation.configuration` builds a new object on every access: read each one's kwargs once.
+    kwargs_of = {id(e): e.configuration.kwargs for e in expectations}
+    columns_read = {id(e): set(expectation_columns(kwargs_of[id(e)])) for e in expectations}
     map_exps = [e for e in expectations if is_map_expectation(e.expectation_type)]
     table_exps = [e for e in expectations if not is_map_expectation(e.expectation_type)]
     layout_exps = [e for e in table_exps if e.expectation_type in COLUMN_LAYOUT_TYPES]
@@ -182,9 +171,7 @@ def validate_landing(
         crime_related_disposals(seeds_dir) if kind == "crimes" else [],
     )
 
-    ctx = new_context()
-    ds = ctx.data_sources.add_pandas(f"landing_{kind}")
-    batch_def = ds.add_dataframe_asset(kind).add_batch_definition_whole_dataframe("batch")
+    batch_def = _batch_definition(kind)
 
     outcomes: dict[int, _Outcome] = {}
     if screened.complete:
@@ -226,7 +213,7 @@ def validate_landing(
                 suite=loaded.suite.name,
                 expectation_type=exp.expectation_type,
                 check=meta["check"],
-                column=_display_columns(exp.configuration.kwargs, meta.get("field")),
+                column=_display_columns(kwargs_of[id(exp)], meta.get("field")),
                 severity=meta["severity"],
                 success=success,
                 unexpected_count=count,
@@ -283,7 +270,7 @@ def validate_landing(
             for exp, ok, count, msg in judged:
                 add(exp, name, ok, count, [], msg)
         for i, exp in enumerate(map_exps):
-            if missing & set(expectation_columns(exp.configuration.kwargs)):
+            if missing & columns_read[id(exp)]:
                 continue  # the column_exists failure reports it
             if rows_in_file == 0:
                 add(exp, name, True, 0, [], None)  # no rows: nothing to judge (file_has_rows reports it)
@@ -433,54 +420,3 @@ def _within_mostly(exp: Any, count: int, nonnull_of: Callable[[str], int]) -> bo
         return False
     nonnull = nonnull_of(column)
     return nonnull > 0 and (nonnull - count) / nonnull >= float(mostly)
-
-
-# ---------------------------------------------------------------------------------------------------------
-
-
-def blocking_failures(
-    results: Iterable[CheckResult], file_faults: Iterable[FileFault] = ()
-) -> dict[str, list[Failure]]:
-    """Blocking failures grouped by file name (files absent from the dict passed every blocking check)."""
-    out: dict[str, list[Failure]] = {}
-    for f in file_faults:
-        if f.blocking:
-            out.setdefault(f.file, []).append(f)
-    for r in results:
-        if r.blocking and not r.success:
-            out.setdefault(r.file_name, []).append(r)
-    return out
-
-
-def failure_parts(f: Failure) -> tuple[str, str, str | None, int | None, list[int]]:
-    """(file, check, column, count, lines) of a CheckResult or FileFault."""
-    if isinstance(f, FileFault):
-        return f.file, f.check, f.column, f.count, list(f.line_numbers)
-    return f.file_name, f.check, f.column, f.unexpected_count, list(f.sample_lines)
-
-
-def one_line_reason(failures: Iterable[Failure] | dict[str, list[Failure]], *, quarantined: bool = True) -> str:
-    """e.g. "crimes_2021_03.csv: blocking check recorded_at_not_before_reported_at failed on 3 rows
-    (lines 5, 9, 12); file quarantined". Several checks or files are joined with "; "."""
-    items: list[Failure] = [x for v in failures.values() for x in v] if isinstance(failures, dict) else list(failures)
-    items = [f for f in items if (f.blocking if isinstance(f, FileFault) else (f.blocking and not f.success))]
-    if not items:
-        return "no blocking failures"
-    by_file: dict[str, list[Failure]] = {}
-    for f in items:
-        by_file.setdefault(failure_parts(f)[0], []).append(f)
-    parts = []
-    for file_name, fs in by_file.items():
-        descs = []
-        for f in fs:
-            _, check, column, count, lines = failure_parts(f)
-            shown = ", ".join(str(x) for x in lines[:5]) + (", ..." if len(lines) > 5 else "")
-            where = f" (lines {shown})" if lines else ""
-            on = f" on {count} rows" if count else ""
-            named = column and all(c.strip() in check for c in column.split(","))
-            col = f" [{column}]" if column and not named else ""
-            descs.append(f"{check}{col} failed{on}{where}")
-        head = "blocking check" if len(descs) == 1 else f"{len(descs)} blocking checks"
-        tail = "; file quarantined" if quarantined else ""
-        parts.append(f"{file_name}: {head} {'; '.join(descs)}{tail}")
-    return " | ".join(parts)
