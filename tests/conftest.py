@@ -33,7 +33,9 @@ os.environ["SCRS_DEMO_MODE"] = "1"
 
 # A test that needs any of these runs the real pipeline (once per session): marked `pipeline`, so that
 # `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.
-PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline"})
+PIPELINE_FIXTURES = frozenset(
+    {"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline", "worklist_sequence"}
+)
 
 # A test that needs any of these module fixtures builds or parses the dbt project against a database
 # (test_dbt_rules.py's compliance build, test_improvement_plan.py's improvement build, test_orchestration.py's
@@ -190,6 +192,15 @@ def pipeline_run(generated_extracts: Path, tmp_path_factory: pytest.TempPathFact
 def published_warehouse(pipeline_run: dict[str, Path]) -> Path:
     """The warehouse directory whose `warehouse.duckdb` the pipeline published (read-only use)."""
     return pipeline_run["warehouse"]
+
+
+@pytest.fixture(scope="session")
+def worklist_sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worklist's hand-made deliveries, review writes and rebuild (tests/worklist_sequence.py: four `scrs run`s),
+    built once for tests/test_worklist_pipeline.py and tests/e2e/test_worklist_browser.py. Read-only: copy to write."""
+    from tests import worklist_sequence
+
+    return built_once(tmp_path_factory, "worklist_sequence", worklist_sequence.build)
 
 
 @pytest.fixture
