@@ -46,18 +46,20 @@ DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 
 # `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
 # files per worker, in this order first, so the longest files start at once and the short ones fill in at the
-# end. The first needs the session pipeline (its worker builds it); the next two do not, so the other worker is
-# not left waiting.
-# CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
+# end (a worker takes the next file when it is nearly done with its last). The first builds the session pipeline
+# (its worker builds it); the second the shared worklist sequence (no session pipeline needed, so the other
+# worker is not left waiting); the worklist browser test, which needs that sequence, comes late enough to find it
+# built. CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
 HEAVY_FILES_FIRST = (
     "test_publication.py",
     "test_worklist_pipeline.py",
-    "e2e/test_worklist_browser.py",
     "test_incremental.py",
     "test_service.py",
     "test_bench.py",
     "test_restatement.py",
     "test_personal_data_scan.py",
+    "e2e/test_worklist_browser.py",
+    "e2e/test_accessibility_browser.py",
     # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): first, not last
     "test_dbt_unit_tests.py",
     "test_auth_hardening.py",
