@@ -33,7 +33,9 @@ os.environ["SCRS_DEMO_MODE"] = "1"
 
 # A test that needs any of these runs the real pipeline (once per session): marked `pipeline`, so that
 # `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.
-PIPELINE_FIXTURES = frozenset({"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline"})
+PIPELINE_FIXTURES = frozenset(
+    {"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline", "worklist_sequence"}
+)
 
 # A test that needs any of these module fixtures builds or parses the dbt project against a database
 # (test_dbt_rules.py's compliance build, test_improvement_plan.py's improvement build, test_orchestration.py's
@@ -44,18 +46,20 @@ DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 
 # `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
 # files per worker, in this order first, so the longest files start at once and the short ones fill in at the
-# end. The first needs the session pipeline (its worker builds it); the next two do not, so the other worker is
-# not left waiting.
-# CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
+# end (a worker takes the next file when it is nearly done with its last). The first builds the session pipeline
+# (its worker builds it); the second the shared worklist sequence (no session pipeline needed, so the other
+# worker is not left waiting); the worklist browser test, which needs that sequence, comes late enough to find it
+# built. CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
 HEAVY_FILES_FIRST = (
     "test_publication.py",
     "test_worklist_pipeline.py",
-    "e2e/test_worklist_browser.py",
     "test_incremental.py",
     "test_service.py",
     "test_bench.py",
     "test_restatement.py",
     "test_personal_data_scan.py",
+    "e2e/test_worklist_browser.py",
+    "e2e/test_accessibility_browser.py",
     # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): first, not last
     "test_dbt_unit_tests.py",
     "test_auth_hardening.py",
@@ -190,6 +194,15 @@ def pipeline_run(generated_extracts: Path, tmp_path_factory: pytest.TempPathFact
 def published_warehouse(pipeline_run: dict[str, Path]) -> Path:
     """The warehouse directory whose `warehouse.duckdb` the pipeline published (read-only use)."""
     return pipeline_run["warehouse"]
+
+
+@pytest.fixture(scope="session")
+def worklist_sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worklist's hand-made deliveries, review writes and rebuild (tests/worklist_sequence.py: four `scrs run`s),
+    built once for tests/test_worklist_pipeline.py and tests/e2e/test_worklist_browser.py. Read-only: copy to write."""
+    from tests import worklist_sequence
+
+    return built_once(tmp_path_factory, "worklist_sequence", worklist_sequence.build)
 
 
 @pytest.fixture

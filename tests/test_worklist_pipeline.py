@@ -12,38 +12,30 @@ and by replaying the sequence of extracts (`replay`), never read back from the c
 | TEST1 I5 (G, FRAUD)   | -                      | new incident, fails       | fails                     |
 
 Writes: after run 1, G marks C1 and I2 rectified; after run 2, G disputes I5 and a registrar overturns it,
-and G puts C1 (still failing) under review.
+and G puts C1 (still failing) under review. The sequence is built once per `make test` and shared with the
+browser test (tests/worklist_sequence.py, `worklist_sequence` in tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from scrs import access_log
-from scrs.reviews import Person, ReviewStore
-from tests import extract_factory as xf
-from tests.conftest import run_scrs
+from scrs.reviews import ReviewStore
+from tests.worklist_sequence import AS_OF, C1, I2, I4, I5, published
 
-pytestmark = pytest.mark.pipeline  # four real `scrs run`s (three deliveries and a rebuild): not in make test-fast
+pytestmark = pytest.mark.pipeline  # the shared sequence's four real `scrs run`s: not in make test-fast
 
-I1, I2, I3, I4, I5 = (f"PS-2021011{n}-0000{n}" for n in range(1, 6))
-C1, C2, C3 = "CR/G/0000001/21", "CR/G/0000002/21", "CR/G/0000003/21"
-EXTRACTED = ["2021-02-01 02:00:00", "2021-03-01 02:00:00", "2021-04-15 02:00:00"]
-AS_OF = [date(2021, 2, 1), date(2021, 3, 1), date(2021, 4, 15)]
 # What fails in each publication (hand-checked against contract section 3): (test, record) -> division
 FAILING = [
     {("TIMELY72", C1): "G", ("TEST1", I2): "G", ("TEST1", I4): "E"},
     {("TIMELY72", C1): "G", ("TEST1", I4): "E", ("TEST1", I5): "G"},
     {("TEST1", I2): "G", ("TEST1", I4): "E", ("TEST1", I5): "G"},
 ]
-DIV_G = Person("division-g", "division", "G")
-REGISTRAR = Person("registrar", "registrar")
 
 
 def replay(upto: int) -> dict[tuple[str, str], dict]:
@@ -63,110 +55,28 @@ def replay(upto: int) -> dict[tuple[str, str], dict]:
     return facts
 
 
-def write_extract(landing: Path, n: int) -> None:
-    at = EXTRACTED[n]
-    if n == 0:
-        xf.write_incidents(
-            landing / "incidents_2021_01.csv",
-            [
-                xf.incident(incident_id=I1, extracted_at=at),
-                xf.incident(incident_id=I2, initial_type_code="ASSAULT", final_type_code="ASSAULT", extracted_at=at),
-                xf.incident(incident_id=I3, extracted_at=at),
-                xf.incident(incident_id=I4, division_code="E", extracted_at=at),
-            ],
-        )
-        xf.write_crimes(
-            landing / "crimes_2021_01.csv",
-            [
-                xf.crime(crime_id=C1, incident_id=I1, recorded_at="2021-01-20 10:00:00", extracted_at=at),
-                xf.crime(crime_id=C3, incident_id=I3, extracted_at=at),
-            ],
-        )
-    elif n == 1:
-        xf.write_incidents(
-            landing / "incidents_2021_03.csv",
-            [
-                xf.incident(
-                    incident_id=I5,
-                    created_at="2021-02-14 09:00:00",
-                    closed_at="2021-02-14 11:00:00",
-                    initial_type_code="FRAUD",
-                    final_type_code="FRAUD",
-                    extracted_at=at,
-                )
-            ],
-        )
-        xf.write_crimes(
-            landing / "crimes_2021_03.csv",
-            [
-                xf.crime(crime_id=C1, incident_id=I1, recorded_at="2021-01-20 10:00:00", extracted_at=at),
-                xf.crime(
-                    crime_id=C2, incident_id=I2, crime_code="0140", recorded_at="2021-01-14 12:00:00", extracted_at=at
-                ),
-            ],
-        )
-    else:
-        xf.write_crimes(
-            landing / "crimes_2021_04.csv",
-            [
-                xf.crime(crime_id=C1, incident_id=I1, recorded_at="2021-01-15 10:00:00", extracted_at=at),
-                xf.crime(
-                    crime_id=C2, incident_id=None, crime_code="0140", recorded_at="2021-01-14 12:00:00", extracted_at=at
-                ),
-            ],
-        )
-
-
-def published(warehouse: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(sql).df()
-
-
-def run(landing: Path, warehouse: Path) -> None:
-    run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet", check=True)
-
-
 @pytest.fixture(scope="module")
-def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("worklist")
-    landing, warehouse = base / "landing", base / "warehouse"
-    served = warehouse / "warehouse.duckdb"
-    out: dict = {"warehouse": warehouse, "worklists": [], "failures": [], "states": []}
-    for n in range(3):
-        write_extract(landing, n)
-        run(landing, warehouse)
-        out["worklists"].append(published(warehouse, "select * from marts.worklist"))
-        out["failures"].append(
-            published(warehouse, "select test_code, record_id, division_code from marts.record_failures")
-        )
-        store = ReviewStore(warehouse / "state" / "reviews.sqlite", warehouse / "logs" / "access.jsonl")
-        out["states"].append(store.states())
-        if n == 0:
-            store.set_state(DIV_G, "TIMELY72", C1, "rectified", "recording time corrected", served_db=served)
-            store.set_state(DIV_G, "TEST1", I2, "rectified", "crime now recorded", served_db=served)
-        elif n == 1:
-            store.set_state(
-                DIV_G, "TEST1", I5, "disputed", "duplicate incident, disposal keyed wrongly", served_db=served
-            )
-            store.set_state(REGISTRAR, "TEST1", I5, "overturned", "rule error: duplicates", served_db=served)
-            store.set_state(DIV_G, "TIMELY72", C1, "under_review", "checking the crime system again", served_db=served)
-    out["store"] = store
-    out["review_outcomes"] = published(warehouse, "select * from marts.review_outcomes")
-    out["open_failures"] = published(warehouse, "select * from marts.review_open_failures")
-    pack = base / "pack_G"
-    run_scrs("export", "--warehouse", str(warehouse), "--out", str(pack), "--division", "G", check=True)
-    out["pack"] = pack
-    # A full rebuild into an empty warehouse folder: the store and log come back from a backup.
-    backup = base / "backup"
-    run_scrs("backup", "--warehouse", str(warehouse), "--out", str(backup), check=True)
-    rebuilt, landing2 = base / "rebuilt", base / "landing2"
-    run_scrs("restore", "--from", str(backup), "--warehouse", str(rebuilt), check=True)
-    shutil.copytree(landing, landing2, ignore=shutil.ignore_patterns("quarantine"))
-    run(landing2, rebuilt)
-    out["rebuilt"] = rebuilt
-    out["rebuilt_worklist"] = published(rebuilt, "select * from marts.worklist")
-    out["rebuilt_store"] = ReviewStore(rebuilt / "state" / "reviews.sqlite")
-    return out
+def sequence(worklist_sequence: Path) -> dict:
+    """What each publication of the shared sequence showed (read from the folder just after each run, before that
+    step's review writes), the final store and marts, the division G pack and the rebuild."""
+    base = worklist_sequence
+    after = [base / f"after_run_{n}" / "warehouse" for n in (1, 2, 3)]
+    warehouse, rebuilt = base / "warehouse", base / "rebuilt"
+    return {
+        "warehouse": warehouse,
+        "worklists": [published(w, "select * from marts.worklist") for w in after],
+        "failures": [
+            published(w, "select test_code, record_id, division_code from marts.record_failures") for w in after
+        ],
+        "states": [ReviewStore(w / "state" / "reviews.sqlite").states() for w in after],
+        "store": ReviewStore(warehouse / "state" / "reviews.sqlite"),
+        "review_outcomes": published(warehouse, "select * from marts.review_outcomes"),
+        "open_failures": published(warehouse, "select * from marts.review_open_failures"),
+        "pack": base / "pack_G",
+        "rebuilt": rebuilt,
+        "rebuilt_worklist": published(rebuilt, "select * from marts.worklist"),
+        "rebuilt_store": ReviewStore(rebuilt / "state" / "reviews.sqlite"),
+    }
 
 
 @pytest.mark.parametrize("n", [0, 1, 2])

@@ -1,10 +1,16 @@
-"""Issue 13's acceptance in a real browser: a division user marks a record rectified with a note; the pipeline
-runs with a later extract where the record still fails (the page says still failing), then with one where it no
-longer fails (the page says resolved); the state and history survive a full rebuild into an empty warehouse
-folder (restored from `scrs backup`), seen on a dashboard serving the rebuilt folder.
+"""Issue 13's acceptance in a real browser: a division user marks records rectified with a note; the pipeline
+runs with a later extract where one still fails (the page says still failing) and the other no longer fails (the
+page says resolved); the state and history survive a full rebuild into an empty warehouse folder (restored from
+`scrs backup`), seen on a dashboard serving the rebuilt folder.
 
-Hand-made extracts (tests/extract_factory.py): crime C1 of division G recorded 144 hours after the report
-(TIMELY72 fails), re-extracted unchanged, then corrected to 24 hours.
+On the worklist sequence shared with tests/test_worklist_pipeline.py (tests/worklist_sequence.py, built once per
+`make test`): this test takes a copy of its first publication, before any review write, and makes run 1's two
+writes itself through the page (crime C1 of division G, recorded 144 hours after the report, fails TIMELY72;
+incident I2, an assault with no crime, fails TEST1); then its own one `scrs run` with the sequence's second
+extract (C1 re-extracted unchanged; a crime now links to I2). The sequence's own run 1 writes were made through
+the review store with the same notes, so after this run the store must hold what the sequence's store held
+after its run 2. The rebuild is the sequence's (C1 corrected to 24 hours by the third extract, so resolved), on a
+copy, served to the browser.
 """
 
 from __future__ import annotations
@@ -13,33 +19,19 @@ import shutil
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scrs import access_log
 from scrs.reviews import ReviewStore
-from tests import extract_factory as xf
 from tests.access_helpers import browser_sign_in
-from tests.conftest import run_scrs
 from tests.e2e.browser_helpers import ARTIFACTS, serve_dashboard, wait_until_idle
+from tests.worklist_sequence import C1, I2, WRITES, run, write_extract
 
-C1 = "CR/G/0000001/21"
-I1 = "PS-20210114-00001"
-NOTE = "recording time corrected in the crime system"
+pytestmark = pytest.mark.e2e
 
-
-def write_extract(landing: Path, n: int) -> None:
-    at = ["2021-02-01 02:00:00", "2021-03-01 02:00:00", "2021-04-15 02:00:00"][n]
-    recorded = "2021-01-15 10:00:00" if n == 2 else "2021-01-20 10:00:00"  # 24 h once corrected, else 144 h
-    if n == 0:
-        xf.write_incidents(landing / "incidents_2021_01.csv", [xf.incident(incident_id=I1, extracted_at=at)])
-    xf.write_crimes(
-        landing / f"crimes_2021_0{n + 1}.csv",
-        [xf.crime(crime_id=C1, incident_id=I1, recorded_at=recorded, extracted_at=at)],
-    )
-
-
-def pipeline(landing: Path, warehouse: Path) -> None:
-    run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet", check=True)
+NOTES = {record_id: note for _, _, record_id, _, note in WRITES[0]}  # run 1's writes: C1 and I2 rectified
+NOTE = NOTES[C1]
 
 
 def dashboard(warehouse: Path, users_file: Path) -> AbstractContextManager[str]:
@@ -52,39 +44,62 @@ def resolved_table(page):  # noqa: ANN001, ANN201
     return page.locator('[data-testid="stTable"]')
 
 
-def open_worklist(page, url: str) -> None:  # noqa: ANN001
+def open_worklist(page, url: str, user: str = "division-g") -> None:  # noqa: ANN001
     page.goto(f"{url}/worklist")
     page.get_by_role("heading", name="Sign in", level=1).wait_for()
-    browser_sign_in(page, "division-g")
+    browser_sign_in(page, user)
     page.get_by_role("heading", name="Worklist", level=1).wait_for()
     wait_until_idle(page)
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("worklist_browser")
-    return {"landing": base / "landing", "warehouse": base / "warehouse", "base": base}
+def choose_record(page, record_id: str) -> None:  # noqa: ANN001
+    """Pick the record to mark in the "Record" select box by typing it (its options read "rank. test: record
+    (state)"; the list opens on typing)."""
+    page.get_by_role("combobox", name="Record").click()
+    page.keyboard.type(record_id)
+    page.get_by_role("option", name=f": {record_id} (").click()  # a substring of the option's name
+    wait_until_idle(page)
 
 
-def test_rectified_still_failing_resolved_and_kept_through_a_rebuild(folders, users_file, browser_context):
-    landing, warehouse = folders["landing"], folders["warehouse"]
-    write_extract(landing, 0)
-    pipeline(landing, warehouse)
+def mark_rectified(page, record_id: str) -> None:  # noqa: ANN001
+    choose_record(page, record_id)
+    page.get_by_text(f"{record_id}: now Open (not yet looked at)").wait_for()
+    page.get_by_text("Rectified in the crime system", exact=True).click()
+    page.get_by_label("Note (no staff numbers or officers' names)").fill(NOTES[record_id])
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text(f"{record_id} marked rectified in the crime system.").wait_for()
+    wait_until_idle(page)
+
+
+def copy(folder: Path, to: Path) -> Path:
+    shutil.copytree(folder, to)
+    return to
+
+
+STATE_KEPT = ["test_code", "record_id", "division_code", "state", "note", "first_seen_failing", "resolved_on"]
+
+
+def test_rectified_still_failing_resolved_and_kept_through_a_rebuild(
+    worklist_sequence: Path,
+    tmp_path: Path,
+    users_file: Path,
+    browser_context: object,
+) -> None:
+    first = worklist_sequence / "after_run_1"  # run 1 published, no review written yet
+    landing = copy(first / "landing", tmp_path / "landing")
+    warehouse = copy(first / "warehouse", tmp_path / "warehouse")
     with dashboard(warehouse, users_file) as url:
         page = browser_context.new_page()
         page.set_default_timeout(60_000)
         open_worklist(page, url)
-        page.get_by_text(f"{C1}: now Open (not yet looked at)").wait_for()
-        page.get_by_text("Rectified in the crime system", exact=True).click()
-        page.get_by_label("Note (no staff numbers or officers' names)").fill(NOTE)
-        page.get_by_role("button", name="Save").click()
-        page.get_by_text(f"{C1} marked rectified in the crime system.").wait_for()
-        wait_until_idle(page)
+        mark_rectified(page, C1)
         page.screenshot(path=str(ARTIFACTS / "worklist-rectified.png"), full_page=True)
+        mark_rectified(page, I2)
 
-        write_extract(landing, 1)  # a later extract: C1 still 144 hours
-        pipeline(landing, warehouse)
+        write_extract(landing, 1)  # a later extract: C1 still 144 hours; crime C2 now linked to I2
+        run(landing, warehouse)
         open_worklist(page, url)  # a new page load is a new session: sign in again
+        choose_record(page, C1)
         page.get_by_text(f"{C1}: now Still failing after rectification").wait_for()
         with page.expect_download() as download:  # generated when clicked, and logged
             page.get_by_role("button", name="Download (CSV)").click()
@@ -93,30 +108,34 @@ def test_rectified_still_failing_resolved_and_kept_through_a_rebuild(folders, us
         assert "Not recorded within 72 hours of the first report" in text
         logged = [e for e in access_log.read(warehouse / "logs" / "access.jsonl") if e["event"] == "download"]
         assert logged[-1]["file"] == "scrs_worklist_division-G.csv" and logged[-1]["user"] == "division-g"
-
-        write_extract(landing, 2)  # corrected: C1 no longer fails
-        pipeline(landing, warehouse)
-        open_worklist(page, url)  # a new page load is a new session: sign in again
-        page.get_by_text("No failing records in this division.").wait_for()
-        page.get_by_text("Resolved: no longer failing (1)").click()
-        resolved_table(page).get_by_text(C1).wait_for()
+        page.get_by_text("Resolved: no longer failing (1)").click()  # I2: rectified, and no longer failing
+        resolved_table(page).get_by_text(I2).wait_for()
         resolved_table(page).get_by_text("Resolved (no longer failing)").wait_for()
-        resolved_table(page).get_by_text("2021-04-15").wait_for()
+        resolved_table(page).get_by_text("2021-03-01").wait_for()  # resolved on the second extract's date
         page.close()
 
-    # A full rebuild into an empty warehouse folder, the store and access log restored from a backup.
-    backup, rebuilt = folders["base"] / "backup", folders["base"] / "rebuilt"
-    run_scrs("backup", "--warehouse", str(warehouse), "--out", str(backup), check=True)
-    run_scrs("restore", "--from", str(backup), "--warehouse", str(rebuilt), check=True)
-    landing2 = folders["base"] / "landing2"
-    shutil.copytree(landing, landing2, ignore=shutil.ignore_patterns("quarantine"))
-    pipeline(landing2, rebuilt)
+    # The page's writes are the store writes the shared sequence made through the API: after the same run, the
+    # same states; and the history says who did what.
+    mine = ReviewStore(warehouse / "state" / "reviews.sqlite")
+    theirs = ReviewStore(worklist_sequence / "after_run_2" / "warehouse" / "state" / "reviews.sqlite")
+    pd.testing.assert_frame_equal(mine.states()[STATE_KEPT], theirs.states()[STATE_KEPT])
+    for record_id, test_code, after in ((C1, "TIMELY72", "still_failing"), (I2, "TEST1", "resolved")):
+        history = mine.history(test_code, record_id)[["actor", "from_state", "to_state", "note"]].astype(object)
+        assert history.where(history.notna(), None).values.tolist() == [
+            ["division-g", "open", "rectified", NOTES[record_id]],
+            ["pipeline", "rectified", after, None],
+        ]
+
+    # The sequence's full rebuild into an empty warehouse folder, the store and access log restored from a backup
+    # (C1: rectified, still failing, under review, then resolved by the corrected third extract).
+    rebuilt = copy(worklist_sequence / "rebuilt", tmp_path / "rebuilt")
     history = ReviewStore(rebuilt / "state" / "reviews.sqlite").history("TIMELY72", C1)
     history = history[["actor", "from_state", "to_state", "note"]].astype(object)
     assert history.where(history.notna(), None).values.tolist() == [
         ["division-g", "open", "rectified", NOTE],
         ["pipeline", "rectified", "still_failing", None],
-        ["pipeline", "still_failing", "resolved", None],
+        ["division-g", "still_failing", "under_review", "checking the crime system again"],
+        ["pipeline", "under_review", "resolved", None],
     ]
     with dashboard(rebuilt, users_file) as url:
         page = browser_context.new_page()
@@ -126,4 +145,6 @@ def test_rectified_still_failing_resolved_and_kept_through_a_rebuild(folders, us
         resolved_table(page).get_by_text(C1).wait_for()
         resolved_table(page).get_by_text("2021-02-01").wait_for()  # first seen failing, kept
         resolved_table(page).get_by_text("2021-04-15").wait_for()  # resolved on, kept
+        open_worklist(page, url, "division-a")  # a division with no failing record
+        page.get_by_text("No failing records in this division.").wait_for()
         page.close()
