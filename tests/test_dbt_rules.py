@@ -662,8 +662,8 @@ def test_column_rules_names_each_broken_rule_and_counts_its_rows(dbt_work: Path,
         for node in manifest["nodes"].values()
         if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "column_rules"
     ]
-    assert [node["name"] for node in merged] == ["worklist_column_rules"]
-    kwargs = merged[0]["test_metadata"]["kwargs"]
+    assert sorted(node["name"] for node in merged) == ["review_outcomes_column_rules", "worklist_column_rules"]
+    kwargs = next(node for node in merged if node["name"] == "worklist_column_rules")["test_metadata"]["kwargs"]
     with duckdb.connect(str(dbt_work / DB_NAME), read_only=True) as con:
         columns = {
             r[0]
