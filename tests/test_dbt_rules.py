@@ -649,3 +649,57 @@ def test_a_null_in_any_column_of_not_null_columns_fails_its_test(dbt_work: Path,
         "incidents": sum(n for name, n in failed.items() if name.startswith("not_null_columns_stg_storm__incidents_")),
     } == {"divisions": 2, "incidents": 2}, result.stdout[-3000:]
     assert len(failed) == 2
+
+
+def test_column_rules_names_each_broken_rule_and_counts_its_rows(dbt_work: Path, tmp_path: Path) -> None:
+    """`column_rules` (one query over a model for several rules: the worklist view's tests) fails with one row
+    per broken rule, naming it and counting the rows that break it; every column a rule names is a column of
+    its model. Planted in a copy: a review state not in the seed, a failure reason with no words, a record
+    failing twice (each on a different record), and nothing that breaks the other rules."""
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    merged = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "column_rules"
+    ]
+    assert sorted(node["name"] for node in merged) == ["review_outcomes_column_rules", "worklist_column_rules"]
+    kwargs = next(node for node in merged if node["name"] == "worklist_column_rules")["test_metadata"]["kwargs"]
+    with duckdb.connect(str(dbt_work / DB_NAME), read_only=True) as con:
+        columns = {
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'worklist'"
+            ).fetchall()
+        }
+    assert {name.split()[0] for name in kwargs["rules"]} <= columns
+    assert {c for combination in kwargs["unique_combinations"] for c in combination} <= columns
+
+    broken = tmp_path / DB_NAME
+    broken.write_bytes((dbt_work / DB_NAME).read_bytes())
+    with duckdb.connect(str(broken)) as con:
+        records = con.execute(
+            "select test_code, record_id, division_code from marts.record_failures order by all limit 3"
+        ).fetchall()
+        assert len(records) == 3 and len({r[:2] for r in records}) == 3
+        (t1, r1, d1), (t2, r2, _), (t3, r3, _) = records
+        con.execute(
+            "insert into review.review_state (test_code, record_id, division_code, state, first_seen_failing) "
+            "values (?, ?, ?, 'lost', null)",
+            [t1, r1, d1],
+        )
+        con.execute(
+            "update marts.record_failures set failure_reasons = 'NO_SUCH_REASON' where test_code = ? and record_id = ?",
+            [t2, r2],
+        )
+        con.execute(
+            "insert into marts.record_failures "
+            "select * from marts.record_failures where test_code = ? and record_id = ?",
+            [t3, r3],
+        )
+    result = run_dbt(["test", "--select", "worklist_column_rules"], broken, tmp_path)
+    assert result.returncode != 0
+    assert re.search(r"FAIL 3 worklist_column_rules", result.stdout), result.stdout[-3000:]
+    compiled = next((tmp_path / "target" / "compiled").rglob("worklist_column_rules.sql")).read_text()
+    with duckdb.connect(str(broken), read_only=True) as con:
+        found = {rule: count for rule, _, count in con.execute(compiled).fetchall()}
+    assert found == {"review_state a known state": 1, "reasons_in_words not null": 1, "test_code, record_id unique": 1}

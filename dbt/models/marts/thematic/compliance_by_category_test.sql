@@ -18,6 +18,26 @@ verdicts as (
 
 ),
 
+-- one row per period, division, test and the codes that classify a record (crime code and category,
+-- incident type), with its counts: the schemes and themes below classify these rows, not each record
+-- (a quarter of a million rows at ten years, scale 0.25, in place of 3.6 million verdicts)
+verdict_counts as (
+
+    select
+        fiscal_year,
+        fiscal_quarter,
+        division_code,
+        test_code,
+        crime_code,
+        crime_category,
+        incident_type_code,
+        {{ examined_and_compliant() }}
+
+    from verdicts
+    group by all
+
+),
+
 crime_codes as (
 
     select * from {{ ref('crime_codes') }}
@@ -57,13 +77,13 @@ audit_tests as (
 crime_verdicts as (
 
     select
-        verdicts.*,
+        verdict_counts.*,
         crime_codes.legacy_group
 
-    from verdicts
+    from verdict_counts
     left join crime_codes
-        on verdicts.crime_code = crime_codes.crime_code
-    where verdicts.test_code <> 'TEST1'
+        on verdict_counts.crime_code = crime_codes.crime_code
+    where verdict_counts.test_code <> 'TEST1'
 
 ),
 
@@ -107,20 +127,30 @@ by_crime_type as (
 
 by_theme as (
 
-    select distinct on (verdicts.test_code, verdicts.record_id, themes.theme_code)
+    -- a record counts once per theme it matches (every record of a row matches the same themes)
+    select distinct on (
+        verdict_counts.fiscal_year,
+        verdict_counts.fiscal_quarter,
+        verdict_counts.division_code,
+        verdict_counts.test_code,
+        verdict_counts.crime_code,
+        verdict_counts.crime_category,
+        verdict_counts.incident_type_code,
+        themes.theme_code
+    )
         'hmics_theme' as scheme,
         themes.theme_code as category_code,
         themes.theme_name as category_name,
-        verdicts.*,
+        verdict_counts.*,
         null as legacy_group
 
-    from verdicts
+    from verdict_counts
     inner join themes
-        on themes.record_kind = case when verdicts.test_code = 'TEST1' then 'incident' else 'crime' end
+        on themes.record_kind = case when verdict_counts.test_code = 'TEST1' then 'incident' else 'crime' end
         and case themes.match_on
-            when 'crime_category' then verdicts.crime_category
-            when 'crime_code' then verdicts.crime_code
-            when 'incident_type' then verdicts.incident_type_code
+            when 'crime_category' then verdict_counts.crime_category
+            when 'crime_code' then verdict_counts.crime_code
+            when 'incident_type' then verdict_counts.incident_type_code
         end = themes.match_value
 
 ),
@@ -151,7 +181,8 @@ counted as (
         scheme,
         category_code,
         any_value(category_name) as category_name,
-        {{ examined_and_compliant() }}
+        sum(examined)::bigint as examined,
+        sum(compliant)::bigint as compliant
 
     from classified
     group by fiscal_year, fiscal_quarter, division_code, test_code, scheme, category_code

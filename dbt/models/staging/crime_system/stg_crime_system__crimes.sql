@@ -2,8 +2,8 @@
 -- one is NO_CRIME), trimmed, with flags as booleans. The real time it took to record a crime is computed
 -- once, by int_timely72_verdicts (the test it belongs to).
 
--- Incremental by key: see macro rows_to_rebuild. Its post-hook lists the records whose verdicts this run
--- re-judges (macro remember_rejudged).
+-- Incremental by key: see macros rows_to_rebuild and with_built_rows. Its post-hook lists the records whose
+-- verdicts this run re-judges (macro remember_rejudged).
 {{ config(
     materialized='incremental', unique_key='crime_id',
     incremental_strategy='delete+insert', on_schema_change='fail',
@@ -14,7 +14,7 @@ with
 
 source as (
 
-    select * from {{ rows_to_rebuild(source('crime_system', 'crimes'), 'crime_id') }}
+    select * from {{ rows_to_rebuild(source('crime_system', 'crimes')) }}
 
 ),
 
@@ -54,13 +54,7 @@ cleaned as (
 
 ),
 
-current_state as (
-
-    {{ current_rows('cleaned', ['crime_id']) }}
-
-),
-
-final as (
+with_flags as (
 
     select
         *,
@@ -68,7 +62,19 @@ final as (
         cast(reported_at as date) as reported_date,
         cast(recorded_at as date) as recorded_date
 
-    from current_state
+    from cleaned
+
+),
+
+current_state as (
+
+    {{ current_rows(with_built_rows('with_flags', 'crime_id'), ['crime_id']) }}
+
+),
+
+final as (
+
+    select * from current_state
 
 )
 

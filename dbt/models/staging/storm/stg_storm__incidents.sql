@@ -1,6 +1,6 @@
 -- Current state of each incident (latest extract), trimmed, with flags as booleans.
 
--- Incremental by key: see macro rows_to_rebuild.
+-- Incremental by key: see macros rows_to_rebuild and with_built_rows.
 {{ config(
     materialized='incremental', unique_key='incident_id',
     incremental_strategy='delete+insert', on_schema_change='fail'
@@ -10,7 +10,7 @@ with
 
 source as (
 
-    select * from {{ rows_to_rebuild(source('storm', 'incidents'), 'incident_id') }}
+    select * from {{ rows_to_rebuild(source('storm', 'incidents')) }}
 
 ),
 
@@ -43,20 +43,26 @@ cleaned as (
 
 ),
 
-current_state as (
-
-    {{ current_rows('cleaned', ['incident_id']) }}
-
-),
-
-final as (
+with_flags as (
 
     select
         *,
         closed_at is null as is_open,
         cast(created_at as date) as created_date
 
-    from current_state
+    from cleaned
+
+),
+
+current_state as (
+
+    {{ current_rows(with_built_rows('with_flags', 'incident_id'), ['incident_id']) }}
+
+),
+
+final as (
+
+    select * from current_state
 
 )
 
