@@ -37,10 +37,11 @@ def asked_full_refresh(run_tags: Mapping[str, str]) -> str | None:
 def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: str) -> str | None:
     """Why the incremental staging models can't be trusted to equal a full rebuild in this run, or None.
 
-    They recompute the keys with rows loaded at or after the newest load time they hold. That equals a full
-    rebuild when: they were built by this same dbt project and vars (checksum recorded at publication), raw
-    still holds exactly the rows it held then plus this run's, and this run's rows were loaded no earlier
-    than the rows already in staging (a clock set back between runs would break it)."""
+    They take the raw rows loaded since they were built plus each affected key's current built row
+    (dbt/macros/staging_helpers.sql). That equals a full rebuild when: they were built by this same dbt project
+    and vars (checksum recorded at publication), raw still holds exactly the rows it held then plus this run's,
+    and this run's rows were loaded no earlier than the rows already in staging (a clock set back between runs
+    would break it)."""
     if not table_exists(con, "meta", "dbt_state"):
         return "no record of an earlier dbt build"
     state = next(iter(rows(con, f"select * from {DBT_STATE_TABLE}")), None)
@@ -53,7 +54,8 @@ def full_refresh_reason(con: duckdb.DuckDBPyConnection, run_id: str, checksum: s
         [(new, first_new)] = run(con, f"select count(*), min(_loaded_at) from raw.{kind} where _run_id = ?", [run_id])
         if total - new != int(state[f"{kind}_rows"]):
             return f"raw.{kind} does not hold exactly the rows of the last build plus this run's"
-        if new and first_new < value(con, f"select max(_loaded_at) from staging.{model}"):
+        built_until = value(con, f"select max(_loaded_at) from staging.{model}")
+        if new and built_until is not None and first_new < built_until:
             return f"raw.{kind}: this run's rows are stamped earlier than rows already in staging"
     return None
 
