@@ -20,7 +20,14 @@ from pathlib import Path
 from scrs.ingest import schema
 from scrs.settings import EXTRACT_KINDS
 
-_FLOOR_TYPES = {"timestamp": "TIMESTAMP", "date": "DATE", "text": "VARCHAR", "code": "VARCHAR", "flag": "VARCHAR"}
+_FLOOR_TYPES = {
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "flag": "VARCHAR",
+    "integer": "BIGINT",
+}
 
 
 def floor(landing: Path, db: Path) -> dict:
