@@ -23,10 +23,13 @@ from scrs.quality.history import load_expectation_catalogue, load_history_into
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
     settings = warehouse.settings()
+    from scrs.export import store_compliance_hidden  # pandas and the exports: only when a run publishes
+
     with build_connection(settings, context.run_id) as con:
         load_history_into(con, settings.quality_history_dir)
         load_expectation_catalogue(con)
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
+        store_compliance_hidden(con, settings.disclosure_min_records)
     build = prepare_build(settings, context.run_id)
     # The review store commits its reconciliation only once the build is published (docs/worklist.md).
     with reconciled_publication(context, settings, build):

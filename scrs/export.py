@@ -130,10 +130,51 @@ def national_queries(min_records: int) -> dict[str, MartQuery]:
 PATTERN_MARTS = (*COMPLIANCE_MARTS, CATEGORY_MART, UNIT_MART)
 
 
+# The committee's pattern as computed at publication (store_compliance_hidden): one table per mart in this
+# schema, and the threshold it was computed with.
+PATTERN_SCHEMA = "disclosure"
+
+
 def compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame]:
     """Per committee-facing mart (`PATTERN_MARTS` the publication has), its key columns and `_hidden`: the
     cells suppressed for the committee (primary and complementary, `scrs.disclosure.committee_pattern` over
-    the whole of those marts, every sum between them included)."""
+    the whole of those marts, every sum between them included).
+
+    Read from the publication when it was computed there with this threshold (store_compliance_hidden: it
+    costs most of a second at ten years, on every reader's first view), else computed now."""
+    stored = _stored_compliance_hidden(con, min_records)
+    return stored if stored is not None else computed_compliance_hidden(con, min_records)
+
+
+def store_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> None:
+    """At publication, into the build: the committee's pattern, computed once for every reader (the
+    dashboard, `scrs export`, the paper), in the file whose marts it was computed from."""
+    hidden = computed_compliance_hidden(con, min_records)
+    con.execute(f"create schema if not exists {PATTERN_SCHEMA}")
+    for mart, frame in hidden.items():
+        con.register("_scrs_pattern", frame.assign(_row=range(len(frame))))
+        try:
+            con.execute(f"create or replace table {PATTERN_SCHEMA}.{mart} as select * from _scrs_pattern")
+        finally:
+            con.unregister("_scrs_pattern")
+    con.execute(
+        f"create or replace table {PATTERN_SCHEMA}.pattern_settings as "
+        "select ?::bigint as min_records, ?::varchar[] as marts",
+        [min_records, list(hidden)],
+    )
+
+
+def _stored_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame] | None:
+    if not table_exists(con, PATTERN_SCHEMA, "pattern_settings"):
+        return None
+    [(stored_min, marts)] = con.execute(f"select min_records, marts from {PATTERN_SCHEMA}.pattern_settings").fetchall()
+    if stored_min != min_records:
+        return None
+    return {mart: con.sql(f"select * exclude (_row) from {PATTERN_SCHEMA}.{mart} order by _row").df() for mart in marts}
+
+
+def computed_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame]:
+    """compliance_hidden, computed from the marts (scrs.disclosure.committee_pattern)."""
     frames = {
         mart: con.sql(f"select * from marts.{mart}").df()
         for mart in PATTERN_MARTS
