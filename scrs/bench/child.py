@@ -18,16 +18,8 @@ import time
 from pathlib import Path
 
 from scrs.ingest import schema
+from scrs.ingest.raw import SQL_TYPES
 from scrs.settings import EXTRACT_KINDS
-
-_FLOOR_TYPES = {
-    "timestamp": "TIMESTAMP",
-    "date": "DATE",
-    "text": "VARCHAR",
-    "code": "VARCHAR",
-    "flag": "VARCHAR",
-    "integer": "BIGINT",
-}
 
 
 def floor(landing: Path, db: Path) -> dict:
@@ -41,7 +33,7 @@ def floor(landing: Path, db: Path) -> dict:
         files = sorted(str(p) for p in landing.glob(f"{kind}_*.csv"))
         if not files:
             continue
-        columns = "{" + ", ".join(f"'{c.name}': '{_FLOOR_TYPES[c.type]}'" for c in schema.columns(kind)) + "}"
+        columns = "{" + ", ".join(f"'{c.name}': '{SQL_TYPES[c.type]}'" for c in schema.columns(kind)) + "}"
         con.execute(
             f"""CREATE TABLE {kind} AS SELECT * FROM read_csv($files, columns={columns}, header=true,
                 auto_detect=false, timestampformat='{schema.TIMESTAMP_FORMAT}', dateformat='{schema.DATE_FORMAT}')""",

@@ -16,7 +16,7 @@ from scrs.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_SQL_TYPES = {
+SQL_TYPES = {  # contract column type -> DuckDB type (raw tables; the bench floor reads with them too)
     "timestamp": "TIMESTAMP",
     "date": "DATE",
     "text": "VARCHAR",
@@ -28,7 +28,7 @@ _SQL_TYPES = {
 
 def raw_columns(kind: str) -> list[tuple[str, str]]:
     """(name, DuckDB type) of `raw.<kind>`, in order: contract columns, then lineage columns."""
-    cols = [(c.raw_column, _SQL_TYPES[c.type]) for c in schema.columns(kind)]
+    cols = [(c.raw_column, SQL_TYPES[c.type]) for c in schema.columns(kind)]
     return cols + [
         ("_source_file", "VARCHAR"),
         ("_source_line", "BIGINT"),
