@@ -72,17 +72,66 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
 
+    if settings.using_demo_key:
+        print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
+    # The warehouse's resident runner (`scrs serve`) takes the run when one is listening: same pipeline, none of
+    # the start-up. --verbose shows Dagster's own log, which only a run in this process can.
+    if not (args.in_process or args.verbose):
+        from scrs.resident import RunnerError, socket_path, submit
+
+        try:
+            submitted = submit(Path(args.landing), Path(args.warehouse), progress=not args.quiet)
+        except RunnerError as exc:
+            return _fail("run", f"not published: {exc}", EXIT_NOT_PUBLISHED)
+        except KeyboardInterrupt:
+            return _fail(
+                "run",
+                f"stopped following the run; it goes on in the resident runner ({socket_path(args.warehouse)})",
+                130,
+            )
+        if submitted is not None:
+            codes = {"busy": EXIT_BUSY, "usage": EXIT_USAGE}
+            if submitted.error_kind is not None:
+                return _fail(
+                    "run", f"not published: {submitted.reason}", codes.get(submitted.error_kind, EXIT_NOT_PUBLISHED)
+                )
+            return _outcome(submitted)
+
     from dagster_project.runner import run_pipeline
     from scrs.publish import RunInProgressError
 
-    if settings.using_demo_key:
-        print("scrs run: demo mode: staff numbers are pseudonymised with the public DEMO key", file=sys.stderr)
     try:
         outcome = run_pipeline(Path(args.landing), Path(args.warehouse), verbose=args.verbose, progress=not args.quiet)
     except RunInProgressError as exc:
         return _fail("run", f"not published: {exc}", EXIT_BUSY)
     except FileNotFoundError as exc:
         return _fail("run", f"not published: {exc}", EXIT_USAGE)
+    return _outcome(outcome)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from dagster_project.resident import RunnerStartError, serve
+    from scrs.resident import socket_path
+
+    # The runner's own lines (scrs.*) on stderr, for the journal; Dagster's and dbt's go to each run's log file.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger("scrs").addHandler(handler)
+    logging.getLogger("scrs").setLevel(logging.INFO)
+    try:
+        serve(
+            Path(args.socket) if args.socket else socket_path(Path(args.warehouse)),
+            ready=lambda line: print(line, flush=True),
+        )
+    except RunnerStartError as exc:
+        return _fail("serve", str(exc), EXIT_USAGE)
+    return EXIT_OK
+
+
+def _outcome(outcome) -> int:  # noqa: ANN001 (runner.RunOutcome or resident.SubmittedOutcome)
+    """What `scrs run` prints and exits with for a run that ended."""
     if not outcome.published:
         return _fail("run", f"not published: {outcome.reason}", EXIT_NOT_PUBLISHED)
     print(f"{outcome.reason} (run {outcome.run_id})")
@@ -318,7 +367,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--demo", action="store_true", help="demo mode (synthetic data): allow the public demo pseudonymisation key"
     )
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the pipeline in this process even when the warehouse's resident runner (`scrs serve`) is listening",
+    )
     run.set_defaults(func=cmd_run)
+
+    srv = commands.add_parser(
+        "serve",
+        help="the resident runner: import the pipeline once, then run what `scrs run` submits (no start-up per run)",
+    )
+    srv.add_argument(
+        "--warehouse", default="data/warehouse", help="listen on this warehouse's socket (<warehouse>/.runner.sock)"
+    )
+    srv.add_argument("--socket", default=None, help="listen here instead (also SCRS_RUNNER_SOCKET, for `scrs run`)")
+    srv.set_defaults(func=cmd_serve)
 
     exp = commands.add_parser("export", help="write a division's or the committee's pack")
     exp.add_argument("--warehouse", required=True)
