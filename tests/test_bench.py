@@ -74,3 +74,8 @@ def test_quick_bench_writes_every_row(tmp_path: Path) -> None:
     full = next(line for line in text.splitlines() if line.startswith("| scrs run, one year"))
     cells = [c.strip() for c in full.strip("|").split("|")]
     assert all(cells[i] for i in range(1, 9)), full
+    # the monthly run went to the resident runner (`scrs serve`), whose answer carries the run's step times
+    month = next(line for line in text.splitlines() if line.startswith("| scrs run, incremental: +1 month onto one"))
+    cells = [c.strip() for c in month.strip("|").split("|")]
+    assert cells[0].endswith("resident runner") and "runner start-up" in cells[-1], month
+    assert all(cells[i] for i in range(1, 6)), month

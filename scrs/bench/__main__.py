@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from scrs.bench import extracts
@@ -108,6 +112,68 @@ def nothing_new(report: Report, label: str, landing: Path, warehouse_dir: Path) 
     return m
 
 
+@contextlib.contextmanager
+def resident_runner(work: Path) -> Iterator[dict]:
+    """`scrs serve` on a socket under `work`, started and ready before anything is measured (its start-up is
+    paid once per service start, not per run), stopped afterwards."""
+    sock, runner_log = work / "runner.sock", work / "runner.log"
+    env = {**os.environ, "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false"}
+    t0 = time.perf_counter()
+    with open(runner_log, "w") as out:
+        proc = subprocess.Popen([SCRS, "serve", "--socket", str(sock)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        while "ready on" not in runner_log.read_text():
+            if proc.poll() is not None or time.perf_counter() - t0 > 600:
+                raise SystemExit(f"bench: scrs serve did not start:\n{runner_log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        startup = time.perf_counter() - t0
+        log(f"resident runner ready in {startup:.1f} s")
+        yield {"env": {"SCRS_RUNNER_SOCKET": str(sock)}, "pid": proc.pid, "startup": startup}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+
+
+def monthly(
+    report: Report,
+    runner: dict,
+    label: str,
+    case: str,
+    landing: Path,
+    warehouse_dir: Path,
+    work: Path,
+    note: str,
+    compare: bool = True,
+) -> None:
+    """A month's delivery run twice from the same starting warehouse: in a process of its own (`scrs run
+    --in-process`, as without a runner), on a copy, then submitted to the resident runner, in place (judged).
+    `compare=False` (--quick) leaves out the first."""
+    if compare:
+        in_own_process(report, label, f"{case}-cold", landing, warehouse_dir, work, note)
+    log(f"{label}, submitted to the resident runner ...")
+    m = measure_child("submit", landing, warehouse_dir, env=runner["env"], also=runner["pid"])
+    _check(m, f"{label}, resident runner")
+    report.add_run(
+        f"{label}, resident runner", case, m, note=f"{note}; runner start-up {runner['startup']:.1f} s, once"
+    )
+    log(f"{label}, resident runner: {m.seconds:.1f} s")
+
+
+def in_own_process(
+    report: Report, label: str, case: str, landing: Path, warehouse_dir: Path, work: Path, note: str
+) -> None:
+    """The same delivery onto a copy of the warehouse, in a process of its own."""
+    cold = work / f"{warehouse_dir.name}_in_process"
+    shutil.rmtree(cold, ignore_errors=True)
+    shutil.copytree(warehouse_dir, cold)
+    log(f"{label}, in its own process ...")
+    m = measure_child("run", landing, cold)
+    _check(m, f"{label}, in its own process")
+    report.add_run(f"{label}, in its own process", f"{case}-cold", m, note=note)
+    log(f"{label}, in its own process: {m.seconds:.1f} s")
+    shutil.rmtree(cold, ignore_errors=True)
+
+
 def held_out_month(ten: extracts.ExtractSet) -> str:
     """`YYYY_MM` of the ten-year set's last month, whose incidents and crimes are delivered incrementally."""
     return f"{int(ten.years[-1][:4]) + 1}_03"
@@ -126,7 +192,11 @@ def exports(report: Report, case: str, warehouse_dir: Path, work: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        return _main(parse_args(argv), argv, stack)
+
+
+def _main(args: argparse.Namespace, argv: list[str] | None, stack: contextlib.ExitStack) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     report = Report(command=command_line(args, argv), machine=machine_info(), quick=args.quick, scale=args.scale)
     started = time.perf_counter()
@@ -147,17 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     exports(report, "one year", wh1, args.work)
     pandas_recomputation(report, f"pandas recomputation, one year ({args.year})", "1y-pandas", year.landing, args.work)
 
+    # The monthly cases go to a resident runner (`scrs serve`), as `scrs run` does when one listens; each is
+    # also run in a process of its own on a copy, for comparison.
+    runner = stack.enter_context(resident_runner(args.work))
+
     # ---- incremental month onto the one-year warehouse ----------------------------------------------
     # In place, as a month's delivery arrives in production: same warehouse folder (dbt's partial-parse state
     # lives there), landing = the year's files (already loaded: skipped by checksum) + the next month's.
     assert year.next_month is not None
     inc_landing = extracts.link_landing(args.work / "landing_1y_plus_month", year.landing, year.next_month)
     next_files = sorted(p.name for p in year.next_month.glob("*.csv"))
-    log(f"incremental: {', '.join(next_files)} onto the one-year warehouse ...")
-    m = measure_child("run", inc_landing, wh1)
-    _check(m, "incremental run")
-    report.add_run("scrs run, incremental: +1 month onto one year", "inc", m, note=", ".join(next_files))
-    log(f"incremental: {m.seconds:.1f} s")
+    label = "scrs run, incremental: +1 month onto one year"
+    monthly(report, runner, label, "inc", inc_landing, wh1, args.work, ", ".join(next_files), compare=not args.quick)
     nothing_new(report, "scrs run, nothing new (one year + month, all published)", inc_landing, wh1)
     shutil.rmtree(inc_landing, ignore_errors=True)
 
@@ -189,11 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         full_run(report, f"scrs run, ten years ({span}, less its last month)", "10y", landing10, wh10)
         exports(report, "ten years", wh10, args.work)
         extracts.link_landing(landing10, ten.landing)
-        log(f"incremental: {', '.join(held)} onto the ten-year warehouse ...")
-        m = measure_child("run", landing10, wh10)
-        _check(m, "incremental run onto ten years")
-        report.add_run("scrs run, incremental: +1 month onto ten years", "inc10", m, note=", ".join(held))
-        log(f"incremental onto ten years: {m.seconds:.1f} s")
+        label = "scrs run, incremental: +1 month onto ten years"
+        monthly(report, runner, label, "inc10", landing10, wh10, args.work, note=", ".join(held))
         shutil.rmtree(landing10, ignore_errors=True)
         dash_wh, dash_case = wh10, "ten years"
     else:

@@ -2,6 +2,8 @@
 
 - `floor LANDING DB`: DuckDB reads every extract CSV of LANDING into one typed table per kind, nothing else.
 - `run LANDING WAREHOUSE`: what `scrs run` does (dagster_project.runner.run_pipeline), plus the step times.
+- `submit LANDING WAREHOUSE`: what `scrs run` does when a resident runner (`scrs serve`) listens: submit the
+  run to it and follow it to its outcome (the run's own work is in the runner's process, measured with it).
 - `dashboard WAREHOUSE`: every page's data-layer calls (streamlit_app.data), repeated with cleared caches.
 
 The parent (scrs.bench.measure) times the process and samples its tree's memory.
@@ -54,6 +56,22 @@ def run(landing: Path, warehouse: Path) -> dict:
     return {
         "seconds": time.perf_counter() - t0,
         "published": outcome.published,
+        "reason": outcome.reason,
+        "steps": [list(s) for s in outcome.steps],
+    }
+
+
+def submit(landing: Path, warehouse: Path) -> dict:
+    """What `scrs run` does when the warehouse's resident runner listens (`SCRS_RUNNER_SOCKET`): submit, follow."""
+    from scrs.resident import submit as submit_run
+
+    t0 = time.perf_counter()
+    outcome = submit_run(landing, warehouse, progress=False)
+    if outcome is None:
+        raise SystemExit("no resident runner is listening (SCRS_RUNNER_SOCKET)")
+    return {
+        "seconds": time.perf_counter() - t0,
+        "published": outcome.published and outcome.error_kind is None,
         "reason": outcome.reason,
         "steps": [list(s) for s in outcome.steps],
     }
@@ -173,7 +191,7 @@ def dashboard(warehouse: Path, runs: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scrs.bench.child")
-    parser.add_argument("job", choices=("floor", "run", "dashboard"))
+    parser.add_argument("job", choices=("floor", "run", "submit", "dashboard"))
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--out", required=True)
@@ -183,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         result = floor(paths[0], paths[1])
     elif args.job == "run":
         result = run(paths[0], paths[1])
+    elif args.job == "submit":
+        result = submit(paths[0], paths[1])
     else:
         result = dashboard(paths[0], args.runs)
     Path(args.out).write_text(json.dumps(result, default=str))

@@ -44,8 +44,11 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
-    """Run `cmd`; sample the RSS of its process tree (sum over processes) every 50 ms."""
+def measure(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, also: int | None = None
+) -> Measured:
+    """Run `cmd`; sample the RSS of its process tree (sum over processes) every 50 ms, with the tree of process
+    `also` added (the resident runner that does a submitted run's work)."""
     full_env = {**os.environ, "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", **(env or {})}
     with tempfile.TemporaryFile(mode="w+") as err, tempfile.TemporaryFile(mode="w+") as out:
         t0 = time.perf_counter()
@@ -56,11 +59,11 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
         def sample() -> None:
             nonlocal peak
             try:
-                proc = psutil.Process(popen.pid)
+                procs = [psutil.Process(popen.pid), *([psutil.Process(also)] if also else [])]
             except psutil.Error:
                 return
             while not done.is_set():
-                peak = max(peak, _tree_rss(proc))
+                peak = max(peak, sum(_tree_rss(p) for p in procs))
                 done.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -76,14 +79,16 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     return Measured(seconds, peak, returncode, stderr=stderr[-4000:], stdout=stdout[-4000:])
 
 
-def measure_child(job: str, *args: str | Path, runs: int | None = None, env: dict[str, str] | None = None) -> Measured:
+def measure_child(
+    job: str, *args: str | Path, runs: int | None = None, env: dict[str, str] | None = None, also: int | None = None
+) -> Measured:
     """`python -m scrs.bench.child JOB ARGS --out X.json`, with its JSON result attached."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "scrs.bench.child", job, *map(str, args), "--out", str(out)]
         if runs is not None:
             cmd += ["--runs", str(runs)]
-        m = measure(cmd, env=env)
+        m = measure(cmd, env=env, also=also)
         if out.exists():
             m.result = json.loads(out.read_text())
     return m
