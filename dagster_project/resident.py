@@ -148,13 +148,10 @@ def handle(conn: socket.socket) -> None:
         log.exception("run on %s failed in the resident runner", warehouse)
         client.send({"error": {"kind": "internal", "message": "the run failed in the resident runner (see its log)"}})
         return
-    log.info(
-        "run %s on %s: %s (%.1f s)",
-        outcome.run_id,
-        warehouse,
-        "published" if outcome.published else "not published",
-        time.monotonic() - started,
-    )
+    if outcome.published:
+        log.info("run %s on %s: published (%.1f s)", outcome.run_id, warehouse, time.monotonic() - started)
+    else:  # as the daemon's failure alert says it (docs/operations.md: what to watch)
+        log.error("scrs: pipeline run %s failed: %s", outcome.run_id, outcome.reason)
     client.send(
         {
             "outcome": {
@@ -191,6 +188,15 @@ def listen(path: Path) -> socket.socket:
     return server
 
 
+def _signalled(woken: int) -> bool:
+    """Whether SIGTERM or SIGINT arrived since last asked (read from the wake-up fd)."""
+    try:
+        data = os.read(woken, 4096)
+    except BlockingIOError:
+        return False
+    return any(signum in (signal.SIGTERM, signal.SIGINT) for signum in data)
+
+
 def serve(path: Path, ready=print, max_runs: int | None = None) -> None:  # noqa: ANN001 (a print-like callable)
     """Listen on `path` and run what is submitted, one run at a time, until SIGTERM or SIGINT (or `max_runs`)."""
     started = time.monotonic()
@@ -206,6 +212,12 @@ def serve(path: Path, ready=print, max_runs: int | None = None) -> None:  # noqa
             server.shutdown(socket.SHUT_RDWR)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # During a run Dagster puts its own handlers on both signals (a SIGTERM interrupts the run: its build is
+    # discarded, the served file untouched), so `stop` does not hear it; the wake-up fd does, whoever handles it.
+    woken, wake = os.pipe()
+    for fd in (woken, wake):
+        os.set_blocking(fd, False)
+    previous_wakeup = signal.set_wakeup_fd(wake)
     ready(f"scrs serve: ready on {path} (pid {os.getpid()}, start-up {time.monotonic() - started:.1f} s)")
     runs = 0
     try:
@@ -219,7 +231,13 @@ def serve(path: Path, ready=print, max_runs: int | None = None) -> None:  # noqa
             with conn:
                 handle(conn)
             runs += 1
+            if _signalled(woken):
+                log.info("stopping: a signal came during the run")
+                stopping = True
     finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        os.close(woken)
+        os.close(wake)
         server.close()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

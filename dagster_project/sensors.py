@@ -20,6 +20,7 @@ from dagster_project.runner import failure_reason_from_events
 from scrs.freshness import waiting_files, why_run
 from scrs.ops import record_failure
 from scrs.publish import run_in_progress
+from scrs.resident import hand_over
 from scrs.settings import Settings
 
 log = logging.getLogger("scrs.ops")
@@ -58,7 +59,8 @@ def seconds_since_last_change(settings: Settings) -> float:
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=SENSOR_STATUS,
     description="Runs the pipeline when the landing folder's extract files change and at least one of them is "
-    "not yet published (checksums against the served load registry); a change with nothing new starts no run.",
+    "not yet published (checksums against the served load registry); a change with nothing new starts no run. "
+    "While the resident runner (scrs serve) listens, the run is handed to it instead of launched here.",
 )
 def landing_folder_sensor(context: SensorEvaluationContext):
     settings = Settings.from_env()
@@ -73,6 +75,8 @@ def landing_folder_sensor(context: SensorEvaluationContext):
     context.update_cursor(fingerprint)
     if reason is None:
         return SkipReason("nothing new: every extract file in the landing folder is already published")
+    if hand_over(settings.landing_dir, settings.warehouse_dir):  # the resident runner: no start-up per run
+        return SkipReason(f"handed to the resident runner (scrs serve), which runs it now: {reason}")
     context.log.info(f"starting a run: {reason}")
     return RunRequest(run_key=fingerprint)
 

@@ -129,3 +129,21 @@ def submit(
                     return None
                 return SubmittedOutcome(False, "", str(e["message"]), (), str(e.get("kind", "internal")))
     raise RunnerError("the resident runner closed the connection before the run's outcome (see its log)")
+
+
+def hand_over(landing_dir: Path, warehouse_dir: Path) -> bool:
+    """Hand a run to the warehouse's resident runner without waiting for it (the landing sensor: a tick must
+    not last a run); False when no runner listens. The runner reports the outcome as for any run: the
+    publication, or the failure marker and an ERROR line in its log."""
+    sock = connect(socket_path(warehouse_dir))
+    if sock is None:
+        return False
+    request = {
+        "landing": str(Path(landing_dir).resolve()),
+        "warehouse": str(Path(warehouse_dir).resolve()),
+        "progress": False,
+        "env": forwarded_environment(),
+    }
+    with sock:
+        sock.sendall(encode(request))
+    return True

@@ -4,6 +4,7 @@ in-process; nobody else can submit; without a runner `scrs run` runs in its own 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -20,6 +21,7 @@ import pytest
 from scrs.publish import run_lock
 from scrs.resident import MAX_SOCKET_PATH, connect, forwarded_environment, submit
 from scrs.settings import Settings
+from tests import extract_factory as xf
 from tests.conftest import SCRS, run_scrs
 
 pytestmark = pytest.mark.pipeline
@@ -70,6 +72,43 @@ def test_a_submitted_run_is_the_pipeline_run_in_the_runner(runner, fresh_pipelin
     # a new publication (atomic swap), with the same marts as the session's in-process run of the same files
     assert (warehouse / "warehouse.duckdb").stat().st_ino != served_before
     assert marts(warehouse) == marts(published_warehouse)
+
+
+def test_the_landing_sensor_hands_a_delivery_to_the_runner(runner, fresh_pipeline, monkeypatch):
+    """The service's path: the sensor finds a delivery, hands it to the runner and returns at once; the runner
+    runs it. The delivery has a bad division code, so the run stops at the quality gate (no dbt build needed
+    to show where it ran): the file is quarantined and the failure is recorded, as for any run."""
+    from dagster import SkipReason, build_sensor_context
+
+    from dagster_project.sensors import landing_folder_sensor
+    from scrs.ops import failure_marker
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    xf.write_incidents(landing / "incidents_bad_division.csv", [xf.incident(incident_id="PS-R-1", division_code="Z")])
+    for name, value in {
+        "SCRS_LANDING_DIR": str(landing),
+        "SCRS_WAREHOUSE_DIR": str(warehouse),
+        "SCRS_RUNNER_SOCKET": str(runner["socket"]),
+        "SCRS_DEMO_MODE": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    served_before = (warehouse / "warehouse.duckdb").read_bytes()
+    result = landing_folder_sensor(build_sensor_context())
+    assert isinstance(result, SkipReason), result
+    assert "handed to the resident runner" in result.skip_message
+    marker = failure_marker(warehouse)
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        assert time.monotonic() < deadline, runner["log"].read_text()[-3000:]
+        time.sleep(0.5)
+    assert "incidents_bad_division.csv" in json.loads(marker.read_text())["reason"]
+    assert (landing / "quarantine" / "incidents_bad_division.csv").exists()
+    assert (warehouse / "warehouse.duckdb").read_bytes() == served_before
+    run_id = json.loads(marker.read_text())["run_id"]
+    deadline = time.monotonic() + 30  # the runner logs the failure just after recording it
+    while f"scrs: pipeline run {run_id} failed" not in runner["log"].read_text():
+        assert time.monotonic() < deadline, runner["log"].read_text()[-3000:]
+        time.sleep(0.2)
 
 
 def test_a_busy_warehouse_is_refused_by_the_runner_as_in_process(runner, fresh_pipeline):
