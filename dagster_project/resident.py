@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import struct
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +37,21 @@ class RunnerStartError(RuntimeError):
 
 def preload() -> None:
     """Import what every run needs, once: the definitions (Dagster, dagster-dbt and the manifest, made first
-    if the project changed) and Great Expectations with the quality suites' validator."""
+    if the project changed), Great Expectations with the quality suites' validator, and dbt itself, which
+    from now on runs in this process with the project parsed (dagster_project/dbt_in_process.py)."""
     global _loaded_manifest
     from dagster_project.dbt_project import prepare_manifest
 
     _loaded_manifest = manifest_version(prepare_manifest())
     import dagster_project.definitions  # noqa: F401  (imported after the manifest exists)
     import scrs.quality.validate  # noqa: F401  (Great Expectations, pandas)
+    from dagster_project import dbt_in_process
+    from scrs.settings import DBT_PROJECT_DIR, Settings
+
+    dbt_in_process.enable()
+    with tempfile.TemporaryDirectory(prefix="scrs-runner-parse-") as target:
+        dbt_vars = json.dumps(Settings.from_env().dbt_vars())  # as dagster_project/dbt.py passes them
+        dbt_in_process.warm(Path(DBT_PROJECT_DIR), dbt_vars, Path(target))
 
 
 def manifest_version(path: Path) -> tuple[int, int]:

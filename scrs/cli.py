@@ -119,7 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.getLogger("scrs").addHandler(handler)
-    logging.getLogger("scrs").setLevel(logging.INFO)
+    logging.getLogger("scrs").setLevel(logging.WARNING)  # not every skipped file of every run
+    logging.getLogger("scrs.resident").setLevel(logging.INFO)
     try:
         serve(
             Path(args.socket) if args.socket else socket_path(Path(args.warehouse)),

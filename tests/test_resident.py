@@ -72,6 +72,10 @@ def test_a_submitted_run_is_the_pipeline_run_in_the_runner(runner, fresh_pipelin
     # a new publication (atomic swap), with the same marts as the session's in-process run of the same files
     assert (warehouse / "warehouse.duckdb").stat().st_ino != served_before
     assert marts(warehouse) == marts(published_warehouse)
+    # dbt ran in the runner's process too (no dbt subprocess), and let go of the file it built: the runner
+    # holds no lock on the published file
+    assert "dbt build in the runner's own process" in runner["log"].read_text()
+    duckdb.connect(str(warehouse / "warehouse.duckdb")).close()
 
 
 def test_the_landing_sensor_hands_a_delivery_to_the_runner(runner, fresh_pipeline, monkeypatch):
