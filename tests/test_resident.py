@@ -181,6 +181,30 @@ def test_the_runner_will_not_start_where_it_cannot_or_where_one_listens(runner, 
         server.close()
 
 
+def test_dbt_in_the_runner_fails_as_a_dbt_process_would(tmp_path, monkeypatch):
+    """dagster-dbt judges dbt by its exit status and its error lines: the in-process stand-in gives both."""
+    from dagster_project.dbt_in_process import InProcessDbt
+    from scrs.settings import DBT_PROJECT_DIR
+
+    monkeypatch.setenv("SCRS_DUCKDB_PATH", str(tmp_path / "dbt.duckdb"))
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    dbt_env = {
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "target"),
+        "DBT_LOG_FORMAT": "json",
+    }
+    dbt = InProcessDbt(
+        ["dbt", "run-operation", "no_such_macro_here"], env={**os.environ, **dbt_env}, cwd=DBT_PROJECT_DIR
+    )
+    lines = [json.loads(line) for line in dbt.stdout]
+    assert dbt.wait() in (1, 2)
+    errors = [line["info"]["msg"] for line in lines if line["info"]["level"] == "error"]
+    assert any("no_such_macro_here" in message for message in errors), errors
+    assert "DBT_TARGET_PATH" not in os.environ  # the command's settings were put back
+
+
 def test_a_changed_dbt_project_is_run_in_process_not_with_stale_definitions(monkeypatch):
     from dagster_project import resident
     from dagster_project.dbt_project import prepare_manifest
