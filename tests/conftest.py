@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,8 +89,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=_heavy_rank)  # stable: the order within each file and among the rest is kept
 
 
+# The suite's `scrs run`s are handed to one resident runner per worker (`scrs serve`: docs/operations.md), as
+# `scrs run` does in production when the service's runner listens: each run is the same pipeline without the
+# ~12 s of CPU a new process pays to import Dagster, Great Expectations and dbt (docs/testing.md). The runner
+# starts at the first `scrs run` and stops with the session. A run that must be its own process (killed
+# mid-run) is started with `--in-process`; test_service.py's daemon runs its own; test_resident.py tests the
+# runner itself. SCRS_TEST_RUNNER=0 runs every `scrs run` in its own process instead.
+_RUNNER: dict = {}
+
+
+def resident_runner_socket() -> str:
+    """The socket of this worker's resident runner, started on first use."""
+    if "socket" not in _RUNNER:
+        folder = Path(tempfile.mkdtemp(prefix="scrs-test-runner-", dir="/tmp"))  # socket paths: 107 bytes at most
+        sock, log = folder / "runner.sock", folder / "serve.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(
+                [SCRS, "serve", "--socket", str(sock)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ),
+                cwd=REPO,
+            )
+        deadline = time.monotonic() + 300
+        while "ready on" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"the test session's resident runner did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        _RUNNER.update(socket=str(sock), proc=proc, log=log)
+    return _RUNNER["socket"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    proc = _RUNNER.pop("proc", None)
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=120)
+
+
 def run_scrs(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    """Run the installed `scrs` command as a user would, capturing its output."""
+    """Run the installed `scrs` command as a user would, capturing its output (`scrs run` with this worker's
+    resident runner listening, unless it asks for `--in-process` or SCRS_TEST_RUNNER=0)."""
+    if args[:1] == ("run",) and "--in-process" not in args and os.environ.get("SCRS_TEST_RUNNER", "1") != "0":
+        env = {"SCRS_RUNNER_SOCKET": resident_runner_socket(), **(env or {})}
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run([SCRS, *args], capture_output=True, text=True, env=full_env, cwd=REPO)
     if check and proc.returncode != 0:

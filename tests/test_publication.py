@@ -310,8 +310,8 @@ def next_publication(rejected_run):
         landing / "crimes_2099_02.csv", [xf.crime(crime_id="CR/W/1", incident_id="PS-NEXT-1", division_code="E")]
     )
     before_kill = sha256(served)
-    proc = subprocess.Popen(
-        [SCRS, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+    proc = subprocess.Popen(  # in its own process, which the kill ends (a resident runner's run would go on)
+        [SCRS, "run", "--in-process", "--landing", str(landing), "--warehouse", str(warehouse)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
