@@ -618,52 +618,126 @@ def test_compliance_selector_builds_exactly_what_the_compliance_marts_need(dbt_w
     assert not any("improvement" in uid for uid in ran)
 
 
-def test_a_null_in_any_column_of_not_null_columns_fails_its_test(dbt_work: Path, tmp_path: Path) -> None:
-    """`not_null_columns` (one query for a model's not-null columns) fails on a NULL in any of them, counting
-    the rows; and every column it names is a column of its model (a typo would check nothing it claims)."""
-    manifest = dbt_artifact(dbt_work, "manifest.json")
-    merged = [
-        node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "not_null_columns"
-    ]
-    assert merged
-    for node in merged:
-        parent = manifest["nodes"][node["depends_on"]["nodes"][0]]
-        named = node["test_metadata"]["kwargs"]["column_names"]
-        assert len(named) >= 2 and set(named) <= set(parent["columns"]), node["name"]
-    broken = tmp_path / DB_NAME
-    broken.write_bytes((dbt_work / DB_NAME).read_bytes())
-    with duckdb.connect(str(broken)) as con:
-        con.execute("update reference.divisions set command_area = null where division_code in ('G', 'L')")
-        first, last = con.execute(
-            "select min(incident_id), max(incident_id) from staging.stg_storm__incidents"
-        ).fetchone()
-        con.execute("update staging.stg_storm__incidents set created_at = null where incident_id = ?", [first])
-        con.execute("update staging.stg_storm__incidents set division_code = null where incident_id = ?", [last])
-    result = run_dbt(["test", "--select", "divisions", "stg_storm__incidents"], broken, tmp_path)
-    assert result.returncode != 0
-    failed = {name: int(count) for count, name in re.findall(r"FAIL (\d+) (not_null_columns_\w+)", result.stdout)}
-    assert {
-        "divisions": sum(n for name, n in failed.items() if name.startswith("not_null_columns_divisions_")),
-        "incidents": sum(n for name, n in failed.items() if name.startswith("not_null_columns_stg_storm__incidents_")),
-    } == {"divisions": 2, "incidents": 2}, result.stdout[-3000:]
-    assert len(failed) == 2
-
-
-def test_column_rules_names_each_broken_rule_and_counts_its_rows(dbt_work: Path, tmp_path: Path) -> None:
-    """`column_rules` (one query over a model for several rules: the worklist view's tests) fails with one row
-    per broken rule, naming it and counting the rows that break it; every column a rule names is a column of
-    its model. Planted in a copy: a review state not in the seed, a failure reason with no words, a record
-    failing twice (each on a different record), and nothing that breaks the other rules."""
-    manifest = dbt_artifact(dbt_work, "manifest.json")
-    merged = [
+def rules_tests(manifest: dict) -> list[dict]:
+    """The project's per-model rules tests (generic test `column_rules`, one per model, seed and source table)."""
+    return [
         node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "column_rules"
     ]
-    assert sorted(node["name"] for node in merged) == ["review_outcomes_column_rules", "worklist_column_rules"]
-    kwargs = next(node for node in merged if node["name"] == "worklist_column_rules")["test_metadata"]["kwargs"]
+
+
+def broken_rules(db_path: Path, work: Path, test_name: str) -> dict[str, int]:
+    """Rule -> rows breaking it, from the compiled rules test run on `db_path` (the failing rows dbt counted)."""
+    compiled = next((work / "target" / "compiled").rglob(f"{test_name}.sql")).read_text()
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return {rule: count for rule, _, count in con.execute(compiled).fetchall()}
+
+
+def test_every_model_has_one_rules_test_naming_only_its_own_columns(dbt_work: Path) -> None:
+    """One data-test node per model, named `<model>_rules` (the Dagster check's name), and every column its rules
+    name is a column of the built relation: a typo would check nothing it claims."""
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    tests = rules_tests(manifest)
+    generic = [n for n in manifest["nodes"].values() if n["resource_type"] == "test" and n.get("test_metadata")]
+    assert tests == generic, "every generic data test is a rules test"
+    on = [node["attached_node"] or node["depends_on"]["nodes"][0] for node in tests]  # a source's: no attached node
+    assert len(on) == len(set(on)), "one rules test per model"
+    with duckdb.connect(str(dbt_work / DB_NAME), read_only=True) as con:
+        columns: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns()"
+        ).fetchall():
+            columns.setdefault((schema, table), set()).add(column)
+    checked = 0
+    for node, uid in zip(tests, on, strict=True):
+        parent = manifest["nodes"].get(uid) or manifest["sources"][uid]
+        expected_name = (
+            f"{parent['source_name']}_{parent['name']}_rules"
+            if parent["resource_type"] == "source"
+            else f"{parent['name']}_rules"
+        )
+        assert node["name"] == expected_name
+        built = columns.get((parent["schema"], parent["alias"] if "alias" in parent else parent["identifier"]))
+        if built is None:
+            continue  # not in the compliance selection (improvement plan, registrar audit, committee paper)
+        kwargs = node["test_metadata"]["kwargs"]
+        named = set(kwargs.get("not_null", [])) | set(kwargs.get("unique", []))
+        named |= set(kwargs.get("accepted_values", {})) | set(kwargs.get("relationships", {}))
+        named |= {c for combination in kwargs.get("unique_combinations", []) for c in combination}
+        assert named <= built, (node["name"], named - built)
+        checked += 1
+    assert checked >= 40
+
+
+def test_rules_tests_name_each_broken_rule_with_the_old_tests_null_handling(dbt_work: Path, tmp_path: Path) -> None:
+    """One fault per kind of rule, each in a model of its own, in a copy of the build; one `dbt test` over them.
+    Each model's rules test fails naming exactly the rule broken and the rows planted; NULLs pass where dbt's
+    unique, accepted_values and relationships let them (and the old expression_is_true did not)."""
+    broken = tmp_path / DB_NAME
+    broken.write_bytes((dbt_work / DB_NAME).read_bytes())
+    with duckdb.connect(str(broken)) as con:
+
+        def plant(table: str, assignment: str, rows: int) -> None:
+            """Change the first `rows` rows of `table` (as stored)."""
+            con.execute(
+                f"update {table} set {assignment} where rowid in (select rowid from {table} order by rowid limit ?)",
+                [rows],
+            )
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] >= rows, table
+
+        def duplicate_first_row(table: str) -> None:
+            con.execute(f"insert into {table} select * from {table} where rowid = (select min(rowid) from {table})")
+
+        plant("staging.stg_storm__incidents", "created_at = null", 1)  # not_null
+        plant("intermediate.int_test2_verdicts", "record_id = null", 2)  # not_null breaks, unique ignores NULLs
+        duplicate_first_row("intermediate.int_timely72_verdicts")  # unique
+        plant("marts.record_failures", "fiscal_quarter = 5", 3)  # accepted_values
+        plant("intermediate.int_nocrime_verdicts", "division_code = 'ZZ'", 2)  # relationships: an orphan
+        duplicate_first_row("marts.compliance_by_division_test")  # unique combination
+        plant("intermediate.int_cyber_verdicts", "is_compliant = not is_compliant", 1)  # expression false
+        plant("intermediate.int_test1_verdicts", "linked_crime_count = null", 1)  # expression NULL
+        # NULLs that pass: in a relationship column (only its not_null breaks), in accepted values with no not_null
+        plant("marts.compliance_national_test", "test_code = null", 1)
+        plant("reference.crime_system_go_live", "is_synthetic = null", 3)
+        plant("reference.legacy_crime_groups", "crime_or_offence = null", 1)
+
+    models = [
+        "stg_storm__incidents", "int_test2_verdicts", "int_timely72_verdicts", "record_failures",
+        "int_nocrime_verdicts", "compliance_by_division_test", "int_cyber_verdicts", "int_test1_verdicts",
+        "compliance_national_test", "crime_system_go_live", "legacy_crime_groups",
+    ]  # fmt: skip
+    # the singular tests, which compare models with each other, see the faults too: not what is tested here
+    args = ["test", "--select", *models, "--exclude", "test_type:singular", "--exclude-resource-type", "unit_test"]
+    result = run_dbt(args, broken, tmp_path)
+    assert result.returncode != 0
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"].split(".")[2]: r for r in results}
+    assert {f"{m}_rules" for m in models} <= set(ran)
+    failed = {name: broken_rules(broken, tmp_path, name) for name, r in ran.items() if r["status"] == "fail"}
+    assert failed == {
+        "stg_storm__incidents_rules": {"created_at not null": 1},
+        "int_test2_verdicts_rules": {"record_id not null": 2},
+        "int_timely72_verdicts_rules": {"record_id unique": 1},
+        "record_failures_rules": {"fiscal_quarter in (1, 2, 3, 4) or null": 3},
+        "int_nocrime_verdicts_rules": {"division_code in divisions.division_code or null": 2},
+        "compliance_by_division_test_rules": {"fiscal_year, fiscal_quarter, division_code, test_code unique": 1},
+        "int_cyber_verdicts_rules": {"is_compliant = (failure_reasons is null)": 1},
+        "int_test1_verdicts_rules": {"linked_crime_count >= 0": 1},
+        "compliance_national_test_rules": {"test_code not null": 1},
+    }, result.stdout[-3000:]
+    # dbt counts one failing row per broken rule
+    assert {name: ran[name]["failures"] for name in failed} == {name: len(rules) for name, rules in failed.items()}
+    assert ran["crime_system_go_live_rules"]["status"] == ran["legacy_crime_groups_rules"]["status"] == "pass"
+
+
+def test_worklist_rules_name_each_broken_rule_and_count_its_rows(dbt_work: Path, tmp_path: Path) -> None:
+    """The worklist view's rules test (named `rules`, one query over the view) fails with one row
+    per broken rule, naming it and counting the rows that break it; every column a rule names is a column of
+    its model. Planted in a copy: a review state not in the seed, a failure reason with no words, a record
+    failing twice (each on a different record), and nothing that breaks the other rules."""
+    manifest = dbt_artifact(dbt_work, "manifest.json")
+    kwargs = next(node for node in rules_tests(manifest) if node["name"] == "worklist_rules")["test_metadata"]["kwargs"]
     with duckdb.connect(str(dbt_work / DB_NAME), read_only=True) as con:
         columns = {
             r[0]
@@ -696,10 +770,8 @@ def test_column_rules_names_each_broken_rule_and_counts_its_rows(dbt_work: Path,
             "select * from marts.record_failures where test_code = ? and record_id = ?",
             [t3, r3],
         )
-    result = run_dbt(["test", "--select", "worklist_column_rules"], broken, tmp_path)
+    result = run_dbt(["test", "--select", "worklist_rules"], broken, tmp_path)
     assert result.returncode != 0
-    assert re.search(r"FAIL 3 worklist_column_rules", result.stdout), result.stdout[-3000:]
-    compiled = next((tmp_path / "target" / "compiled").rglob("worklist_column_rules.sql")).read_text()
-    with duckdb.connect(str(broken), read_only=True) as con:
-        found = {rule: count for rule, _, count in con.execute(compiled).fetchall()}
+    assert re.search(r"FAIL 3 worklist_rules", result.stdout), result.stdout[-3000:]
+    found = broken_rules(broken, tmp_path, "worklist_rules")
     assert found == {"review_state a known state": 1, "reasons_in_words not null": 1, "test_code, record_id unique": 1}

@@ -238,3 +238,14 @@ def test_every_mart_equals_a_full_rebuild(sequence):
     incremental, rebuilt = results
     for table in tables:
         assert incremental[table] == rebuilt[table], table
+
+
+def test_incremental_rules_tests_read_the_rebuilt_rows_and_whole_parents(sequence):
+    """In an incremental run, a verdict model's rules test (dbt/data-tests/generic/column_rules.sql) reads only the
+    records the run re-judged (get_where_subquery, dbt/macros/scoped_tests.sql), but the parent of its
+    relationship, the divisions seed, whole: as dbt's own relationships test did."""
+    compiled = next((sequence["incremental"] / ".dbt" / "target" / "run").rglob("int_nocrime_verdicts_rules.sql"))
+    sql = compiled.read_text()
+    scoped = r'\(select \* from "[^"]+"\."intermediate"\."int_nocrime_verdicts" where \(record_id in \(select record_id'
+    assert re.search(r"from \(select \* from " + scoped, sql), sql
+    assert re.search(r'not exists \(select 1 from "[^"]+"\."reference"\."divisions" as parent where', sql), sql

@@ -1,6 +1,7 @@
 {#
-    Data tests scoped to what a run rebuilt (issue 15). dbt wraps the model of every generic test (unique,
-    not_null, relationships, accepted_values, expression_is_true ...) in get_where_subquery; this project's
+    Data tests scoped to what a run rebuilt (issue 15). dbt wraps the model of every generic test (here each
+    model's one rules test, column_rules) in get_where_subquery, and only the model: a relationship's
+    parent (`to: ref(...)`) is read whole, as in dbt's own relationships test; this project's
     version adds, during an incremental run (while meta.delivery_scope exists, dagster_project/dbt.py), a
     filter to the rows that run rebuilt in the incremental models: the delivered keys in the two staging
     models, the re-judged records in the verdict models and record_failures (macro rejudged_keys). Their
