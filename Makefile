@@ -67,7 +67,8 @@ lint: install
 
 # Everything: lint, then every test (pipeline runs and real-browser tests included), on two workers: whole files
 # per worker, heaviest first (tests/conftest.py HEAVY_FILES_FIRST); the session pipeline and the worklist's
-# sequence of runs are each built once and shared by both (tests/conftest.py `built_once`): about 19 `scrs run`s.
+# and publication sequences of runs are each built once and shared by both (tests/conftest.py `built_once`): 18
+# `scrs run`s.
 # The budget is 8 minutes on a quiet 2-core machine (not yet met: see docs/testing.md for the measurements).
 test: lint browser
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder

@@ -36,7 +36,14 @@ os.environ["SCRS_DEMO_MODE"] = "1"
 # A test that needs any of these runs the real pipeline (once per session): marked `pipeline`, so that
 # `make test-fast` (`-m "not pipeline and not e2e"`) leaves it out.
 PIPELINE_FIXTURES = frozenset(
-    {"generated_extracts", "pipeline_run", "published_warehouse", "fresh_pipeline", "worklist_sequence"}
+    {
+        "generated_extracts",
+        "pipeline_run",
+        "published_warehouse",
+        "fresh_pipeline",
+        "worklist_sequence",
+        "publication_sequence",
+    }
 )
 
 # A test that needs any of these module fixtures builds or parses the dbt project against a database
@@ -49,15 +56,17 @@ DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 # `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
 # files per worker, in this order first, so the longest files start at once and the short ones fill in at the
 # end (a worker takes the next file when it is nearly done with its last). The first builds the session pipeline
-# (its worker builds it); the second the shared worklist sequence (no session pipeline needed, so the other
-# worker is not left waiting); the worklist browser test, which needs that sequence, comes late enough to find it
-# built. CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
+# (its worker builds it, then the publication sequence); the second the shared worklist sequence (no session
+# pipeline needed, so the other worker is not left waiting); test_incremental.py and the worklist browser test,
+# which continue from those sequences, come late enough to find them built. CPU seconds measured Nov 2026 in
+# docs/testing.md; a file not listed keeps its place after these.
 HEAVY_FILES_FIRST = (
     "test_publication.py",
     "test_worklist_pipeline.py",
-    "test_incremental.py",
     "test_service.py",
     "test_bench.py",
+    # continues from test_publication.py's shared sequence (`publication_sequence`): late enough to find it built
+    "test_incremental.py",
     "test_restatement.py",
     "test_personal_data_scan.py",
     "e2e/test_worklist_browser.py",
@@ -247,6 +256,33 @@ def worklist_sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests import worklist_sequence
 
     return built_once(tmp_path_factory, "worklist_sequence", worklist_sequence.build)
+
+
+@pytest.fixture(scope="session")
+def publication_sequence(pipeline_run: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quality gate's rejected, killed and good runs on a copy of the session publication
+    (tests/publication_sequence.py), built once for tests/test_publication.py and tests/test_incremental.py,
+    which continues from its end. Read-only: copy to write."""
+    from tests import publication_sequence
+
+    published = {"landing": pipeline_run["landing"], "warehouse": pipeline_run["warehouse"]}
+    return built_once(tmp_path_factory, "publication_sequence", lambda out: publication_sequence.build(out, published))
+
+
+@pytest.fixture(scope="session")
+def draft_pack(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`scrs report` for 2020/21 Q4 on the session publication, a draft (nothing recorded), built once for
+    tests/test_committee_pack.py and tests/e2e/test_accessibility_browser.py (one `scrs report` is ~10 CPU-s,
+    most of it the PDF). The pack is `out/`; `as_reported.sqlite` beside it is the store it was pointed at,
+    which a draft must not create. Read-only."""
+
+    def build(base: Path) -> None:
+        run_scrs(
+            "report", "--warehouse", str(published_warehouse), "--fiscal-year", "2020/21", "--quarter", "4",
+            "--out", str(base / "out"), env={"SCRS_AS_REPORTED_DB": str(base / "as_reported.sqlite")}, check=True,
+        )  # fmt: skip
+
+    return built_once(tmp_path_factory, "draft_pack", build)
 
 
 @pytest.fixture

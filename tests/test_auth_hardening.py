@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 
+import scrs.users
 from scrs.cli import main as scrs_main
 from scrs.throttle import ClientThrottle
 from scrs.users import UsersError, UsersFile, _now
@@ -26,12 +29,48 @@ from scrs.users import UsersError, UsersFile, _now
 STRONG = "tundra-violin-quarry-47-oboe"
 
 
+# Argon2id with its smallest parameters, for the tests that are not about its cost: with the library defaults
+# (t=3, m=64 MiB, p=4) each hash or verification costs 0.1-0.5 CPU-s here, about 17 CPU-s over this file.
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
 @pytest.fixture
-def users(tmp_path: Path) -> UsersFile:
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """scrs.users hashes and verifies with CHEAP for one test; the dummy hash is made afresh on both sides, so
+    a cheap one never outlives the test (the timing test needs the real one)."""
+    monkeypatch.setattr(scrs.users, "_hasher", CHEAP)
+    scrs.users._dummy_hash.cache_clear()
+    yield
+    scrs.users._dummy_hash.cache_clear()
+
+
+def _users(tmp_path: Path) -> UsersFile:
     users = UsersFile(tmp_path / "users.json")
     users.add("registrar", "registrar", password=STRONG)
     users.add("division-g", "division", "G", password=STRONG)
     return users
+
+
+@pytest.fixture
+def users(tmp_path: Path, cheap_hashing: None) -> UsersFile:
+    return _users(tmp_path)
+
+
+@pytest.fixture
+def users_real_hashing(tmp_path: Path) -> UsersFile:
+    """With the production parameters (scrs.users._hasher as shipped): for the timing test."""
+    return _users(tmp_path)
+
+
+def test_the_shipped_hasher_uses_argon2id_with_the_library_defaults(users_real_hashing: UsersFile) -> None:
+    """What every other test here swaps for CHEAP: the production parameters, checked in the stored hash."""
+    defaults = PasswordHasher()
+    stored = json.loads(users_real_hashing.path.read_text())
+    stored_hashes = [rec["password_hash"] for rec in stored["users"].values()]
+    expected = f"$argon2id$v=19$m={defaults.memory_cost},t={defaults.time_cost},p={defaults.parallelism}$"
+    assert (defaults.time_cost, defaults.memory_cost, defaults.parallelism) == (3, 65536, 4)  # RFC 9106 low-memory
+    assert stored_hashes and all(h.startswith(expected) for h in stored_hashes), stored_hashes
+    assert not scrs.users._hasher.check_needs_rehash(stored_hashes[0])
 
 
 @pytest.mark.parametrize(
@@ -76,7 +115,8 @@ def _time(users: UsersFile, name: str) -> float:
     return elapsed
 
 
-def test_a_locked_account_and_an_unknown_name_take_the_same_time(users: UsersFile) -> None:
+def test_a_locked_account_and_an_unknown_name_take_the_same_time(users_real_hashing: UsersFile) -> None:
+    users = users_real_hashing
     for _ in range(5):
         users.authenticate("registrar", "wrong-guess-of-the-password")
     assert users.authenticate("registrar", STRONG).reason == "locked"  # locked: even the right one is refused

@@ -3,7 +3,7 @@
 The headline is recomputed independently: counts from the generator's planted truth, intervals by
 statsmodels (Wilson, and Newcombe's hybrid score interval for changes), suppression by contract 5.1's rule
 written out here. The PDF and Word files are parsed back. One `scrs report` run for the whole module; it
-is a draft, so nothing is recorded.
+is a draft, so nothing is recorded (the session's `draft_pack`, shared with the paper's accessibility test).
 """
 
 from __future__ import annotations
@@ -28,24 +28,11 @@ TESTS = ["TEST1", "TEST2", "NOCRIME", "TIMELY72", "CYBER"]
 
 
 @pytest.fixture(scope="module")
-def pack(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("pack") / "out"
-    store = out.parent / "as_reported.sqlite"
-    run_scrs(
-        "report",
-        "--warehouse",
-        str(published_warehouse),
-        "--fiscal-year",
-        YEAR,
-        "--quarter",
-        str(QUARTER),
-        "--out",
-        str(out),
-        env={"SCRS_AS_REPORTED_DB": str(store)},
-        check=True,
-    )
-    assert not store.exists(), "a draft pack must not record figures as reported"
-    return out
+def pack(draft_pack: Path) -> Path:
+    """The session's draft pack (`draft_pack` in tests/conftest.py: `scrs report` once, shared with the
+    accessibility test of the paper)."""
+    assert not (draft_pack / "as_reported.sqlite").exists(), "a draft pack must not record figures as reported"
+    return draft_pack / "out"
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,10 @@ warehouse: a record moving quarter and a crime re-linked to another incident (ru
 and a re-delivered file (run 2). Each delivery's effect is checked against what the test computes by hand,
 then every mart of the incrementally built warehouse must equal, row for row and column for column, a full
 rebuild of the same landing folder into an empty warehouse.
+
+The warehouse it starts from is where tests/test_publication.py's runs left it (tests/publication_sequence.py:
+a rejected run, a run killed mid-build and a good incremental run after them), so the comparison with the full
+rebuild covers those runs too (formerly test_publication.py's own full rebuild, of four compliance marts).
 """
 
 from __future__ import annotations
@@ -66,11 +70,13 @@ def run(landing: Path, warehouse: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def sequence(pipeline_run, tmp_path_factory) -> dict:
+def sequence(publication_sequence, tmp_path_factory) -> dict:
+    """The deliveries below, on a copy of where tests/test_publication.py's runs left the landing folder and
+    warehouse (tests/publication_sequence.py: a rejected run, a killed one, then a good incremental run)."""
     base = tmp_path_factory.mktemp("incremental")
     landing, warehouse = base / "landing", base / "warehouse"
-    shutil.copytree(pipeline_run["landing"], landing)
-    shutil.copytree(pipeline_run["warehouse"], warehouse)
+    shutil.copytree(publication_sequence / "landing", landing)
+    shutil.copytree(publication_sequence / "warehouse", warehouse)
     with served(warehouse) as con:
         moved = one(
             con,
@@ -104,7 +110,9 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
         )
     ids = {"moved": moved, "relinked": relinked, "old": old_incident, "new": new_incident, "no_crime": no_crime}
 
-    # Run 1: the incident's creation time corrected into the next quarter; the crime re-linked.
+    # Run 1: the incident's creation time corrected into the next quarter; the crime re-linked. (Files named
+    # 2099_03 and 2099_04: the publication sequence's good run delivered incidents_ and crimes_2099_02.csv, and a
+    # file delivered again under its name with other content would be loaded twice here, once by a rebuild.)
     incident = latest_row(landing, "incidents", "incident_id", moved)
     incident["created_at"] = shifted(incident["created_at"], 92)
     if incident["closed_at"]:
@@ -112,8 +120,8 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
     incident["extracted_at"] = LATE_EXTRACT
     crime = latest_row(landing, "crimes", "crime_id", relinked)
     crime["incident_id"], crime["extracted_at"] = new_incident, LATE_EXTRACT
-    xf.write_incidents(landing / "incidents_2099_01.csv", [incident])
-    xf.write_crimes(landing / "crimes_2099_01.csv", [crime])
+    xf.write_incidents(landing / "incidents_2099_03.csv", [incident])
+    xf.write_crimes(landing / "crimes_2099_03.csv", [crime])
     # ... and one more update of the improvement plan's first action, four weeks after its last: run 1 rebuilds
     # the improvement models, run 2 (crimes only) leaves them as published (dagster_project.dbt.nodes_left_out).
     update = latest_row(landing, "improvement_updates", "action_id", "1.1")
@@ -125,7 +133,7 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
         updates_before = one(
             con, "select updates_received from marts.improvement_action_status where action_id = '1.1'"
         )
-    (landing / "improvement_updates_2099_01.csv").write_bytes(xf.csv_bytes([update], list(update)))
+    (landing / "improvement_updates_2099_03.csv").write_bytes(xf.csv_bytes([update], list(update)))
     first = run(landing, warehouse)
     with served(warehouse) as con:
         after_first = {
@@ -165,7 +173,7 @@ def sequence(pipeline_run, tmp_path_factory) -> dict:
         complainer_informed="Y",
         extracted_at=LATE_EXTRACT,
     )
-    xf.write_crimes(landing / "crimes_2099_02.csv", [late])
+    xf.write_crimes(landing / "crimes_2099_04.csv", [late])
     second = run(landing, warehouse)
     with served(warehouse) as con:
         after_second = {
@@ -216,8 +224,9 @@ def test_the_runs_were_incremental(sequence):
 
 
 def test_every_mart_equals_a_full_rebuild(sequence):
-    """Every mart, and the verdicts and counts under them (incremental since issue 15), row for row. (Other
-    intermediate models carry each row's load lineage, which differs between the two builds by design.)"""
+    """Every mart, and the verdicts and counts under them (incremental since issue 15), row for row, after the
+    publication sequence's rejected, killed and good runs and these two deliveries. (Other intermediate models
+    carry each row's load lineage, which differs between the two builds by design.)"""
     with served(sequence["full"]) as con:
         tables = [
             f"{schema}.{name}"

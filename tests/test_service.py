@@ -12,12 +12,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from scrs.ops import last_failure
 from tests import extract_factory as xf
@@ -45,15 +47,32 @@ def deliver(files: list[Path], landing: Path, staging: Path) -> None:
         os.replace(staging / path.name, landing / path.name)
 
 
+def dagster_home(tmp_path: Path) -> Path:
+    """The instance's folder: in memory (/dev/shm) where there is one, else under tmp_path.
+
+    Creating a run makes Dagster write one SQLite transaction per planned asset and asset check (about 330
+    here, each committed to disk); on a busy disk those commits took 26-32 s per run. The service keeps its
+    history on disk (deploy/dagster.yaml); the test needs none of it after the test."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        home = Path(tempfile.mkdtemp(prefix="scrs-dagster-home-", dir=shm))
+        (tmp_path / "dagster_home").symlink_to(home)  # findable beside the daemon log
+        return home
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    return home
+
+
 @pytest.fixture
 def service(fresh_pipeline: dict[str, Path], tmp_path: Path) -> Iterator[dict[str, Path]]:
     """The daemon with the deploy/ instance and workspace files, on a copy of a published warehouse."""
     from dagster_project.dbt_project import prepare_manifest
 
     prepare_manifest()  # what the service's ExecStartPre does
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    home = dagster_home(tmp_path)
+    instance = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    instance["run_queue"]["dequeue_interval_seconds"] = 1  # the shipped file's 5 s, twice, is waiting only
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
     workspace = (REPO / "deploy" / "workspace.yaml").read_text().replace("/opt/scrs", str(REPO))
     (home / "workspace.yaml").write_text(workspace)
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
@@ -85,6 +104,8 @@ def service(fresh_pipeline: dict[str, Path], tmp_path: Path) -> Iterator[dict[st
         with contextlib.suppress(ProcessLookupError):  # whatever of the group is left (code server, run worker)
             os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait()
+        if not home.is_relative_to(tmp_path):  # the in-memory instance folder
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def publication(served: Path) -> str | None:
