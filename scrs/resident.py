@@ -92,11 +92,22 @@ def messages(sock: socket.socket) -> Iterator[dict]:
                 yield json.loads(line)
 
 
+def request(landing_dir: Path, warehouse_dir: Path, progress: bool) -> bytes:
+    """A run's request: where from, where to, whether to send progress lines, and the caller's settings."""
+    return encode(
+        {
+            "landing": str(Path(landing_dir).resolve()),
+            "warehouse": str(Path(warehouse_dir).resolve()),
+            "progress": progress,
+            "env": forwarded_environment(),
+        }
+    )
+
+
 def submit(
     landing_dir: Path,
     warehouse_dir: Path,
     *,
-    verbose: bool = False,
     progress: bool = True,
     progress_stream=sys.stderr,  # noqa: ANN001 (a text stream)
 ) -> SubmittedOutcome | None:
@@ -105,15 +116,8 @@ def submit(
     sock = connect(socket_path(warehouse_dir))
     if sock is None:
         return None
-    request = {
-        "landing": str(Path(landing_dir).resolve()),
-        "warehouse": str(Path(warehouse_dir).resolve()),
-        "verbose": verbose,
-        "progress": progress,
-        "env": forwarded_environment(),
-    }
     with sock:
-        sock.sendall(encode(request))
+        sock.sendall(request(landing_dir, warehouse_dir, progress))
         sock.shutdown(socket.SHUT_WR)
         for message in messages(sock):
             if "progress" in message:
@@ -138,12 +142,6 @@ def hand_over(landing_dir: Path, warehouse_dir: Path) -> bool:
     sock = connect(socket_path(warehouse_dir))
     if sock is None:
         return False
-    request = {
-        "landing": str(Path(landing_dir).resolve()),
-        "warehouse": str(Path(warehouse_dir).resolve()),
-        "progress": False,
-        "env": forwarded_environment(),
-    }
     with sock:
-        sock.sendall(encode(request))
+        sock.sendall(request(landing_dir, warehouse_dir, progress=False))
     return True
