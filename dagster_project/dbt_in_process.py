@@ -17,6 +17,7 @@ for the command and put back afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -89,12 +90,11 @@ class InProcessDbt:
 
         settings = {k: v for k, v in env.items() if k.startswith(("DBT_", "DAGSTER_DBT")) and os.environ.get(k) != v}
         settings["DBT_QUIET"] = "true"  # dbt's own stdout lines would only repeat what it hands us
-        saved = {k: os.environ.get(k) for k in settings}
-        os.environ.update(settings)
         log.info("dbt %s in the runner's own process", args[0] if args else "")
         try:
-            manifest = _manifest(args, cwd)
-            result = dbtRunner(manifest=manifest, callbacks=[self._emit]).invoke(args)
+            with _overlaid(settings):
+                manifest = _manifest(args, cwd)
+                result = dbtRunner(manifest=manifest, callbacks=[self._emit]).invoke(args)
             self.returncode = 0 if result.success else (2 if result.exception is not None else 1)
             if result.exception is not None:
                 self._error(f"dbt failed: {result.exception}")
@@ -104,11 +104,6 @@ class InProcessDbt:
             self._error(f"dbt failed in the resident runner: {type(exc).__name__}: {exc}")
         finally:
             _close_duckdb()
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
             self._lines.put(None)
 
     def _error(self, message: str) -> None:
@@ -152,10 +147,18 @@ def warm(project_dir: Path, dbt_vars: str, target_path: Path) -> None:
         "DBT_TARGET_PATH": str(target_path),
         "DBT_LOG_PATH": str(target_path),
     }
+    with _overlaid(overrides):
+        _manifest(["--vars", dbt_vars], project_dir)
+
+
+@contextlib.contextmanager
+def _overlaid(overrides: dict[str, str]) -> Iterator[None]:
+    """These variables set for a span, then each put back as it was. Only these: dbt runs in a thread of the
+    runner, so the rest of the process's environment is not touched."""
     saved = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)
     try:
-        _manifest(["--vars", dbt_vars], project_dir)
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
