@@ -7,8 +7,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, Output
+from dagster import AssetExecutionContext, AssetKey, Failure, Output
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
@@ -16,6 +17,8 @@ from dagster_project.resources import ScrsWarehouse
 from scrs.db import connect, memory_limit, rows, run, table_exists, value
 from scrs.freshness import FULL_REFRESH_ENV, project_checksum
 from scrs.publish import build_connection, prepare_build
+
+log = logging.getLogger(__name__)
 
 # Staging models built incrementally (by key), with the raw table they read.
 INCREMENTAL_STAGING = {"incidents": "stg_storm__incidents", "crimes": "stg_crime_system__crimes"}
@@ -159,6 +162,57 @@ def nodes_left_out(con: duckdb.DuckDBPyConnection, run_id: str, manifest_path: P
     return [manifest["nodes"][uid] for uid in ordered]
 
 
+def failed_tests_reason(database: Path, run_results: Path, manifest_path: Path) -> str | None:
+    """One line saying which data tests failed and, for a model's rules test (`column_rules`), which of its
+    rules broke on how many rows: the test's own query run again on the build dbt left, before the build is
+    discarded. dbt itself reports only "Got N results"; Dagster only the test's name. None when the run's
+    results name no failed test (dbt failed for another reason, said in its own error)."""
+    try:
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return None
+    failed = [r for r in results if r["unique_id"].startswith("test.") and r["status"] in ("fail", "error")]
+    if not failed:
+        return None
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    parts = []
+    try:
+        con = connect(database, read_only=True)
+    except duckdb.Error:
+        con = None  # dbt still holds it: the tests' names only
+    try:
+        for result in failed:
+            node = nodes.get(result["unique_id"], {})
+            attached = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+            name = node.get("name", result["unique_id"])
+            label = f"{name} on {attached}" if attached and attached not in name else name
+            detail = _failed_test_detail(con, result)
+            parts.append(f"{label}: {detail}")
+    finally:
+        if con is not None:
+            con.close()
+    return f"dbt data test{'s' if len(parts) > 1 else ''} failed: " + "; ".join(parts)
+
+
+def _failed_test_detail(con: duckdb.DuckDBPyConnection | None, result: dict) -> str:
+    """The broken rules with their row counts (a rules test's rows: rule, condition, broken_rows), else the
+    number of failing rows, or dbt's message for a test that could not run."""
+    message = " ".join(str(result.get("message") or "").split())
+    if result["status"] == "error" or con is None or not result.get("compiled_code"):
+        return message or result["status"]
+    try:
+        cursor = con.execute(result["compiled_code"])
+        columns = [d[0] for d in cursor.description]
+        found = cursor.fetchall()
+    except duckdb.Error as error:
+        log.warning("re-running %s for its detail failed: %s", result["unique_id"], error)
+        return message or "failed"
+    if columns[:3] == ["rule", "condition", "broken_rows"]:
+        broken = [f"{rule} ({n:,} row{'s' if n != 1 else ''})" for rule, _, n in found if n]
+        return ", ".join(broken) if broken else message
+    return f"{len(found):,} failing row{'s' if len(found) != 1 else ''}"
+
+
 def seed_only_tests(manifest_path: Path) -> list[str]:
     """The dbt data tests that read nothing but seeds (an incremental run leaves them out, with the seeds)."""
     nodes = json.loads(Path(manifest_path).read_text())["nodes"]
@@ -237,7 +291,13 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
                 output_name=context.assets_def.get_output_name_for_asset_key(key),
                 metadata={"rebuilt": False, "why": "no source it reads received rows in this run: as published"},
             )
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        try:
+            yield from dbt.cli(args, context=context, target_path=target).stream()
+        except DagsterDbtCliRuntimeError as error:
+            reason = failed_tests_reason(stable, target / "run_results.json", scrs_dbt_project.manifest_path)
+            if reason is None:
+                raise
+            raise Failure(description=reason, metadata={"reason": reason}) from error
         # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
         # Opening the file also replays dbt's last writes if they were not yet checkpointed.
         with connect(stable) as con:

@@ -12,12 +12,12 @@ snapshot the published file carries.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetSpec, Failure, MaterializeResult, multi_asset
 
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
 from scrs.publish import BuildInfo, prepare_build
-from scrs.reconcile import Reconciliation, reconciliation, snapshot_into_build
+from scrs.reconcile import Reconciliation, UnknownReviewState, reconciliation, snapshot_into_build
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 
@@ -57,6 +57,9 @@ def reconciled_publication(
 ) -> Iterator[Reconciliation]:
     """Reconcile the review store with the build; the store commits only if the body publishes the build."""
     store = ReviewStore.for_settings(settings)
-    with reconciliation(store, build.path, build.run_id) as summary:
-        yield summary
+    try:
+        with reconciliation(store, build.path, build.run_id) as summary:
+            yield summary
+    except UnknownReviewState as refused:  # the engineer's one line, not the exception's class path
+        raise Failure(description=str(refused), metadata={"reason": str(refused)}) from refused
     report(context, summary.describe())

@@ -42,12 +42,15 @@ def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of D
             continue
         evaluation = event.event_specific_data
         if not evaluation.passed and evaluation.blocking:
-            reason = evaluation.metadata.get("reason")
+            reason = evaluation.metadata.get("reason") or _step_failure_reason(events)
             if reason is not None:
                 return _first_line(str(reason.value))
             return f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
     for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
+            failure = event.event_specific_data.user_failure_data
+            if failure is not None and "reason" in failure.metadata:  # the step said why, in words for people
+                return _first_line(str(failure.metadata["reason"].value))
             error = event.event_specific_data.error
             while error is not None and error.cause is not None:  # the root cause says what went wrong
                 error = error.cause
@@ -61,6 +64,17 @@ def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of D
             message = _first_line(error.message)
             return message.split(": ", 1)[1] if message.split(": ", 1)[0].endswith(error.cls_name) else message
     return "the run did not reach publication"
+
+
+def _step_failure_reason(events: list):  # noqa: ANN202 (a Dagster metadata value, or None)
+    """The `reason` a step gave when it failed (`Failure(metadata={"reason": ...})`): the dbt step says there
+    which rules its failed data tests broke, where the checks' own evaluations carry only their names."""
+    for event in events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            failure = event.event_specific_data.user_failure_data
+            if failure is not None and "reason" in failure.metadata:
+                return failure.metadata["reason"]
+    return None
 
 
 def step_times(instance: DagsterInstance, run_id: str) -> tuple[tuple[str, float, float], ...]:

@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from scrs import db
-from scrs.reviews import STORE_SEQ_SQL, SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
+from scrs.reviews import STATES, STORE_SEQ_SQL, SYSTEM_ACTOR, ReviewStore, transaction, utc_now_text
 
 SNAPSHOT_SQL = """
 select s.test_code, s.record_id, s.division_code, s.state, s.note, s.updated_at, s.first_seen_failing,
@@ -266,11 +266,42 @@ def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnect
     return "the whole store"
 
 
+class UnknownReviewState(ValueError):
+    """The store holds records in a state this version does not know (a hand edit, or a newer version's
+    store): publishing them would put states on the worklist that no page or rule handles."""
+
+
+def _refuse_unknown_states(con: duckdb.DuckDBPyConnection) -> None:
+    """The rule dbt's `stg_review__states_rules` applies to the copy before dbt (keys present, every state one
+    of the seed `review_states`, which are `scrs.reviews.STATES`), applied to the store as it is about to be
+    published: reviews made since the last publication never reach dbt's copy (snapshot_into_build)."""
+    broken = db.run(
+        con,
+        """
+        select coalesce(state, '(none)'), count(*), min(test_code || ' ' || record_id)
+        from store_state
+        where test_code is null or record_id is null or state is null
+           or not list_contains(?, state)
+        group by all
+        order by all
+        """,
+        [list(STATES)],
+    )
+    if broken:
+        what = "; ".join(f"{state!r}: {n:,} record(s), e.g. {example}" for state, n, example in broken)
+        raise UnknownReviewState(
+            f"the review store holds records in a state this version does not know ({what}); "
+            "nothing was published: correct them in the store (docs/worklist.md) and run again"
+        )
+
+
 def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str) -> Reconciliation:
     """Bring the store up to this build's failing records (the caller holds the store's transaction), then
-    copy it into the build as schema `review`."""
+    copy it into the build as schema `review`. Refuses (UnknownReviewState) a store with states this version
+    does not know, before writing anything."""
     as_of = extract_date(con)
     store_read = _load_store_state(store_con, con)
+    _refuse_unknown_states(con)
     seq_before = store_con.execute(STORE_SEQ_SQL).fetchone()[0]
     con.execute(RECONCILE_SQL, {"latest_load": latest_extract_load(con)})
     now = utc_now_text()
