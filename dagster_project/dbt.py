@@ -245,6 +245,10 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     # concurrent models on a national history compete for the cores and the memory limit (make bench: ten
     # years' verdict models took 73 s with 4 dbt threads, 54 s with 1; one year was the same either way).
     args += ["--threads", os.environ.get("SCRS_DBT_THREADS", "1")]
+    # dbt.log at info (each node's start and result, warnings, errors), not debug: the debug log is ~2,000
+    # JSON lines (every query, every connection) for a month, 3,400 for a year, and formatting them cost about
+    # 1.4 CPU-s of a national month's ~15 (runner CPU, three alternating pairs, 28 Nov).
+    args += ["--log-level-file", "info"]
     with build_connection(settings, context.run_id) as con:
         reason = asked_full_refresh(context.run.tags) or full_refresh_reason(
             con, context.run_id, project_checksum(settings.dbt_vars())
