@@ -4,6 +4,7 @@ import hashlib
 import logging
 import os
 import time
+from datetime import datetime
 
 from dagster import (
     DefaultSensorStatus,
@@ -18,7 +19,7 @@ from dagster import (
 from dagster_project.jobs import scrs_pipeline
 from dagster_project.runner import failure_reason_from_events
 from scrs.freshness import waiting_files, why_run
-from scrs.ops import record_failure
+from scrs.ops import last_failure, record_failure
 from scrs.publish import run_in_progress
 from scrs.resident import hand_over
 from scrs.settings import Settings
@@ -65,8 +66,12 @@ def seconds_since_last_change(settings: Settings) -> float:
 def landing_folder_sensor(context: SensorEvaluationContext):
     settings = Settings.from_env()
     fingerprint = landing_fingerprint(settings)
-    if not fingerprint or fingerprint == context.cursor:
-        return SkipReason("no new extract files in the landing folder")
+    seen, handed_at = parse_cursor(context.cursor)
+    retry = False
+    if not fingerprint or fingerprint == seen:
+        if handed_at is None or not hand_over_lost(settings, handed_at):
+            return SkipReason("no new extract files in the landing folder")
+        retry = True
     if run_in_progress(settings):  # a hand-typed `scrs run`: look again next tick
         return SkipReason("a pipeline run is in progress on the warehouse")
     if seconds_since_last_change(settings) < settle_seconds():
@@ -75,10 +80,56 @@ def landing_folder_sensor(context: SensorEvaluationContext):
     context.update_cursor(fingerprint)
     if reason is None:
         return SkipReason("nothing new: every extract file in the landing folder is already published")
+    if retry:
+        log.warning(
+            "scrs: the run handed to the resident runner at %s never ended (no publication, no failure): starting "
+            "it again",
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(handed_at)),
+        )
     if hand_over(settings.landing_dir, settings.warehouse_dir):  # the resident runner: no start-up per run
+        context.update_cursor(f"{fingerprint}{HANDED}{time.time():.3f}")
         return SkipReason(f"handed to the resident runner (scrs serve), which runs it now: {reason}")
     context.log.info(f"starting a run: {reason}")
-    return RunRequest(run_key=fingerprint)
+    return RunRequest(run_key=fingerprint if not retry else f"{fingerprint}:{time.time():.0f}")
+
+
+# A delivery handed to the resident runner is in the cursor with the time it was handed over. The runner ends
+# every run it takes with a publication or a failure marker; if, this long after the hand-over, neither has
+# happened and no run holds the warehouse, the runner died with the run (or before reading it): the next tick
+# starts it again rather than leave the delivery waiting for the landing folder to change.
+HANDED = " handed at "
+HAND_OVER_GRACE_SECONDS = float(os.environ.get("SCRS_HAND_OVER_GRACE_SECONDS", "300"))
+
+
+def parse_cursor(cursor: str | None) -> tuple[str | None, float | None]:
+    """(landing fingerprint, when it was handed to the resident runner or None) from the sensor's cursor."""
+    if not cursor:
+        return None, None
+    fingerprint, handed, at = cursor.partition(HANDED)
+    try:
+        return fingerprint, float(at) if handed else None
+    except ValueError:
+        return fingerprint, None
+
+
+def hand_over_lost(settings: Settings, handed_at: float) -> bool:
+    """Whether a run handed to the runner at `handed_at` ended without a trace: no publication and no failure
+    recorded since, no run holding the warehouse, and the grace period past (a run waits in the runner's queue
+    while it runs another warehouse's)."""
+    if time.time() - handed_at < HAND_OVER_GRACE_SECONDS or run_in_progress(settings):
+        return False
+    try:
+        if settings.served_db.stat().st_mtime >= handed_at:
+            return False  # published since
+    except FileNotFoundError:
+        pass
+    failure = last_failure(settings.warehouse_dir)
+    failed_at = (failure or {}).get("failed_at") or ""
+    try:
+        # (the marker's time is to the second: compared with the second of the hand-over)
+        return not failed_at or datetime.fromisoformat(failed_at).timestamp() < int(handed_at)
+    except ValueError:
+        return False  # a marker it cannot read: an engineer has something to look at already
 
 
 @run_failure_sensor(

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,86 @@ def test_a_run_the_daemon_launches_takes_the_run_lock(sensor, fresh_pipeline, mo
     assert failure_reason(result).startswith("another pipeline run is in progress"), failure_reason(result)
     assert not any((warehouse / ".build").glob("*.duckdb")), "nothing was built"
     assert sha256(warehouse / "warehouse.duckdb") == served
+
+
+class _DyingRunner:
+    """A listener on the runner's socket that takes each request and closes without running it: what the sensor
+    sees of a resident runner killed (OOM, a restart) with a delivery handed to it."""
+
+    def __init__(self, path: Path) -> None:
+        import socket
+        import threading
+
+        self.path, self.taken = path, 0
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen(4)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                self.taken += 1
+
+    def has_taken(self, n: int) -> bool:
+        """Whether exactly `n` requests have been taken (waiting briefly: the count is kept by another thread)."""
+        import time
+
+        deadline = time.monotonic() + 10
+        while self.taken < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.taken == n
+
+    def stop(self) -> None:
+        import socket
+
+        self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self.thread.join(timeout=5)
+        self.path.unlink()
+
+
+def test_a_delivery_handed_to_a_runner_that_died_is_started_again(sensor, fresh_pipeline, monkeypatch, tmp_path):
+    """The hand-over is in the sensor's cursor; once the grace period has passed with no publication, no failure
+    recorded and no run holding the warehouse, the next tick hands it over again, or launches it when no runner
+    listens any more. A failure recorded or a publication after the hand-over means the run ended: no retry."""
+    from dagster import build_sensor_context
+
+    import dagster_project.sensors as sensors
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    sock = Path(tempfile.mkdtemp(prefix="scrs-dr-", dir="/tmp")) / "r.sock"  # socket paths are short
+    settings = {"SCRS_LANDING_DIR": landing, "SCRS_WAREHOUSE_DIR": warehouse, "SCRS_RUNNER_SOCKET": sock}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, str(value))
+    xf.write_crimes(landing / "crimes_2099_04.csv", [xf.crime(crime_id="CR/W/11", incident_id="PS-NEW-11")])
+    runner = _DyingRunner(sock)
+    try:
+        handed = sensor.evaluate_tick(build_sensor_context(cursor=None))
+        assert not handed.run_requests and "handed to the resident runner" in handed.skip_message
+        assert runner.has_taken(1) and " handed at " in handed.cursor
+        soon = sensor.evaluate_tick(build_sensor_context(cursor=handed.cursor))
+        assert not soon.run_requests and runner.has_taken(1), "within the grace period the runner may be busy"
+
+        monkeypatch.setattr(sensors, "HAND_OVER_GRACE_SECONDS", 0.0)
+        again = sensor.evaluate_tick(build_sensor_context(cursor=handed.cursor))
+        assert "handed to the resident runner" in again.skip_message and runner.has_taken(2)
+    finally:
+        runner.stop()
+    launched = sensor.evaluate_tick(build_sensor_context(cursor=again.cursor))
+    assert len(launched.run_requests) == 1, launched.skip_message
+
+    handed_at = float(again.cursor.split(" handed at ")[1])
+    record_failure(warehouse, "run-after", "the run failed")  # the run ended, badly: an engineer acts
+    failed = sensor.evaluate_tick(build_sensor_context(cursor=again.cursor))
+    assert not failed.run_requests and "no new extract files" in failed.skip_message
+    clear_failure(warehouse)
+    os.utime(warehouse / "warehouse.duckdb", (handed_at + 1, handed_at + 1))  # published after the hand-over
+    published = sensor.evaluate_tick(build_sensor_context(cursor=again.cursor))
+    assert not published.run_requests and "no new extract files" in published.skip_message
