@@ -287,6 +287,8 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     )
     target = settings.warehouse_dir / ".dbt" / "target"
     (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
+    # A dbt that dies before writing its results must not leave the last run's for failed_tests_reason to read.
+    (target / "run_results.json").unlink(missing_ok=True)
     try:
         # The models left as published first, in dependency order: a model dbt rebuilds may read one of them.
         for key in left_out_models:
