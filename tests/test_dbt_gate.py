@@ -120,7 +120,6 @@ def test_an_unknown_state_written_since_the_last_publication_blocks_the_next(cha
     assert reconciliations(changed_store_run["store"]) == changed_store_run["runs"]
 
 
-
 def test_the_states_reconciliation_accepts_are_the_seeds():
     """Reconciliation checks states against `scrs.reviews.STATES`; dbt against the seed: they must agree."""
     import csv
