@@ -3,8 +3,11 @@
 Rules kept here (docs/architecture.md, "Dashboard"):
 - Only the published warehouse is read, `Settings.from_env().served_db`, and only what dbt and the pipeline
   built. No rate, interval or status is recomputed.
-- Each query opens a short-lived READ-ONLY DuckDB connection (`scrs.warehouse.read_only`), fetches
-  everything and closes it, so a pipeline run can always replace the served file (`os.replace`).
+- Each query reads through one READ-ONLY cursor of the process's `scrs.warehouse.SharedReader` and fetches
+  everything before it returns. The reader attaches each publication once (opening the served file per query
+  was most of a page's time) and never holds it in a way that stops a pipeline run replacing the served file
+  (`os.replace`): the next query after a replace attaches the new file, and the old one is closed once no
+  query uses it (scrs/warehouse.py says how).
 - Results are cached with `st.cache_data`, keyed on the served file's identity (path, mtime, size, inode)
   plus the SQL and its parameters: a new publication is a new file, so the next page run sees it.
 - SQL is parameterised (`?`); identifiers come only from constants in the data modules, never from input.
@@ -25,13 +28,13 @@ from scrs import db
 from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, hidden_rows, suppress_small_cells
 from scrs.export import compliance_hidden
 from scrs.settings import Settings
-from scrs.warehouse import NoPublicationError, read_only
+from scrs.warehouse import FileKey, NoPublicationError, SharedReader
+from scrs.warehouse import file_key as warehouse_file_key
 from streamlit_app.access.policy import Viewer, exempt_division, suppresses
 
-FileKey = tuple[str, int, int, int]
-
-
 log = logging.getLogger(__name__)
+
+READER = SharedReader()  # one per process: every page, session and thread reads the served file through it
 
 NOTHING_PUBLISHED = (
     "Nothing has been published yet. The figures appear here once the pipeline has run "
@@ -51,12 +54,10 @@ def settings() -> Settings:
 
 def file_key() -> FileKey:
     """The served file's identity: a new publication (a replaced file) is a new key."""
-    path = settings().served_db
     try:
-        stat = path.stat()
+        return warehouse_file_key(settings().served_db)
     except FileNotFoundError:
         raise DataUnavailable(NOTHING_PUBLISHED) from None
-    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
@@ -78,19 +79,19 @@ READ_ERRORS = (NoPublicationError, duckdb.CatalogException, duckdb.IOException)
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached_query(key: FileKey, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    with read_only(Path(key[0])) as con:
+    with READER.cursor(Path(key[0]), key) as con:
         return con.execute(sql, list(params)).df()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_table_exists(key: FileKey, schema: str, table: str) -> bool:
-    with read_only(Path(key[0])) as con:
+    with READER.cursor(Path(key[0]), key) as con:
         return db.table_exists(con, schema, table)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.DataFrame]:
-    with read_only(Path(key[0])) as con:
+    with READER.cursor(Path(key[0]), key) as con:
         return compliance_hidden(con, min_records)
 
 
