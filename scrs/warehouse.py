@@ -5,27 +5,32 @@ Two ways to read, both read-only, both leave the pipeline free to replace the se
 
 - `read_only(path)`: a short-lived connection, opened and closed around one piece of work (the CLI, reports,
   exports: processes that read once).
-- `SharedReader`: for a long-lived process that reads often (the dashboard). Opening the served file costs
-  tens of milliseconds (DuckDB loads the catalogue of ~140 tables and views) and closing it as much again,
-  which was most of a dashboard page's time; the shared reader opens each publication once and hands out one
-  cursor per query. How it stays correct:
-  - Each publication is attached read-only to a private in-memory DuckDB instance, never opened with
-    `duckdb.connect(path)`: DuckDB caches instances by path within a process, so after an `os.replace`,
-    `duckdb.connect(same path)` would hand back the OLD database while a connection to it is open. An
-    attachment is keyed by the file's identity (path, mtime, size, inode), checked before and after attaching.
-  - A query whose file key differs from the attached one's looks at the file again: a new file is attached
-    (becomes current) and the old attachment is retired, closed as soon as no cursor uses it. A query in
-    flight keeps reading the old file (its inode stays readable after the replace) and finishes.
+- `SharedReader`: for a long-lived process that reads often (the dashboard). Opening the served file with
+  `duckdb.connect` costs tens of milliseconds (a DuckDB instance is created, the catalogue of ~140 tables and
+  views loaded) and closing it as much again, which was most of a dashboard page's time. The shared reader
+  keeps one private in-memory DuckDB instance for the process, attaches each publication to it once
+  (a few ms) and hands out one cursor per query. How it stays correct:
+  - Publications are ATTACHed read-only to the private instance, never opened with `duckdb.connect(path)`:
+    DuckDB caches instances by path within a process, so after an `os.replace`, `duckdb.connect(same path)`
+    would hand back the OLD database while a connection to it is open. Each attachment has its own name and
+    is keyed by the file's identity (path, mtime, size, inode), checked before and after attaching.
+  - A query whose file key differs from the current attachment's looks at the file again: a new file is
+    attached (and becomes current) and the old attachment is retired, DETACHed (its file closed) as soon as
+    no cursor uses it. A query in flight keeps reading the old file (its inode stays readable after the
+    replace) and finishes.
   - DuckDB connections are not thread-safe: every query gets its own cursor (Streamlit runs each session in
-    a thread of its own); cursors are made under a lock.
+    a thread of its own); cursors are made, and files attached and detached, under a lock.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 import duckdb
@@ -34,7 +39,6 @@ from scrs.db import connect
 
 FileKey = tuple[str, int, int, int]
 
-ALIAS = "served"  # the attached publication's catalogue name inside a SharedReader's instance
 ATTACH_TRIES = 3
 
 
@@ -69,34 +73,47 @@ def file_key(served_db: Path) -> FileKey:
 @dataclass(eq=False)
 class _Attachment:
     key: FileKey
-    con: duckdb.DuckDBPyConnection
+    name: str  # its catalogue name in the reader's instance
     users: int = 0
     retired: bool = False
 
 
-def _attach(served_db: Path) -> _Attachment:
-    """A private in-memory instance with `served_db` attached read-only as `ALIAS`, keyed by the file it
-    attached (the key is the same before and after attaching, so no replace happened in between)."""
+@dataclass(eq=False)
+class _Instance:
+    con: duckdb.DuckDBPyConnection
+    names: count = field(default_factory=lambda: count(1))
+
+
+def _new_instance() -> _Instance:
+    """The reader's private in-memory DuckDB instance, with the project's settings (scrs.db.connect). It spills,
+    if ever, to a temporary directory of this process (an in-memory instance's default is `.tmp` in the
+    current directory)."""
+    con = connect(":memory:")
+    spill = str(Path(tempfile.gettempdir()) / f"scrs-duckdb-{os.getpid()}").replace("'", "''")
+    con.execute(f"SET temp_directory = '{spill}'")
+    return _Instance(con)
+
+
+def _attach(instance: _Instance, served_db: Path) -> _Attachment:
+    """Attach `served_db` read-only under a new name, keyed by the file it attached (the key is the same
+    before and after attaching, so no replace happened in between)."""
+    quoted = str(served_db).replace("'", "''")
     for _ in range(ATTACH_TRIES):
+        name = f"publication_{next(instance.names)}"
         try:
             before = file_key(served_db)
+            instance.con.execute(f"ATTACH '{quoted}' AS {name} (READ_ONLY)")
         except FileNotFoundError:
             raise _missing(served_db) from None
-        con = connect(":memory:")
         try:
-            quoted = str(served_db).replace("'", "''")
-            con.execute(f"SET temp_directory = '{quoted}.tmp'")  # where a file connection would spill
-            con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
             after = file_key(served_db)
         except FileNotFoundError:
-            con.close()
-            raise _missing(served_db) from None
-        except BaseException:
-            con.close()
-            raise
+            after = None
         if after == before:
-            return _Attachment(before, con)
-        con.close()  # replaced while attaching: attach the new file
+            return _Attachment(before, name)
+        instance.con.execute(f"DETACH {name}")  # replaced while attaching: attach the new file
+        if after is None:
+            raise _missing(served_db)
     raise NoPublicationError(f"{served_db} kept changing while it was being opened")
 
 
@@ -105,13 +122,15 @@ class SharedReader:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._instance: _Instance | None = None
         self._current: _Attachment | None = None
 
-    def _take(self, served_db: Path, key: FileKey | None) -> _Attachment:
-        """The attachment to read (one more user): the current one when `key` is its key, else the file as it
-        is now (attached if it is a new publication; the old one is retired)."""
-        retired: _Attachment | None = None
+    def _take(self, served_db: Path, key: FileKey | None) -> tuple[_Attachment, duckdb.DuckDBPyConnection]:
+        """The attachment to read (one more user) and a new cursor: the current attachment when `key` is its
+        key, else the file as it is now (attached if it is a new publication; the old one is retired)."""
         with self._lock:
+            if self._instance is None:
+                self._instance = _new_instance()
             current = self._current
             if current is None or key is None or current.key != key:
                 try:
@@ -119,41 +138,39 @@ class SharedReader:
                 except FileNotFoundError:
                     now = None
                 if current is None or now != current.key:
-                    if current is not None:
-                        current.retired = True
-                        retired = current if current.users == 0 else None
-                        self._current = None
+                    self._retire_locked()
                     if now is None:
-                        self._close(retired)
                         raise _missing(served_db)
-                    self._current = _attach(served_db)
-                    current = self._current
+                    self._current = current = _attach(self._instance, served_db)
+            cur = self._instance.con.cursor()
             current.users += 1
-        self._close(retired)
-        return current
+        return current, cur
 
     def _give_back(self, attachment: _Attachment) -> None:
         with self._lock:
             attachment.users -= 1
-            done = attachment.retired and attachment.users == 0
-        if done:
-            self._close(attachment)
+            if attachment.retired and attachment.users == 0:
+                self._detach_locked(attachment)
 
-    @staticmethod
-    def _close(attachment: _Attachment | None) -> None:
-        if attachment is not None:
-            attachment.con.close()
+    def _retire_locked(self) -> None:
+        current, self._current = self._current, None
+        if current is not None:
+            current.retired = True
+            if current.users == 0:
+                self._detach_locked(current)
+
+    def _detach_locked(self, attachment: _Attachment) -> None:
+        if self._instance is not None:
+            self._instance.con.execute(f"DETACH {attachment.name}")
 
     @contextmanager
     def cursor(self, served_db: Path, key: FileKey | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the publication at `served_db` (`key`: the identity the caller saw, to skip a stat),
         with the publication as its default database. Fetch everything before the block ends."""
-        attachment = self._take(served_db, key)
+        attachment, cur = self._take(served_db, key)
         try:
-            with self._lock:
-                cur = attachment.con.cursor()
             try:
-                cur.execute(f"USE {ALIAS}")
+                cur.execute(f"USE {attachment.name}")
                 yield cur
             finally:
                 cur.close()
@@ -161,14 +178,9 @@ class SharedReader:
             self._give_back(attachment)
 
     def close(self) -> None:
-        """Retire the current attachment (closed now, or when its last cursor is done)."""
+        """Retire the current attachment (detached now, or when its last cursor is done); the instance stays."""
         with self._lock:
-            current, self._current = self._current, None
-            if current is not None:
-                current.retired = True
-            done = current is not None and current.users == 0
-        if done:
-            self._close(current)
+            self._retire_locked()
 
     @property
     def attached_key(self) -> FileKey | None:
