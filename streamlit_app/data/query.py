@@ -6,8 +6,9 @@ Rules kept here (docs/architecture.md, "Dashboard"):
 - Each query reads through one READ-ONLY cursor of the process's `scrs.warehouse.SharedReader` and fetches
   everything before it returns. The reader attaches each publication once (opening the served file per query
   was most of a page's time) and never holds it in a way that stops a pipeline run replacing the served file
-  (`os.replace`): the next query after a replace attaches the new file, and the old one is closed once no
-  query uses it (scrs/warehouse.py says how).
+  (`os.replace`): the next query after a replace attaches the new file, and the old one is detached (its file
+  closed) once no query uses it (scrs/warehouse.py says how). Never `duckdb.connect` the served path in this
+  process: DuckDB shares one database per path, so after a replace that could hand back the old file.
 - Results are cached with `st.cache_data`, keyed on the served file's identity (path, mtime, size, inode)
   plus the SQL and its parameters: a new publication is a new file, so the next page run sees it.
 - SQL is parameterised (`?`); identifiers come only from constants in the data modules, never from input.
@@ -16,7 +17,8 @@ Rules kept here (docs/architecture.md, "Dashboard"):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,21 +79,31 @@ def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
 READ_ERRORS = (NoPublicationError, duckdb.CatalogException, duckdb.IOException)
 
 
+@contextmanager
+def connection(key: FileKey | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only cursor on the served publication, for work that needs more than one query or a temp table
+    (a download pack, a worklist); `key`: the publication a cached listing came from (default: the current
+    file). Fetch everything inside the block."""
+    key = key or file_key()
+    with READER.cursor(Path(key[0]), key) as con:
+        yield con
+
+
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached_query(key: FileKey, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    with READER.cursor(Path(key[0]), key) as con:
+    with connection(key) as con:
         return con.execute(sql, list(params)).df()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_table_exists(key: FileKey, schema: str, table: str) -> bool:
-    with READER.cursor(Path(key[0]), key) as con:
+    with connection(key) as con:
         return db.table_exists(con, schema, table)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.DataFrame]:
-    with READER.cursor(Path(key[0]), key) as con:
+    with connection(key) as con:
         return compliance_hidden(con, min_records)
 
 
