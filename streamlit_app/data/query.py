@@ -28,7 +28,7 @@ import streamlit as st
 
 from scrs import db
 from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, hidden_rows, suppress_small_cells
-from scrs.export import compliance_hidden
+from scrs.export import compliance_hidden, stored_compliance_hidden
 from scrs.settings import Settings
 from scrs.warehouse import FileKey, NoPublicationError, SharedReader
 from scrs.warehouse import file_key as warehouse_file_key
@@ -107,13 +107,22 @@ def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.Da
         return compliance_hidden(con, min_records)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_compliance_pattern(key: FileKey, min_records: int, mart: str) -> pd.DataFrame:
+    with connection(key) as con:
+        stored = stored_compliance_hidden(con, min_records, only=(mart,))
+    if stored is not None and mart in stored:
+        return stored[mart]  # one table read, not the five marts' patterns
+    return _cached_compliance_hidden(key, min_records)[mart]  # not stored (an older publication): computed
+
+
 def compliance_pattern(mart: str) -> pd.DataFrame:
     """The committee's suppression pattern of a committee-facing mart (keys + `_hidden`: primary and
     complementary, computed once per publication over the whole of the compliance and thematic marts, as
-    `scrs export --national` and the paper do)."""
+    `scrs export --national` and the paper do; stored in the publication, so read from it)."""
     key = file_key()
     try:
-        return _cached_compliance_hidden(key, settings().disclosure_min_records)[mart]
+        return _cached_compliance_pattern(key, settings().disclosure_min_records, mart)
     except READ_ERRORS as exc:
         raise unavailable(key, exc) from exc
 
