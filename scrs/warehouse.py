@@ -20,6 +20,8 @@ Two ways to read, both read-only, both leave the pipeline free to replace the se
     replace) and finishes.
   - DuckDB connections are not thread-safe: every query gets its own cursor (Streamlit runs each session in
     a thread of its own); cursors are made, and files attached and detached, under a lock.
+  - A fatal or internal DuckDB error invalidates an instance: the reader then drops it and the next query
+    makes a new one (a connection per query used to contain such an error to one query).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from scrs.db import connect
 FileKey = tuple[str, int, int, int]
 
 ATTACH_TRIES = 3
+# DuckDB invalidates a database instance after these: every later query on it fails the same way
+INVALIDATING = (duckdb.FatalException, duckdb.InternalException)
 
 
 class NoPublicationError(RuntimeError):
@@ -71,17 +75,18 @@ def file_key(served_db: Path) -> FileKey:
 
 
 @dataclass(eq=False)
-class _Attachment:
-    key: FileKey
-    name: str  # its catalogue name in the reader's instance
-    users: int = 0
-    retired: bool = False
-
-
-@dataclass(eq=False)
 class _Instance:
     con: duckdb.DuckDBPyConnection
     names: count = field(default_factory=lambda: count(1))
+
+
+@dataclass(eq=False)
+class _Attachment:
+    key: FileKey
+    name: str  # its catalogue name in the instance
+    instance: _Instance
+    users: int = 0
+    retired: bool = False
 
 
 def _new_instance() -> _Instance:
@@ -110,7 +115,7 @@ def _attach(instance: _Instance, served_db: Path) -> _Attachment:
         except FileNotFoundError:
             after = None
         if after == before:
-            return _Attachment(before, name)
+            return _Attachment(before, name, instance)
         instance.con.execute(f"DETACH {name}")  # replaced while attaching: attach the new file
         if after is None:
             raise _missing(served_db)
@@ -160,20 +165,34 @@ class SharedReader:
                 self._detach_locked(current)
 
     def _detach_locked(self, attachment: _Attachment) -> None:
-        if self._instance is not None:
-            self._instance.con.execute(f"DETACH {attachment.name}")
+        if attachment.instance is self._instance:  # a discarded instance goes with its last reference
+            attachment.instance.con.execute(f"DETACH {attachment.name}")
+
+    def _discard(self, instance: _Instance | None) -> None:
+        """After a fatal or internal DuckDB error the instance is unusable: the next query makes a new one
+        (and attaches the publication again) instead of every later query failing until a restart."""
+        with self._lock:
+            if instance is None or instance is self._instance:
+                self._instance, self._current = None, None
 
     @contextmanager
     def cursor(self, served_db: Path, key: FileKey | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the publication at `served_db` (`key`: the identity the caller saw, to skip a stat),
         with the publication as its default database. Fetch everything before the block ends."""
-        attachment, cur = self._take(served_db, key)
+        try:
+            attachment, cur = self._take(served_db, key)
+        except INVALIDATING:
+            self._discard(None)
+            raise
         try:
             try:
                 cur.execute(f"USE {attachment.name}")
                 yield cur
             finally:
                 cur.close()
+        except INVALIDATING:
+            self._discard(attachment.instance)
+            raise
         finally:
             self._give_back(attachment)
 

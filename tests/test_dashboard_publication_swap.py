@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from scrs.warehouse import SharedReader
@@ -155,3 +156,23 @@ def test_threads_reading_across_swaps_see_whole_publications_and_leave_nothing_o
     reader.close()
     if Path("/proc/self/fd").exists():
         assert open_descriptors_of(served) == []
+
+
+@pytest.mark.parametrize("error", [duckdb.FatalException, duckdb.InternalException])
+def test_after_an_error_that_invalidates_duckdb_the_next_query_gets_a_new_instance(
+    tmp_path: Path, error: type[duckdb.Error]
+) -> None:
+    """DuckDB invalidates an instance after a fatal or internal error (every later query fails the same
+    way): the reader must not keep serving from it. (Raised here by hand: DuckDB has no way to cause one.)"""
+    served = build_fixture_warehouse(tmp_path, seed=1)
+    expected = float(sql(tmp_path, PCT)["s"].iloc[0])
+    reader = SharedReader()
+    with reader.cursor(served) as cur:
+        first = cur.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        cur.execute("SET temp_directory = ?", [first + "-marked"])  # marks this instance (a global setting)
+    with pytest.raises(error), reader.cursor(served):
+        raise error("database has been invalidated")
+    with reader.cursor(served) as cur:
+        assert cur.execute("SELECT current_setting('temp_directory')").fetchone()[0] == first, "a new instance"
+        assert float(cur.execute(PCT).fetchone()[0]) == pytest.approx(expected)
+    reader.close()
