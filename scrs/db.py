@@ -32,7 +32,9 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """Open a DuckDB file with the project's settings (the memory limit).
 
     One process may hold a file read-write, or many read-only, never both: readers open short-lived
-    read-only connections and close them (scrs.warehouse.read_only), writers work on a private build file.
+    read-only connections and close them (scrs.warehouse.read_only) or, in the dashboard, attach each
+    publication read-only to a private in-memory instance (scrs.warehouse.SharedReader); writers work on a
+    private build file.
 
     The settings are applied with `SET`, not `duckdb.connect(config=...)`: DuckDB refuses a second
     connection to a file already open in the process with a different config, so a config here would make

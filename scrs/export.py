@@ -142,7 +142,7 @@ def compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[
 
     Read from the publication when it was computed there with this threshold (store_compliance_hidden: it
     costs most of a second at ten years, on every reader's first view), else computed now."""
-    stored = _stored_compliance_hidden(con, min_records)
+    stored = stored_compliance_hidden(con, min_records)
     return stored if stored is not None else computed_compliance_hidden(con, min_records)
 
 
@@ -164,13 +164,21 @@ def store_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) ->
     )
 
 
-def _stored_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame] | None:
+def stored_compliance_hidden(
+    con: duckdb.DuckDBPyConnection, min_records: int, only: tuple[str, ...] | None = None
+) -> dict[str, pd.DataFrame] | None:
+    """The pattern as the publication stores it (None when it stores none for this threshold); `only`: just
+    these marts' (a dashboard page needs one or two of the five)."""
     if not table_exists(con, PATTERN_SCHEMA, "pattern_settings"):
         return None
     [(stored_min, marts)] = con.execute(f"select min_records, marts from {PATTERN_SCHEMA}.pattern_settings").fetchall()
     if stored_min != min_records:
         return None
-    return {mart: con.sql(f"select * exclude (_row) from {PATTERN_SCHEMA}.{mart} order by _row").df() for mart in marts}
+    return {
+        mart: con.sql(f"select * exclude (_row) from {PATTERN_SCHEMA}.{mart} order by _row").df()
+        for mart in marts
+        if only is None or mart in only
+    }
 
 
 def computed_compliance_hidden(con: duckdb.DuckDBPyConnection, min_records: int) -> dict[str, pd.DataFrame]:

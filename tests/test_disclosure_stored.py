@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from scrs.export import PATTERN_SCHEMA, compliance_hidden, computed_compliance_hidden
+from scrs.export import PATTERN_SCHEMA, compliance_hidden, computed_compliance_hidden, stored_compliance_hidden
 from scrs.settings import Settings
 
 
@@ -36,3 +36,16 @@ def test_another_threshold_is_computed_not_read(published_warehouse):
     for mart, frame in computed.items():
         pd.testing.assert_frame_equal(got[mart], frame, obj=mart)
     assert any(not got[m]["_hidden"].equals(stored[m]["_hidden"]) for m in computed), "the thresholds differ"
+
+
+def test_one_marts_stored_pattern_is_that_marts_whole_pattern(published_warehouse):
+    """A dashboard page reads only the marts' patterns it shows (`only`): each is the pattern computed over
+    all the marts together, not one computed for that mart alone."""
+    min_records = Settings.from_env().disclosure_min_records
+    with duckdb.connect(str(published_warehouse / "warehouse.duckdb"), read_only=True) as con:
+        computed = computed_compliance_hidden(con, min_records)
+        for mart, frame in computed.items():
+            one = stored_compliance_hidden(con, min_records, only=(mart,))
+            assert list(one) == [mart]
+            pd.testing.assert_frame_equal(one[mart], frame, obj=mart)
+        assert stored_compliance_hidden(con, min_records + 25, only=(mart,)) is None, "another threshold: not stored"

@@ -4,7 +4,8 @@
 - `run LANDING WAREHOUSE`: what `scrs run` does (dagster_project.runner.run_pipeline), plus the step times.
 - `submit LANDING WAREHOUSE`: what `scrs run` does when a resident runner (`scrs serve`) listens: submit the
   run to it and follow it to its outcome (the run's own work is in the runner's process, measured with it).
-- `dashboard WAREHOUSE`: every page's data-layer calls (streamlit_app.data), repeated with cleared caches.
+- `dashboard WAREHOUSE`: every page's data-layer calls (streamlit_app.data), each run the first view after a
+  publication (cleared caches, the publication attached afresh).
 
 The parent (scrs.bench.measure) times the process and samples its tree's memory.
 """
@@ -159,6 +160,7 @@ def dashboard(warehouse: Path, runs: int) -> dict:
     import streamlit as st
 
     from streamlit_app.access.policy import Viewer
+    from streamlit_app.data.query import READER
     from streamlit_app.data.reference import publication
 
     for name in list(logging.root.manager.loggerDict):
@@ -170,7 +172,9 @@ def dashboard(warehouse: Path, runs: int) -> dict:
         times: list[float] = []
         error = None
         for _ in range(runs):
-            st.cache_data.clear()  # every run is a cold page: the first view after a publication
+            # every run is a cold page, the first view after a publication: nothing cached, nothing attached
+            st.cache_data.clear()
+            READER.close()
             t0 = time.perf_counter()
             try:
                 publication()  # app.py's header, on every page

@@ -29,12 +29,12 @@ from scrs.disclosure import (
 )
 from scrs.report import make_pack, render_pack
 from scrs.report.data import restatements
-from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import Viewer, committee_paper_refusal, suppresses
 from streamlit_app.data.query import (
     DataUnavailable,
     compliance_pattern,
+    connection,
     disclosed,
     query,
     settings,
@@ -158,7 +158,7 @@ def as_reported(viewer: Viewer, fiscal_year: str, fiscal_quarter: int) -> pd.Dat
     rows are included; a division user sees its own unsuppressed."""
     s = settings()
     try:
-        with read_only(s.served_db) as con:
+        with connection() as con:
             rows = [
                 r
                 for r in restatements(s, con, up_to=(fiscal_year, fiscal_quarter))

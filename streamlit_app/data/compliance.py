@@ -169,19 +169,22 @@ def failure_reasons(
     )
     frame = query(
         f"""
-        WITH failing AS (SELECT m.test_code, m.failure_reasons FROM marts.record_failures m {clause}),
-        per_test AS (SELECT test_code, count(*) AS failing_records FROM failing GROUP BY test_code),
+        WITH combos AS (  -- a few distinct reason lists per test: split those, not every record's
+            SELECT m.test_code, m.failure_reasons, count(*) AS n FROM marts.record_failures m {clause}
+            GROUP BY m.test_code, m.failure_reasons
+        ),
+        per_test AS (SELECT test_code, sum(n)::BIGINT AS failing_records FROM combos GROUP BY test_code),
         reasons AS (
-            SELECT test_code, trim(unnest(string_split(failure_reasons, ';'))) AS failure_reason FROM failing
+            SELECT test_code, trim(unnest(string_split(failure_reasons, ';'))) AS failure_reason, n FROM combos
         ),
         examined AS (
             SELECT m.test_code, sum(m.examined) AS examined FROM marts.compliance_by_division_test m {clause}
             GROUP BY m.test_code
         )
-        SELECT r.test_code, t.test_name, t.display_order, r.failure_reason, count(*) AS records,
+        SELECT r.test_code, t.test_name, t.display_order, r.failure_reason, sum(r.n)::BIGINT AS records,
                p.failing_records, e.examined,
-               round(100.0 * count(*) / p.failing_records, 2) AS share_of_failing_pct,
-               round(100.0 * count(*) / e.examined, 2) AS share_of_examined_pct
+               round(100.0 * sum(r.n) / p.failing_records, 2) AS share_of_failing_pct,
+               round(100.0 * sum(r.n) / e.examined, 2) AS share_of_examined_pct
         FROM reasons r JOIN per_test p USING (test_code) JOIN reference.audit_tests t USING (test_code)
         LEFT JOIN examined e USING (test_code)
         WHERE r.failure_reason <> ''

@@ -16,7 +16,6 @@ import streamlit as st
 from scrs import access_log, db
 from scrs.export import MartQuery, division_queries, national_queries, write_marts
 from scrs.users import UsersFile
-from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event, refuse
 from streamlit_app.access.policy import (
     NATIONAL,
@@ -26,7 +25,7 @@ from streamlit_app.access.policy import (
     pack_refusal,
 )
 from streamlit_app.access.policy import download_scopes as _scopes
-from streamlit_app.data.query import READ_ERRORS, DataUnavailable, FileKey, file_key, settings, unavailable
+from streamlit_app.data.query import READ_ERRORS, DataUnavailable, FileKey, connection, file_key, settings, unavailable
 from streamlit_app.data.reference import division_codes
 
 DOWNLOAD_FORMATS: dict[str, tuple[str, str]] = {
@@ -87,7 +86,7 @@ def _queries(scope: str, min_records: int) -> dict[str, MartQuery]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _cached_pack(key: FileKey, scope: str, min_records: int) -> DownloadPack:
     """The pack's listing: names and row counts only. No file is made until someone downloads it."""
-    with read_only(Path(key[0])) as con:
+    with connection(key) as con:
         marts = tuple(
             (mart, int(db.value(con, f"SELECT count(*) FROM ({query.sql})", list(query.params))))
             for mart, query in _queries(scope, min_records).items()
@@ -142,7 +141,7 @@ def pack_file_bytes(viewer: Viewer, pack: DownloadPack, file_name: str) -> bytes
     if chosen is None:
         refuse(viewer, Refusal("That file is not part of this pack.", scope=pack.scope, detail="unknown download file"))
     query = _queries(pack.scope, pack.min_records)[chosen.mart]
-    with tempfile.TemporaryDirectory(prefix="scrs-pack-") as tmp, read_only(Path(pack.source[0])) as con:
+    with tempfile.TemporaryDirectory(prefix="scrs-pack-") as tmp, connection(pack.source) as con:
         written = write_marts(con, {chosen.mart: query}, Path(tmp))[0]
         data = next(p for p in written.files if p.suffix == f".{chosen.ext}").read_bytes()
     log_event(viewer, "download", scope=pack.scope, file=chosen.file_name, rows=written.rows)

@@ -3,8 +3,12 @@
 Rules kept here (docs/architecture.md, "Dashboard"):
 - Only the published warehouse is read, `Settings.from_env().served_db`, and only what dbt and the pipeline
   built. No rate, interval or status is recomputed.
-- Each query opens a short-lived READ-ONLY DuckDB connection (`scrs.warehouse.read_only`), fetches
-  everything and closes it, so a pipeline run can always replace the served file (`os.replace`).
+- Each query reads through one READ-ONLY cursor of the process's `scrs.warehouse.SharedReader` and fetches
+  everything before it returns. The reader attaches each publication once (opening the served file per query
+  was most of a page's time) and never holds it in a way that stops a pipeline run replacing the served file
+  (`os.replace`): the next query after a replace attaches the new file, and the old one is detached (its file
+  closed) once no query uses it (scrs/warehouse.py says how). Never `duckdb.connect` the served path in this
+  process: DuckDB shares one database per path, so after a replace that could hand back the old file.
 - Results are cached with `st.cache_data`, keyed on the served file's identity (path, mtime, size, inode)
   plus the SQL and its parameters: a new publication is a new file, so the next page run sees it.
 - SQL is parameterised (`?`); identifiers come only from constants in the data modules, never from input.
@@ -13,7 +17,8 @@ Rules kept here (docs/architecture.md, "Dashboard"):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +28,15 @@ import streamlit as st
 
 from scrs import db
 from scrs.disclosure import COMPLIANCE_HIERARCHY, RATE_COLUMNS, hidden_rows, suppress_small_cells
-from scrs.export import compliance_hidden
+from scrs.export import compliance_hidden, stored_compliance_hidden
 from scrs.settings import Settings
-from scrs.warehouse import NoPublicationError, read_only
+from scrs.warehouse import FileKey, NoPublicationError, SharedReader
+from scrs.warehouse import file_key as warehouse_file_key
 from streamlit_app.access.policy import Viewer, exempt_division, suppresses
 
-FileKey = tuple[str, int, int, int]
-
-
 log = logging.getLogger(__name__)
+
+READER = SharedReader()  # one per process: every page, session and thread reads the served file through it
 
 NOTHING_PUBLISHED = (
     "Nothing has been published yet. The figures appear here once the pipeline has run "
@@ -51,12 +56,10 @@ def settings() -> Settings:
 
 def file_key() -> FileKey:
     """The served file's identity: a new publication (a replaced file) is a new key."""
-    path = settings().served_db
     try:
-        stat = path.stat()
+        return warehouse_file_key(settings().served_db)
     except FileNotFoundError:
         raise DataUnavailable(NOTHING_PUBLISHED) from None
-    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
@@ -76,31 +79,50 @@ def unavailable(key: FileKey, exc: Exception) -> DataUnavailable:
 READ_ERRORS = (NoPublicationError, duckdb.CatalogException, duckdb.IOException)
 
 
+@contextmanager
+def connection(key: FileKey | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only cursor on the served publication, for work that needs more than one query or a temp table
+    (a download pack, a worklist); `key`: the publication a cached listing came from (default: the current
+    file). Fetch everything inside the block."""
+    key = key or file_key()
+    with READER.cursor(Path(key[0]), key) as con:
+        yield con
+
+
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached_query(key: FileKey, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    with read_only(Path(key[0])) as con:
+    with connection(key) as con:
         return con.execute(sql, list(params)).df()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_table_exists(key: FileKey, schema: str, table: str) -> bool:
-    with read_only(Path(key[0])) as con:
+    with connection(key) as con:
         return db.table_exists(con, schema, table)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_compliance_hidden(key: FileKey, min_records: int) -> dict[str, pd.DataFrame]:
-    with read_only(Path(key[0])) as con:
+    with connection(key) as con:
         return compliance_hidden(con, min_records)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_compliance_pattern(key: FileKey, min_records: int, mart: str) -> pd.DataFrame:
+    with connection(key) as con:
+        stored = stored_compliance_hidden(con, min_records, only=(mart,))
+    if stored is not None and mart in stored:
+        return stored[mart]  # one table read, not the five marts' patterns
+    return _cached_compliance_hidden(key, min_records)[mart]  # not stored (an older publication): computed
 
 
 def compliance_pattern(mart: str) -> pd.DataFrame:
     """The committee's suppression pattern of a committee-facing mart (keys + `_hidden`: primary and
     complementary, computed once per publication over the whole of the compliance and thematic marts, as
-    `scrs export --national` and the paper do)."""
+    `scrs export --national` and the paper do; stored in the publication, so read from it)."""
     key = file_key()
     try:
-        return _cached_compliance_hidden(key, settings().disclosure_min_records)[mart]
+        return _cached_compliance_pattern(key, settings().disclosure_min_records, mart)
     except READ_ERRORS as exc:
         raise unavailable(key, exc) from exc
 

@@ -13,17 +13,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from scrs import db
 from scrs.audit.sampling import SAMPLE_COLUMNS, worklist_csv, worklist_rows
 from scrs.disclosure import AUDIT_PARTITION, AUDIT_VALUES, RATE_COLUMNS, audit_pattern, hidden_rows
-from scrs.warehouse import read_only
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import Viewer, audit_disagreements_refusal, audit_worklist_refusal
-from streamlit_app.data.query import disclosed, file_key, query, settings, table_exists
+from streamlit_app.data.query import connection, disclosed, query, settings, table_exists
 
 # The figures of an agreement cell blanked when it is built on fewer than the threshold of audited records.
 AGREEMENT_COLUMNS = (
@@ -188,7 +185,7 @@ def worklist(viewer: Viewer, sample_id: str, division_code: str) -> bytes:
     """
     enforce(viewer, audit_worklist_refusal(viewer))
     columns = ", ".join(f"s.{c}" for c in SAMPLE_COLUMNS)
-    with read_only(Path(file_key()[0])) as con:
+    with connection() as con:
         rows = db.rows(
             con,
             f"""SELECT {columns} FROM staging.stg_registrar_audit__samples s

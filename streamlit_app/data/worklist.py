@@ -8,18 +8,15 @@ record's division against the publication and logs every write and refusal itsel
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pyarrow as pa
 
 from scrs.reviews import ReviewError, ReviewRefused, ReviewStore
-from scrs.warehouse import read_only
 from scrs.worklist import division_worklist_query, has_worklist, load_live_states
 from scrs.xlsx import xlsx_bytes
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import AccessDenied, Viewer, worklist_refusal
-from streamlit_app.data.query import READ_ERRORS, DataUnavailable, file_key, settings, unavailable
+from streamlit_app.data.query import READ_ERRORS, DataUnavailable, connection, file_key, settings, unavailable
 
 REVIEW_MARTS = ("review_open_failures", "review_outcomes")
 
@@ -31,7 +28,7 @@ def store() -> ReviewStore:
 def _read(division_code: str, sql: str | None = None, params: list | None = None) -> pd.DataFrame:
     key = file_key()
     try:
-        with read_only(Path(key[0])) as con:
+        with connection(key) as con:
             if not has_worklist(con):
                 raise DataUnavailable(
                     "This publication has no worklist yet (it comes from an older pipeline): run the pipeline again."
