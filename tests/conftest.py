@@ -55,11 +55,12 @@ DBT_FIXTURES = frozenset({"dbt_work", "built", "defs"})
 
 # `make test` and `make test-fast` run on two workers (`-n 2 --dist loadfile --no-loadscope-reorder`): whole
 # files per worker, in this order first, so the longest files start at once and the short ones fill in at the
-# end (a worker takes the next file when it is nearly done with its last). The first builds the session pipeline
-# (its worker builds it, then the publication sequence); the second the shared worklist sequence (no session
-# pipeline needed, so the other worker is not left waiting); test_incremental.py and the worklist browser test,
-# which continue from those sequences, come late enough to find them built. CPU seconds measured Nov 2026 in
-# docs/testing.md; a file not listed keeps its place after these.
+# end (a worker takes the next file when it has two tests or fewer left, so a one-test file brings the next with
+# it). The first builds the session pipeline (its worker builds it, then the publication sequence); the second
+# the shared worklist sequence (no session pipeline needed, so the other worker is not left waiting);
+# test_incremental.py and the worklist browser test, which continue from those sequences, come late enough to
+# find them built. Then every file costing more than ~15 s, longest first, so that what is left at the end is
+# short. Wall and CPU seconds measured Nov 2026 in docs/testing.md; a file not listed keeps its place after these.
 HEAVY_FILES_FIRST = (
     "test_publication.py",
     "test_worklist_pipeline.py",
@@ -68,10 +69,27 @@ HEAVY_FILES_FIRST = (
     # continues from test_publication.py's shared sequence (`publication_sequence`): late enough to find it built
     "test_incremental.py",
     "test_restatement.py",
+    "test_resident.py",  # its own `scrs serve` and runs
     "test_personal_data_scan.py",
     "e2e/test_worklist_browser.py",
     "e2e/test_accessibility_browser.py",
-    # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): first, not last
+    "e2e/test_dashboard_browser.py",
+    "test_improvement_pages.py",
+    "test_dashboard_pages.py",
+    "test_dbt_rules.py",
+    "test_access_control.py",
+    "test_disclosure_outsider.py",
+    "e2e/test_improvement_browser.py",
+    "test_generator.py",
+    "test_disclosure_outsider_audit.py",
+    "test_improvement_plan.py",
+    "test_worklist_page.py",
+    "test_committee_dashboard.py",
+    "test_disclosure_complementary.py",
+    "test_quality_screen.py",
+    "e2e/test_fault_pages_browser.py",
+    "test_free_text.py",
+    # the two largest of `make test-fast` (one `dbt build --empty`; real argon2 hashing): not last
     "test_dbt_unit_tests.py",
     "test_auth_hardening.py",
 )

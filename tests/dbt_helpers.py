@@ -7,6 +7,7 @@ models can be tested without the ingest.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -123,15 +124,36 @@ class DbtResult:
     seconds: float
 
 
+# dbt's partial parse state per database file name, kept between sessions (as test_dbt_unit_tests.py keeps its
+# work folder): see `run_dbt(reuse_parse=True)`.
+PARSE_CACHE = REPO_ROOT / ".pytest_cache" / "d" / "dbt-partial-parse"
+
+
 def run_dbt(
     args: Sequence[str],
     duckdb_path: Path,
     work_dir: Path,
     extra_env: Mapping[str, str] | None = None,
+    *,
+    reuse_parse: bool = False,
 ) -> DbtResult:
-    """Run the project's dbt CLI with its database at `duckdb_path`, target and logs under `work_dir`."""
+    """Run the project's dbt CLI with its database at `duckdb_path`, target and logs under `work_dir`.
+
+    `reuse_parse`: dbt re-parses the whole project (~3 CPU-s) unless its target folder holds the partial parse
+    state of an earlier parse under the same profile, and the profile holds the database path. So the database
+    (which must then be in `work_dir`) is given to dbt by its name alone, relative to dbt's working folder
+    (`work_dir`), and the last parse state for that name is copied in before and kept after: every build or
+    test of one database name then skips parsing an unchanged project (dbt still re-parses what changed)."""
     target_path = work_dir / "target"
     log_path = work_dir / "logs"
+    cached = PARSE_CACHE / f"{duckdb_path.name}.msgpack"
+    if reuse_parse:
+        if duckdb_path.parent.resolve() != work_dir.resolve():
+            raise ValueError(f"reuse_parse: {duckdb_path} must be in {work_dir}")
+        duckdb_path = Path(duckdb_path.name)
+        if cached.exists():
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, target_path / "partial_parse.msgpack")
     env = {
         **os.environ,
         "DO_NOT_TRACK": "1",
@@ -155,7 +177,14 @@ def run_dbt(
     ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work_dir, check=False)
-    return DbtResult(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    state = target_path / "partial_parse.msgpack"
+    if reuse_parse and state.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}")  # two workers may finish at once
+        shutil.copyfile(state, partial)
+        os.replace(partial, cached)
+    return DbtResult(proc.returncode, proc.stdout, proc.stderr, seconds)
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[dict]:

@@ -316,7 +316,7 @@ def dbt_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The review store's copy (empty here) that the worklist views join (docs/worklist.md).
     snapshot_into_build(ReviewStore(work / "state" / "reviews.sqlite"), db_path, "dbt-rules")
 
-    result = run_dbt(["build", "--selector", "compliance"], db_path, work)
+    result = run_dbt(["build", "--selector", "compliance"], db_path, work, reuse_parse=True)
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
     print(f"dbt build (compliance selection) took {result.seconds:.1f} s")
     return work
@@ -709,7 +709,7 @@ def test_rules_tests_name_each_broken_rule_with_the_old_tests_null_handling(dbt_
     ]  # fmt: skip
     # the singular tests, which compare models with each other, see the faults too: not what is tested here
     args = ["test", "--select", *models, "--exclude", "test_type:singular", "--exclude-resource-type", "unit_test"]
-    result = run_dbt(args, broken, tmp_path)
+    result = run_dbt(args, broken, tmp_path, reuse_parse=True)
     assert result.returncode != 0
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     ran = {r["unique_id"].split(".")[2]: r for r in results}
@@ -770,7 +770,7 @@ def test_worklist_rules_name_each_broken_rule_and_count_its_rows(dbt_work: Path,
             "select * from marts.record_failures where test_code = ? and record_id = ?",
             [t3, r3],
         )
-    result = run_dbt(["test", "--select", "worklist_rules"], broken, tmp_path)
+    result = run_dbt(["test", "--select", "worklist_rules"], broken, tmp_path, reuse_parse=True)
     assert result.returncode != 0
     assert re.search(r"FAIL 3 worklist_rules", result.stdout), result.stdout[-3000:]
     found = broken_rules(broken, tmp_path, "worklist_rules")

@@ -49,7 +49,7 @@ CRIMES = [
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("thematic")
-    db_path = work / "thematic.duckdb"
+    db_path = work / "warehouse.duckdb"  # the name test_improvement_plan.py uses: dbt's parse is reused
     con = duckdb.connect(str(db_path))
     create_raw_schema(con)
     insert_rows(con, "incidents", INCIDENTS)
@@ -68,6 +68,7 @@ def marts(tmp_path_factory: pytest.TempPathFactory):
         ],
         db_path,
         work,
+        reuse_parse=True,
     )
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-6000:]}"
     ro = duckdb.connect(str(db_path), read_only=True)

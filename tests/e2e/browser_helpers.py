@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -21,26 +21,34 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 DOC_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
-_SETTLE_JS = """() => ['stElementContainer', 'stDownloadButton', 'stDataFrame', 'stVegaLiteChart', 'stMetric']
-    .map(id => document.querySelectorAll('[data-testid="' + id + '"]').length).join(',')"""
+# True once the page's Streamlit elements (how many of each kind) and its script state have not changed for
+# `quietMs`: polled inside the browser, so waiting costs no round trip through Playwright per poll.
+_SETTLED_JS = """quietMs => {
+    const kinds = ['stElementContainer', 'stDownloadButton', 'stDataFrame', 'stVegaLiteChart', 'stMetric'];
+    const app = document.querySelector('[data-testid="stApp"]');
+    const now = [app && app.getAttribute('data-test-script-state'),
+                 ...kinds.map(id => document.querySelectorAll('[data-testid="' + id + '"]').length)].join(',');
+    const last = window.__scrsSettle;
+    if (!last || last.state !== now) {
+        window.__scrsSettle = {state: now, since: performance.now()};
+        return false;
+    }
+    return now.startsWith('notRunning') && performance.now() - last.since >= quietMs;
+}"""
 CHARTS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
     .filter(chart => chart.offsetParent !== null)
     .every(chart => chart.querySelector('svg.marks, canvas.marks'))"""
 
 
-def wait_until_idle(page) -> None:  # noqa: ANN001
-    """The script run has finished, the page has stopped changing, and every visible chart has drawn."""
+def wait_until_idle(page, quiet_ms: int = 300) -> None:  # noqa: ANN001
+    """The script run has finished, the page has stopped changing (for `quiet_ms`), and every visible chart has
+    drawn. After 30 s of change it goes on, as before, to the charts' check."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    previous, stable_since = None, time.monotonic()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        current = page.evaluate(_SETTLE_JS)
-        running = page.locator('[data-testid="stApp"][data-test-script-state="running"]').count()
-        if current != previous or running:
-            previous, stable_since = current, time.monotonic()
-        elif time.monotonic() - stable_since >= 0.5:
-            break
-        page.wait_for_timeout(100)
+    page.evaluate("() => { window.__scrsSettle = null; }")
+    with suppress(PlaywrightTimeout):
+        page.wait_for_function(_SETTLED_JS, arg=quiet_ms, polling=50, timeout=30_000)
     page.wait_for_function(CHARTS_DRAWN_JS)
 
 

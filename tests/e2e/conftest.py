@@ -1,4 +1,10 @@
-"""Fixtures for the browser tests: a fixture warehouse, the real dashboard on a free port, headless Chromium."""
+"""Fixtures for the browser tests: a fixture warehouse, the real dashboard on a free port, headless Chromium.
+
+The dashboard server, the browser and its context are started once per session (per pytest-xdist worker) and
+shared by every e2e file that worker runs: a Streamlit server and a Chromium per file cost ~2-3 s of start-up
+each and a cold first page (the app's imports, its query cache). Every test still opens a fresh tab, which is
+a fresh Streamlit session that signs in again. The servers test_fault_pages_browser.py and
+test_worklist_browser.py start for their own warehouses or accounts are theirs alone."""
 
 from __future__ import annotations
 
@@ -20,13 +26,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The dashboard's accounts: tests/access_helpers.py's test accounts (sign in with `browser_sign_in`)."""
     return make_users_file(tmp_path_factory.mktemp("accounts") / "users.json")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dashboard_url(published_warehouse: Path, users_file: Path) -> Iterator[str]:
     """The real dashboard on a free port against the session warehouse; stopped afterwards. One log per
     pytest-xdist worker, since each worker serves its own."""
@@ -35,7 +41,7 @@ def dashboard_url(published_warehouse: Path, users_file: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set SCRS_CHROMIUM)")
@@ -48,9 +54,9 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser_context(browser: object) -> Iterator[object]:
-    """One context per module, so Streamlit's scripts are fetched once and then come from the cache."""
+    """One context per session, so Streamlit's scripts are fetched once and then come from the cache."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     try:
         yield context
