@@ -70,6 +70,7 @@ HEAVY_FILES_FIRST = (
     "test_incremental.py",
     "test_restatement.py",
     "test_resident.py",  # its own `scrs serve` and runs
+    "test_dbt_gate.py",  # a full run on a restored warehouse and an incremental one (~25 CPU-s, by hand)
     "test_personal_data_scan.py",
     "e2e/test_worklist_browser.py",
     "e2e/test_accessibility_browser.py",
