@@ -132,7 +132,12 @@ def test_a_locked_account_and_an_unknown_name_take_the_same_time(users_real_hash
     m_locked, m_unknown = statistics.median(locked), statistics.median(unknown)
     # Before the fix a locked account answered without hashing: about 0 ms against one argon2 verification.
     assert m_locked >= 0.5 * one_verify, (m_locked, one_verify)
-    assert abs(m_locked - m_unknown) <= 0.35 * max(m_locked, m_unknown), (m_locked, m_unknown)
+    # Compared pair by pair (each locked try with the unknown-name try made just after it), so that a burst of
+    # load on a shared machine, which slows both of a pair, does not decide the outcome; the medians of the
+    # two series were compared before, and once failed at load 6 (0.33 s against 0.54 s). Without the fix
+    # every pair differs by nearly 100 %.
+    apart = statistics.median(abs(a - b) / max(a, b) for a, b in zip(locked, unknown, strict=True))
+    assert apart <= 0.35, (locked, unknown)
     m_wrong = statistics.median(wrong)
     assert abs(m_wrong - m_unknown) <= 0.5 * max(m_unknown, m_wrong), (m_wrong, m_unknown)
 
