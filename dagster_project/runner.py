@@ -46,11 +46,11 @@ def failure_reason_from_events(events) -> str:  # noqa: ANN001 (an iterable of D
             if reason is not None:
                 return _first_line(str(reason.value))
             return f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
+    stated = _step_failure_reason(events)
+    if stated is not None:  # the step said why, in words for people
+        return _first_line(str(stated.value))
     for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            failure = event.event_specific_data.user_failure_data
-            if failure is not None and "reason" in failure.metadata:  # the step said why, in words for people
-                return _first_line(str(failure.metadata["reason"].value))
             error = event.event_specific_data.error
             while error is not None and error.cause is not None:  # the root cause says what went wrong
                 error = error.cause
