@@ -11,8 +11,8 @@ Why each translation flags at least what GX flags (GX 1.x, pandas engine, rows a
 - not_be_null / be_null: the same test on the same NULLs.
 - be_in_set (string values): exact string equality, as `Series.isin`.
 - match_regex / not_match_regex: RE2 (DuckDB) and Python `re` agree on ASCII text without a line break or
-  vertical tab for the patterns RE2 accepts; any other value (non-ASCII: Python's \d, \w, \s are Unicode;
-  a line break: Python's `$` matches before a final one; a vertical tab: in Python's \s only) is flagged
+  vertical tab for the patterns RE2 accepts; any other value (non-ASCII: Python's `\\d`, `\\w`, `\\s` are Unicode;
+  a line break: Python's `$` matches before a final one; a vertical tab: in Python's `\\s` only) is flagged
   outright, and a pattern RE2 rejects (look-arounds, ...) fails the SQL, which sends every file to GX.
 - be_between on a numeric helper column: the same comparison on the same DOUBLE.
 - compound_columns_to_be_unique (ignore_row_if any_value_is_missing): every row of a repeated combination.
