@@ -254,16 +254,39 @@ def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnect
     was read. The build's copy (the store as reconciled at the last publication) plus the records changed
     since then, when that gives the store's fingerprint; otherwise the whole store (seconds per hundred
     thousand records)."""
-    copy_seq = _copy_seq(con)
-    if copy_seq is not None:
-        changed = _store_rows_into(store_con, con, "store_changed", changed_after=copy_seq)
+    changed = changes_since_copy(store_con, con, "store_changed")
+    if changed is not None:
         _merge_changed(con, "review.review_state", "store_changed", "store_state")
         con.execute("drop table store_changed")
-        store_fingerprint = tuple(store_con.execute(FINGERPRINT_SQL.format(table="review_state")).fetchone())
-        if tuple(db.run(con, FINGERPRINT_SQL.format(table="store_state"))[0]) == store_fingerprint:
-            return f"the build's copy and {changed:,} record(s) changed since"
+        return f"the build's copy and {changed:,} record(s) changed since"
     _store_rows_into(store_con, con, "store_state")
     return "the whole store"
+
+
+def changes_since_copy(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    """The store's records changed since the copy of it that `con`'s file carries (schema `review`: the store as
+    reconciled at that file's publication), as the temp table `name`; returns how many. None, and no table,
+    when that copy with those changes would not be the store as it is now (its fingerprint differs): no
+    usable copy, or a store restored from a backup or edited by hand. The caller holds one transaction on the
+    store for a consistent read."""
+    copy_seq = _copy_seq(con)
+    if copy_seq is None:
+        return None
+    changed = _store_rows_into(store_con, con, name, changed_after=copy_seq)
+    merged = f"""(
+        select changed_seq from review.review_state as kept
+        where not exists (
+            select 1 from {name} as changed
+            where changed.test_code = kept.test_code and changed.record_id = kept.record_id
+        )
+        union all
+        select changed_seq from {name}
+    )"""
+    store_fingerprint = tuple(store_con.execute(FINGERPRINT_SQL.format(table="review_state")).fetchone())
+    if tuple(db.run(con, FINGERPRINT_SQL.format(table=merged))[0]) != store_fingerprint:
+        con.execute(f"drop table {name}")
+        return None
+    return changed
 
 
 class UnknownReviewState(ValueError):

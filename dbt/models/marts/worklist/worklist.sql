@@ -9,7 +9,10 @@
 
 with
 
-failures as (
+-- Not materialized: read twice below, and a caller's filter on division_code (a division's worklist, its
+-- export) must reach the scan of record_failures rather than a copy of every division's rows (at ten years
+-- national, 1.4 million rows copied for a division's 0.3 million: 1.6 s against 0.6 s with the change below).
+failures as not materialized (
 
     select * from {{ ref('record_failures') }}
 
@@ -67,18 +70,25 @@ violent_or_sexual_incident_types as (
 
 ),
 
+-- The words depend only on the list of reason codes, so they are worked out once per distinct list (a few
+-- dozen), not once per failing record (1.4 million at ten years national)
+distinct_reason_lists as (
+
+    select distinct failure_reasons from failures
+
+),
+
 reasons_in_words as (
 
     select
-        failures.test_code,
-        failures.record_id,
+        distinct_reason_lists.failure_reasons,
         string_agg(failure_reasons.reason_words, '; ' order by failure_reasons.display_order) as reasons_in_words
 
-    from failures
-    cross join unnest(string_split(failures.failure_reasons, ';')) as reason(reason_code)
+    from distinct_reason_lists
+    cross join unnest(string_split(distinct_reason_lists.failure_reasons, ';')) as reason(reason_code)
     inner join failure_reasons
         on reason.reason_code = failure_reasons.reason_code
-    group by failures.test_code, failures.record_id
+    group by distinct_reason_lists.failure_reasons
 
 ),
 
@@ -112,8 +122,7 @@ joined as (
     left join audit_tests
         on failures.test_code = audit_tests.test_code
     left join reasons_in_words
-        on failures.test_code = reasons_in_words.test_code
-        and failures.record_id = reasons_in_words.record_id
+        on failures.failure_reasons = reasons_in_words.failure_reasons
     left join crime_codes
         on failures.crime_code = crime_codes.crime_code
     left join review_states
