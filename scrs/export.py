@@ -12,7 +12,6 @@ review state as the review store holds it at export time; docs/worklist.md).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,30 +219,26 @@ def _export_rows(
 def write_marts(con: duckdb.DuckDBPyConnection, queries: dict[str, MartQuery], out_dir: Path) -> list[ExportedMart]:
     """Write each query's result as `<mart>.csv`, `<mart>.xlsx` and `<mart>.parquet`.
 
-    The Excel copies (`scrs.xlsx`, continued on further sheets past a sheet's 1,048,575 rows, so each holds
-    every row its CSV does) are written by a second thread from the rows' Arrow buffers while DuckDB makes the
-    next mart's files: the writer releases the GIL, and Excel is the pack's slowest part (a division's two
-    record-level files at ten years, national volume, about 4 s of the pack's 10)."""
+    The Excel copy is written from the rows' Arrow buffers (`scrs.xlsx`; continued on further sheets past a
+    sheet's 1,048,575 rows, so it holds every row the CSV does), in this thread: jetxl, the writer, crashed
+    the process (a segmentation fault, `make test` of 29 Nov) when it wrote in a second thread while this one
+    went on with DuckDB."""
     out_dir.mkdir(parents=True, exist_ok=True)
     exported = []
     thresholds = {q.suppress_below for q in queries.values() if q.suppress_below is not None}
     hidden = compliance_hidden(con, min(thresholds)) if thresholds else None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrs-xlsx") as excel:
-        excel_copies = []
-        for mart, query in queries.items():
-            _export_rows(con, mart, query, hidden)
-            csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
-            # Paths are bound as parameters, never pasted into the SQL: a quote in `--out` stays part of the path.
-            con.execute(
-                "copy export_rows to $path (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
-                {"path": str(csv_path)},
-            )
-            con.execute("copy export_rows to $path (format parquet)", {"path": str(parquet_path)})
-            excel_copies.append(excel.submit(write_xlsx, con.table("export_rows").to_arrow_table(), xlsx_path, mart))
-            rows = con.execute("select count(*) from export_rows").fetchone()[0]
-            exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
-        for copy in excel_copies:
-            copy.result()  # an Excel copy that failed fails the export
+    for mart, query in queries.items():
+        _export_rows(con, mart, query, hidden)
+        csv_path, xlsx_path, parquet_path = (out_dir / f"{mart}.{ext}" for ext in ("csv", "xlsx", "parquet"))
+        # Paths are bound as parameters, never pasted into the SQL: a quote in `--out` stays part of the path.
+        con.execute(
+            "copy export_rows to $path (header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
+            {"path": str(csv_path)},
+        )
+        con.execute("copy export_rows to $path (format parquet)", {"path": str(parquet_path)})
+        write_xlsx(con.table("export_rows").to_arrow_table(), xlsx_path, mart)
+        rows = con.execute("select count(*) from export_rows").fetchone()[0]
+        exported.append(ExportedMart(mart, rows, (csv_path, xlsx_path, parquet_path)))
     return exported
 
 
