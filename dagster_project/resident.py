@@ -28,6 +28,9 @@ from scrs.resident import FORWARDED_PREFIXES, MAX_SOCKET_PATH, connect, encode
 
 log = logging.getLogger("scrs.resident")
 REQUEST_TIMEOUT_SECONDS = 10.0
+# The runner's own setting (its environment, not a submitted run's): copy each new publication for the next
+# run (prepare_standby); "0" turns it off.
+STANDBY_ENV = "SCRS_RUNNER_STANDBY"
 _loaded_manifest: tuple[int, int] | None = None  # the manifest the imported definitions were built from
 
 
@@ -119,15 +122,16 @@ def _read_request(conn: socket.socket) -> dict:
     return json.loads(data.decode())
 
 
-def handle(conn: socket.socket) -> None:
-    """Run one submitted run and answer with its progress and outcome."""
+def handle(conn: socket.socket) -> tuple[Path, Path, dict[str, str]] | None:
+    """Run one submitted run and answer with its progress and outcome; returns the run's landing folder,
+    warehouse folder and settings when a run was made (published or not), for `prepare_standby`."""
     from dagster_project.runner import run_pipeline
     from scrs.publish import RunInProgressError
 
     client = _Client(conn)
     if peer_uid(conn) != os.getuid():
         client.send({"error": {"kind": "usage", "message": "only the runner's own user may submit runs"}})
-        return
+        return None
     try:
         request = _read_request(conn)
         landing, warehouse = Path(request["landing"]), Path(request["warehouse"])
@@ -135,13 +139,13 @@ def handle(conn: socket.socket) -> None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("a request the runner could not read: %s", exc)
         client.send({"error": {"kind": "usage", "message": "the resident runner could not read the request"}})
-        return
+        return None
     if definitions_are_stale():  # the definitions this process imported are not the project's any more
         log.warning("the dbt project changed since this runner started: restart it; the run goes in-process")
         client.send(
             {"error": {"kind": "stale", "message": "the dbt project changed since the resident runner started"}}
         )
-        return
+        return None
     started = time.monotonic()
     log.info("run submitted: landing %s, warehouse %s", landing, warehouse)
     try:
@@ -149,14 +153,14 @@ def handle(conn: socket.socket) -> None:
             outcome = run_pipeline(landing, warehouse, progress=bool(request.get("progress", True)))
     except RunInProgressError as exc:
         client.send({"error": {"kind": "busy", "message": str(exc)}})
-        return
+        return None
     except FileNotFoundError as exc:
         client.send({"error": {"kind": "usage", "message": str(exc)}})
-        return
+        return None
     except Exception:  # noqa: BLE001 (the runner outlives a run that broke: the detail goes to its log)
         log.exception("run on %s failed in the resident runner", warehouse)
         client.send({"error": {"kind": "internal", "message": "the run failed in the resident runner (see its log)"}})
-        return
+        return landing, warehouse, env
     if outcome.published:
         log.info("run %s on %s: published (%.1f s)", outcome.run_id, warehouse, time.monotonic() - started)
     else:  # as the daemon's failure alert says it (docs/operations.md: what to watch)
@@ -171,6 +175,23 @@ def handle(conn: socket.socket) -> None:
             }
         }
     )
+    return landing, warehouse, env
+
+
+def prepare_standby(landing: Path, warehouse: Path, env: dict[str, str]) -> None:
+    """After a run, once its command has its answer: the copy of the publication the next run on `warehouse`
+    starts from (scrs.publish.make_standby), made now rather than at that run's start."""
+    from scrs.publish import make_standby
+    from scrs.settings import Settings
+
+    try:
+        with run_environment(env):
+            seconds = make_standby(Settings.from_env(landing, warehouse))
+    except Exception:  # noqa: BLE001 (the next run copies the publication itself: the detail goes to the log)
+        log.exception("could not copy the publication on %s ahead of the next run", warehouse)
+        return
+    if seconds is not None:
+        log.info("a copy of the publication on %s is ready for the next run (%.1f s)", warehouse, seconds)
 
 
 def listen(path: Path) -> socket.socket:
@@ -238,8 +259,10 @@ def serve(path: Path, ready=print, max_runs: int | None = None) -> None:  # noqa
                     break
                 raise
             with conn:
-                handle(conn)
+                ran = handle(conn)
             runs += 1
+            if ran is not None and not stopping and os.environ.get(STANDBY_ENV, "1") != "0":
+                prepare_standby(*ran)
             if _signalled(woken):
                 log.info("stopping: a signal came during the run")
                 stopping = True

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,13 +127,92 @@ def prepare_build(settings: Settings, run_id: str) -> BuildInfo:
             stale.unlink(missing_ok=True)
     signature = served_signature(settings)
     if signature:
-        tmp = build.with_suffix(".copying")
-        clone_or_copy(settings.served_db, tmp)
-        os.replace(tmp, build)
+        if not _take_standby(settings, build, signature):
+            tmp = build.with_suffix(".copying")
+            clone_or_copy(settings.served_db, tmp)
+            os.replace(tmp, build)
     else:
         connect(build).close()
     base_file.write_text(signature)
     return BuildInfo(run_id, build, signature)
+
+
+# The standby: a copy of the served publication made ahead of the next run (by the resident runner, after each
+# run it handles), which that run's prepare_build takes instead of copying the served file at its start: at ten
+# years, national volume, the copy is 2.6 GB and 4-6 s of a month's run on this machine (docs/scaling.md). The
+# same copy, made while nobody waits; it is used only while the served file is the one it was copied from.
+def _standby(settings: Settings) -> tuple[Path, Path]:
+    folder = settings.warehouse_dir / ".standby"
+    return folder / "publication.duckdb", folder / "publication.base"
+
+
+def discard_standby(settings: Settings) -> None:
+    copy, base = _standby(settings)
+    for path in (base, copy, copy.with_suffix(".copying")):
+        path.unlink(missing_ok=True)
+
+
+def _standby_is_fresh(settings: Settings, signature: str | None = None) -> bool:
+    """Whether the standby is a whole copy of the served file as it is now (`signature`, read if not given)."""
+    copy, base = _standby(settings)
+    signature = served_signature(settings) if signature is None else signature
+    try:
+        return bool(signature) and base.read_text() == signature and copy.exists()
+    except FileNotFoundError:
+        return False
+
+
+def _take_standby(settings: Settings, build: Path, signature: str) -> bool:
+    """Move the standby into place as the run's build when it is a copy of the served file as it is now;
+    discard a standby of an earlier publication. Returns whether it was taken."""
+    copy, base = _standby(settings)
+    if _standby_is_fresh(settings, signature):
+        base.unlink()  # first: a standby without its base file is never taken
+        os.replace(copy, build)
+        return True
+    discard_standby(settings)
+    return False
+
+
+def make_standby(settings: Settings) -> float | None:
+    """Copy the served publication to the standby, under the run lock; returns the seconds it took, or None
+    when there was nothing to do (no publication, a standby of it already, another run holds the lock).
+
+    Written to a temporary name, flushed to disk, then renamed, and its base file (the served file's identity
+    when copied) written last: a copy cut short by a kill or a power failure is never taken."""
+    if _standby_is_fresh(settings):  # checked before locking too: nothing to do takes no lock
+        return None
+    try:
+        with run_lock(settings):
+            signature = served_signature(settings)
+            copy, base = _standby(settings)
+            if not signature:
+                discard_standby(settings)
+                return None
+            if _standby_is_fresh(settings):
+                return None
+            discard_standby(settings)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            started = time.monotonic()
+            tmp = copy.with_suffix(".copying")
+            clone_or_copy(settings.served_db, tmp)
+            _fsync(tmp)
+            os.replace(tmp, copy)
+            base.write_text(signature)
+            _fsync(base)
+            _fsync(copy.parent)
+            return time.monotonic() - started
+    except RunInProgressError:
+        return None
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') writes to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -185,13 +265,8 @@ def publish_build(settings: Settings, info: BuildInfo) -> Path:
         con.execute("drop schema if exists landing cascade")
         write_publication_metadata(con, info.run_id, datetime.now(UTC))
         con.execute("checkpoint")
-    with open(info.path, "rb") as handle:
-        os.fsync(handle.fileno())
+    _fsync(info.path)
     os.replace(info.path, settings.served_db)
     _base_file(info.path).unlink(missing_ok=True)
-    dir_fd = os.open(settings.warehouse_dir, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync(settings.warehouse_dir)
     return settings.served_db

@@ -136,7 +136,9 @@ def resident_runner_socket() -> str:
                 [SCRS, "serve", "--socket", str(sock)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=dict(os.environ),
+                # No standby copy after each run: tests copy a warehouse folder as soon as its run returns, and
+                # the copy would be made meanwhile (tests/test_standby.py and test_resident.py test it).
+                env={**os.environ, "SCRS_RUNNER_STANDBY": "0"},
                 cwd=REPO,
             )
         deadline = time.monotonic() + 300

@@ -4,6 +4,7 @@ in-process; nobody else can submit; without a runner `scrs run` runs in its own 
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrs.publish import run_lock
+from scrs.publish import run_in_progress, run_lock, served_signature
 from scrs.resident import MAX_SOCKET_PATH, connect, forwarded_environment, submit
 from scrs.settings import Settings
 from tests import extract_factory as xf
@@ -76,6 +77,15 @@ def test_a_submitted_run_is_the_pipeline_run_in_the_runner(runner, fresh_pipelin
     # holds no lock on the published file
     assert "dbt build in the runner's own process" in runner["log"].read_text()
     duckdb.connect(str(warehouse / "warehouse.duckdb")).close()
+    # once the command had its answer, the runner copied the new publication for the next run to start from
+    ready = f"a copy of the publication on {warehouse.resolve()} is ready for the next run"
+    deadline = time.monotonic() + 60
+    while ready not in runner["log"].read_text():
+        assert time.monotonic() < deadline, runner["log"].read_text()[-2000:]
+        time.sleep(0.2)
+    standby = warehouse / ".standby"
+    assert (standby / "publication.base").read_text() == served_signature(Settings.from_env(landing, warehouse))
+    assert filecmp.cmp(standby / "publication.duckdb", warehouse / "warehouse.duckdb", shallow=False)
 
 
 def test_the_landing_sensor_hands_a_delivery_to_the_runner(runner, fresh_pipeline, monkeypatch):
@@ -117,6 +127,10 @@ def test_the_landing_sensor_hands_a_delivery_to_the_runner(runner, fresh_pipelin
 
 def test_a_busy_warehouse_is_refused_by_the_runner_as_in_process(runner, fresh_pipeline):
     settings = Settings.from_env(fresh_pipeline["landing"], fresh_pipeline["warehouse"])
+    deadline = time.monotonic() + 60
+    while run_in_progress(settings):  # the runner may still be copying the publication after the last run
+        assert time.monotonic() < deadline, runner["log"].read_text()[-2000:]
+        time.sleep(0.1)
     with run_lock(settings):
         proc = submitted(
             runner, "run", "--force", "--landing", str(settings.landing_dir), "--warehouse", str(settings.warehouse_dir)
