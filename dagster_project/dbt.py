@@ -224,6 +224,20 @@ def seed_only_tests(manifest_path: Path) -> list[str]:
     )
 
 
+def dbt_threads(full_refresh: bool) -> str:
+    """dbt's `--threads`: `SCRS_DBT_THREADS` when set; otherwise one model at a time on a full refresh and two
+    on an incremental run.
+
+    DuckDB already runs each query on every core, and on a full refresh concurrent models over a national
+    history compete for the cores and the memory limit (make bench: ten years' verdict models took 73 s with 4
+    dbt threads, 54 s with 1). An incremental run is mostly small models and tests, each costing dbt tens of
+    milliseconds of its own, which a second thread overlaps with another node's query: a national month
+    handed to the runner, alternating pairs on a quiet machine (29 Nov), dbt 5.0-5.6 s with one thread and
+    4.2-4.6 s with two onto one year, 12.2-13.7 s and 11.0-12.2 s onto ten years, the runner's peak memory
+    the same (2.6 GB at ten years)."""
+    return os.environ.get("SCRS_DBT_THREADS") or ("1" if full_refresh else "2")
+
+
 @dbt_assets(manifest=scrs_dbt_project.manifest_path, project=scrs_dbt_project)
 def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: ScrsWarehouse) -> Iterator:
     """Seeds, staging, rules and marts, built and tested in the run's private build file."""
@@ -241,10 +255,6 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     os.environ["SCRS_DUCKDB_MEMORY_LIMIT"] = memory_limit()  # profiles.yml reads it
     # Unit tests check the SQL's logic, not the data: they run in the test suite (`make test`), not per run.
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(settings.dbt_vars())]
-    # One model at a time (`SCRS_DBT_THREADS`, default 1): DuckDB already runs each query on every core, and
-    # concurrent models on a national history compete for the cores and the memory limit (make bench: ten
-    # years' verdict models took 73 s with 4 dbt threads, 54 s with 1; one year was the same either way).
-    args += ["--threads", os.environ.get("SCRS_DBT_THREADS", "1")]
     # dbt.log at info (each node's start and result, warnings, errors), not debug: the debug log is ~2,000
     # JSON lines (every query, every connection) for a month, 3,400 for a year, and formatting them cost about
     # 1.4 CPU-s of a national month's ~15 (runner CPU, three alternating pairs, 28 Nov).
@@ -259,6 +269,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         else:
             write_delivery_scope(con, context.run_id)
             left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
+    args += ["--threads", dbt_threads(full_refresh=bool(reason))]
     if reason:
         args.append("--full-refresh")
     else:

@@ -80,3 +80,12 @@ def test_weekly_schedule_asks_for_a_full_rebuild(defs, monkeypatch):
     assert asked_full_refresh({}) is None  # an ordinary run (the sensor's, the monthly one) may be incremental
     monkeypatch.setenv("SCRS_DBT_FULL_REFRESH", "1")  # what `scrs run --full-refresh` sets
     assert asked_full_refresh({}) == "asked for (scrs run --full-refresh)"
+
+
+def test_dbt_builds_one_model_at_a_time_on_a_full_refresh_and_two_on_an_incremental_run(monkeypatch):
+    from dagster_project.dbt import dbt_threads
+
+    monkeypatch.delenv("SCRS_DBT_THREADS", raising=False)
+    assert (dbt_threads(full_refresh=True), dbt_threads(full_refresh=False)) == ("1", "2")
+    monkeypatch.setenv("SCRS_DBT_THREADS", "4")  # the operator's number applies to both
+    assert (dbt_threads(full_refresh=True), dbt_threads(full_refresh=False)) == ("4", "4")
