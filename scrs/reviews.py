@@ -224,7 +224,19 @@ def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     con.execute("commit")
 
 
+# The store's layout version, kept in SQLite's `user_version` once `ensure_schema` has made the layout: a store
+# already at it is opened without writing. Raise it whenever SCHEMA or CHANGE_TRACKING changes.
+SCHEMA_VERSION = 1
+
+
 def ensure_schema(con: sqlite3.Connection) -> None:
+    """Make the store's tables, indexes and triggers, unless the store is already at SCHEMA_VERSION.
+
+    Checked with a read first: the write lock is taken only to create or upgrade a store, so opening one (every
+    dashboard read of the worklist does) never waits for a writer, such as the pipeline's reconciliation,
+    which holds the lock while its publication is made."""
+    if con.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
     with transaction(con):
         for statement in SCHEMA.split(";\n"):
             if statement.strip():
@@ -234,6 +246,7 @@ def ensure_schema(con: sqlite3.Connection) -> None:
             con.execute("alter table review_state add column changed_seq integer not null default 0")
         for statement in CHANGE_TRACKING:
             con.execute(statement)
+        con.execute(f"pragma user_version = {SCHEMA_VERSION}")
 
 
 class ReviewStore:

@@ -287,3 +287,31 @@ def test_processes_on_different_and_the_same_records_lose_nothing(env):
     assert [int(out.strip()) for out, _ in outputs] == [6, 6]
     _check_histories(env["store"], 12)
     assert len(env["store"].history(*shared)) == 6
+
+
+def test_a_store_being_written_is_opened_and_read_without_waiting(env, monkeypatch):
+    """The pipeline holds the store's write lock while it publishes (reconciliation): a dashboard read meanwhile
+    opens the store and reads its states at once, without taking the lock itself."""
+    env["store"].set_state(DIV_G, "TEST1", "PS-20210114-00001", "under_review", "looking", served_db=env["served"])
+    monkeypatch.setattr("scrs.reviews.BUSY_TIMEOUT_SECONDS", 0.5)  # a read that waited for the lock would fail
+    writer = sqlite3.connect(str(env["path"]), isolation_level=None)
+    writer.execute("begin immediate")  # as reconciliation holds it
+    try:
+        reopened = ReviewStore(env["path"], env["log"])
+        states = reopened.states("G")
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert states.set_index("record_id").loc["PS-20210114-00001", "state"] == "under_review"
+
+
+def test_an_older_store_is_brought_to_the_current_layout_once(env):
+    with sqlite3.connect(str(env["path"])) as con:
+        con.execute("pragma user_version = 0")  # as a store made before the layout was versioned
+        con.execute("drop trigger review_state_changed_u")
+    ReviewStore(env["path"], env["log"])
+    with sqlite3.connect(str(env["path"])) as con:
+        triggers = {r[0] for r in con.execute("select name from sqlite_master where type = 'trigger'")}
+        version = con.execute("pragma user_version").fetchone()[0]
+    assert "review_state_changed_u" in triggers
+    assert version >= 1
