@@ -195,12 +195,16 @@ def make_standby(settings: Settings) -> float | None:
             copy.parent.mkdir(parents=True, exist_ok=True)
             started = time.monotonic()
             tmp = copy.with_suffix(".copying")
-            clone_or_copy(settings.served_db, tmp)
-            _fsync(tmp)
-            os.replace(tmp, copy)
-            base.write_text(signature)
-            _fsync(base)
-            _fsync(copy.parent)
+            try:
+                clone_or_copy(settings.served_db, tmp)
+                _fsync(tmp)
+                os.replace(tmp, copy)
+                base.write_text(signature)
+                _fsync(base)
+                _fsync(copy.parent)
+            except BaseException:  # a full disk, say: leave no partial copy taking the space a run needs
+                discard_standby(settings)
+                raise
             return time.monotonic() - started
     except RunInProgressError:
         return None

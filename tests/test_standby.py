@@ -109,3 +109,16 @@ def test_no_standby_is_made_while_a_run_holds_the_warehouse(settings: Settings) 
         holder.kill()
         holder.wait()
     assert make_standby(settings) is not None  # once the run has let go
+
+
+def test_a_copy_that_fails_leaves_nothing_behind(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(settings, "first")
+
+    def disk_full(src: Path, dst: Path) -> str:
+        dst.write_bytes(src.read_bytes()[:4096])  # part of it written, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scrs.publish.clone_or_copy", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        make_standby(settings)
+    assert standby_files(settings) == []
