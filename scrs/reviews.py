@@ -286,13 +286,17 @@ class ReviewStore:
             ).fetchone()
         return dict(row) if row else None
 
-    def states(self, division_code: str | None = None) -> pd.DataFrame:
-        """Every record's current state (one division's when given), as the store holds it now."""
+    def states(self, division_code: str | None = None, state: str | None = None) -> pd.DataFrame:
+        """Every record's current state (one division's, or those in one state, when given), as the store
+        holds it now."""
         sql = f"select {', '.join(STATE_COLUMNS)} from review_state"
-        params: list[Any] = []
-        if division_code is not None:
-            sql += " where division_code = ?"
-            params.append(division_code)
+        where, params = [], []
+        for column, value in (("division_code", division_code), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if where:
+            sql += " where " + " and ".join(where)
         with self.connection() as con:
             rows = con.execute(sql + " order by test_code, record_id", params).fetchall()
         import pandas as pd
@@ -329,10 +333,10 @@ class ReviewStore:
             f"refused reading review states of {division_code or 'every division'}",
         )
 
-    def states_for(self, actor: Actor, division_code: str | None) -> pd.DataFrame:
+    def states_for(self, actor: Actor, division_code: str | None, state: str | None = None) -> pd.DataFrame:
         """`states` for a person: a division user only its own division (else refused and logged)."""
         self._check_read(actor, division_code)
-        return self.states(division_code)
+        return self.states(division_code, state)
 
     def history_for(
         self, actor: Actor, division_code: str | None, test_code: str | None = None, record_id: str | None = None

@@ -315,3 +315,20 @@ def test_an_older_store_is_brought_to_the_current_layout_once(env):
         version = con.execute("pragma user_version").fetchone()[0]
     assert "review_state_changed_u" in triggers
     assert version >= 1
+
+
+def test_states_are_read_by_division_and_by_state(env):
+    store, served = env["store"], env["served"]
+    store.set_state(DIV_G, "TEST1", "PS-20210114-00001", "under_review", "looking", served_db=served)
+    store.set_state(DIV_E, "TEST1", "PS-20210114-00002", "under_review", "looking too", served_db=served)
+    store.set_state(DIV_G, "TIMELY72", "CR/G/0000001/21", "rectified", "time corrected", served_db=served)
+
+    def ids(frame) -> set[str]:  # noqa: ANN001 (a DataFrame)
+        return set(frame["record_id"])
+
+    assert ids(store.states(state="under_review")) == {"PS-20210114-00001", "PS-20210114-00002"}
+    assert ids(store.states("G", "under_review")) == {"PS-20210114-00001"}
+    assert ids(store.states("G")) == {"PS-20210114-00001", "CR/G/0000001/21"}
+    assert store.states("E", "rectified").empty
+    with pytest.raises(ReviewRefused):  # a division still reads only its own, whatever the state asked for
+        store.states_for(DIV_G, "E", state="under_review")

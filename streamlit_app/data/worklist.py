@@ -51,10 +51,10 @@ def resolved(viewer: Viewer, division_code: str) -> pd.DataFrame:
     """The division's records that no longer fail, most recently resolved first (from the review store)."""
     enforce(viewer, worklist_refusal(viewer, division_code))
     try:
-        states = store().states_for(viewer, division_code)
+        # only the resolved ones from the store: a division's every state is 0.3 million rows at ten years
+        done = store().states_for(viewer, division_code, state="resolved")
     except ReviewRefused as exc:
         raise AccessDenied(str(exc)) from exc
-    done = states[states["state"].eq("resolved")].copy()
     first = pd.to_datetime(done["first_seen_failing"])
     solved = pd.to_datetime(done["resolved_on"])
     done["days_to_resolve"] = (solved - first).dt.days
