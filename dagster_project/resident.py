@@ -52,9 +52,22 @@ def preload() -> None:
     from scrs.settings import DBT_PROJECT_DIR, Settings
 
     dbt_in_process.enable()
+    _warm_dagster()
     with tempfile.TemporaryDirectory(prefix="scrs-runner-parse-") as target:
         dbt_vars = json.dumps(Settings.from_env().dbt_vars())  # as dagster_project/dbt.py passes them
         dbt_in_process.warm(Path(DBT_PROJECT_DIR), dbt_vars, Path(target))
+
+
+def _warm_dagster() -> None:
+    """Plan the pipeline's job once in a throwaway instance: the imports and caches Dagster otherwise builds on
+    the first run (about 0.6 s more before that run's first step)."""
+    from dagster import DagsterInstance
+    from dagster._core.execution.api import create_execution_plan
+
+    from dagster_project.definitions import defs
+
+    with DagsterInstance.ephemeral():
+        create_execution_plan(defs.resolve_job_def("scrs_pipeline"))
 
 
 def manifest_version(path: Path) -> tuple[int, int]:
