@@ -3,14 +3,28 @@
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, Failure, Output
-from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey, Failure, Output
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from dagster_project.dbt_plan import (
+    NodeOutcome,
+    PlannedNode,
+    ReplayError,
+    forget_plan,
+    load_plan,
+    plan_key,
+    plan_path,
+    record_plan,
+    replay,
+    replay_enabled,
+)
 from dagster_project.dbt_project import scrs_dbt_project
 from dagster_project.progress import report
 from dagster_project.resources import ScrsWarehouse
@@ -182,12 +196,7 @@ def failed_tests_reason(database: Path, run_results: Path, manifest_path: Path) 
         con = None  # dbt still holds it: the tests' names only
     try:
         for result in failed:
-            node = nodes.get(result["unique_id"], {})
-            attached = (node.get("attached_node") or "").rsplit(".", 1)[-1]
-            name = node.get("name", result["unique_id"])
-            label = f"{name} on {attached}" if attached and attached not in name else name
-            detail = _failed_test_detail(con, result)
-            parts.append(f"{label}: {detail}")
+            parts.append(f"{_test_label(nodes, result['unique_id'])}: {_failed_test_detail(con, result)}")
     finally:
         if con is not None:
             con.close()
@@ -195,22 +204,37 @@ def failed_tests_reason(database: Path, run_results: Path, manifest_path: Path) 
 
 
 def _failed_test_detail(con: duckdb.DuckDBPyConnection | None, result: dict) -> str:
-    """The broken rules with their row counts (a rules test's rows: rule, condition, broken_rows), else the
-    number of failing rows, or dbt's message for a test that could not run."""
+    """The broken rules with their row counts, else the number of failing rows, or dbt's message for a test
+    that could not run."""
     message = " ".join(str(result.get("message") or "").split())
     if result["status"] == "error" or con is None or not result.get("compiled_code"):
         return message or result["status"]
+    return test_failure_detail(con, result["compiled_code"], result["unique_id"]) or message or "failed"
+
+
+def test_failure_detail(con: duckdb.DuckDBPyConnection, compiled_code: str, unique_id: str) -> str | None:
+    """A failed data test's own query run again: for a rules test (`column_rules`: rows rule, condition,
+    broken_rows) the broken rules with their row counts, else the number of failing rows; None if it cannot
+    be run."""
     try:
-        cursor = con.execute(result["compiled_code"])
+        cursor = con.execute(compiled_code)
         columns = [d[0] for d in cursor.description]
         found = cursor.fetchall()
     except duckdb.Error as error:
-        log.warning("re-running %s for its detail failed: %s", result["unique_id"], error)
-        return message or "failed"
+        log.warning("re-running %s for its detail failed: %s", unique_id, error)
+        return None
     if columns[:3] == ["rule", "condition", "broken_rows"]:
         broken = [f"{rule} ({n:,} row{'s' if n != 1 else ''})" for rule, _, n in found if n]
-        return ", ".join(broken) if broken else message
+        return ", ".join(broken) if broken else None
     return f"{len(found):,} failing row{'s' if len(found) != 1 else ''}"
+
+
+def _test_label(manifest_nodes: dict, unique_id: str) -> str:
+    """A data test's name, with the model it tests when the name does not already say it."""
+    node = manifest_nodes.get(unique_id, {})
+    attached = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+    name = node.get("name", unique_id)
+    return f"{name} on {attached}" if attached and attached not in name else name
 
 
 def seed_only_tests(manifest_path: Path) -> list[str]:
@@ -257,28 +281,31 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(settings.dbt_vars())]
     # dbt.log at info (each node's start and result, warnings, errors), not debug: the debug log is ~2,000
     # JSON lines (every query, every connection) for a month, 3,400 for a year, and formatting them cost about
-    # 1.4 CPU-s of a national month's ~15 (runner CPU, three alternating pairs, 28 Nov).
-    args += ["--log-level-file", "info"]
+    # 1.4 CPU-s of a national month's ~15 (runner CPU, three alternating pairs, 28 Nov). Debug only in the
+    # run that records its statements for later runs to replay (dagster_project/dbt_plan.py).
+    checksum = project_checksum(settings.dbt_vars())
+    plan_file: Path | None = None
     with build_connection(settings, context.run_id) as con:
-        reason = asked_full_refresh(context.run.tags) or full_refresh_reason(
-            con, context.run_id, project_checksum(settings.dbt_vars())
-        )
+        reason = asked_full_refresh(context.run.tags) or full_refresh_reason(con, context.run_id, checksum)
         if reason:
             drop_delivery_scope(con)
             left_out: list[dict] = []
         else:
             write_delivery_scope(con, context.run_id)
             left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
+            # Incremental: the seeds in the build are those the last build loaded and tested (same project and
+            # vars, or this would be a full refresh), so they are neither reloaded nor retested; nor are the
+            # models and tests no new rows reach (nodes_left_out). Every other model is rebuilt and tested, with
+            # its tests against the seeds; the full set runs on every full refresh.
+            excluded = seed_only_tests(scrs_dbt_project.manifest_path) + [node["name"] for node in left_out]
+            # A run of a subset of the assets (chosen in Dagster's UI) runs dbt: dagster-dbt narrows its selection.
+            if replay_enabled() and not context.is_subset:
+                plan_file = plan_path(settings.warehouse_dir / ".dbt" / "plans", plan_key(con, checksum, excluded))
     args += ["--threads", dbt_threads(full_refresh=bool(reason))]
     if reason:
         args.append("--full-refresh")
     else:
-        # Incremental: the seeds in the build are those the last build loaded and tested (same project and
-        # vars, or this would be a full refresh), so they are neither reloaded nor retested; nor are the
-        # models and tests no new rows reach (nodes_left_out). Every other model is rebuilt and tested, with
-        # its tests against the seeds; the full set runs on every full refresh.
         args[1:3] = ["--exclude-resource-type", "unit_test", "seed"]
-        excluded = seed_only_tests(scrs_dbt_project.manifest_path) + [node["name"] for node in left_out]
         args += ["--exclude", " ".join(excluded)]
     left_out_models = [
         get_asset_key_for_model([scrs_dbt_models], node["name"])
@@ -287,19 +314,19 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     ]
     _checks_left_out.left_out = frozenset(key.to_user_string() for key in left_out_models)
     kept = f"; {len(left_out_models)} models no new rows reach" if left_out_models else ""
+    plan = load_plan(plan_file) if plan_file else None
     report(
         context,
         "dbt build: staging, rules, marts and data tests"
         + (
             f" (full refresh: {reason})"
             if reason
-            else f" (incremental: seeds and their own tests as last published{kept})"
+            else f" (incremental: seeds and their own tests as last published{kept}"
+            + ("; replaying the statements dbt ran for this selection before" if plan else "")
+            + ")"
         ),
     )
     target = settings.warehouse_dir / ".dbt" / "target"
-    (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
-    # A dbt that dies before writing its results must not leave the last run's for failed_tests_reason to read.
-    (target / "run_results.json").unlink(missing_ok=True)
     try:
         # The models left as published first, in dependency order: a model dbt rebuilds may read one of them.
         for key in left_out_models:
@@ -308,6 +335,19 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
                 output_name=context.assets_def.get_output_name_for_asset_key(key),
                 metadata={"rebuilt": False, "why": "no source it reads received rows in this run: as published"},
             )
+        if plan is not None and plan_file is not None:
+            try:
+                yield from _replayed(context, stable, plan)
+                return
+            except ReplayError as error:
+                log.warning("replaying dbt plan %s failed, rolled back; dbt runs instead: %s", plan_file.name, error)
+                report(context, "dbt build: replaying the recorded statements failed (rolled back); dbt runs instead")
+                forget_plan(plan_file)
+        recording = plan_file is not None
+        args += ["--log-level-file", "debug" if recording else "info", "--log-format-file", "json"]
+        (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only
+        # A dbt that dies before writing its results must not leave the last run's for failed_tests_reason to read.
+        (target / "run_results.json").unlink(missing_ok=True)
         try:
             yield from dbt.cli(args, context=context, target_path=target).stream()
         except DagsterDbtCliRuntimeError as error:
@@ -315,6 +355,11 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             if reason is None:
                 raise
             raise Failure(description=reason, metadata={"reason": reason}) from error
+        if recording and plan_file is not None:
+            manifest = json.loads(Path(scrs_dbt_project.manifest_path).read_text())
+            why_not = record_plan(target / "dbt.log", target / "run_results.json", manifest, plan_file)
+            if why_not:
+                log.warning("dbt's statements not recorded for replay: %s", why_not)
         # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
         # Opening the file also replays dbt's last writes if they were not yet checkpointed.
         with connect(stable) as con:
@@ -325,6 +370,71 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         # error. A failed run's build is discarded anyway (runner.run_pipeline).
         stable.unlink(missing_ok=True)
         Path(f"{stable}.wal").unlink(missing_ok=True)
+
+
+def _replayed(context: AssetExecutionContext, stable: Path, plan: list[PlannedNode]) -> Iterator:
+    """The recorded statements run on the build (under dbt's name for it, so they read as recorded), then the
+    events dbt's run would have given Dagster: each model's output and each data test's check result. A data
+    test that fails fails the run as under dbt, with the same detail (failed_tests_reason)."""
+    started = time.perf_counter()
+    manifest = json.loads(Path(scrs_dbt_project.manifest_path).read_text())
+    failure: str | None = None
+    with connect(stable) as con:
+        outcomes = replay(con, plan)
+        if outcomes and outcomes[-1].should_error:
+            failed = outcomes[-1].node
+            detail = test_failure_detail(con, failed.compiled_code, failed.unique_id) if failed.compiled_code else None
+            con.execute("rollback")
+            failure = (
+                f"dbt data test failed: {_test_label(manifest['nodes'], failed.unique_id)}: "
+                f"{detail or f'{outcomes[-1].failures:,} failing rows'}"
+            )
+        else:
+            drop_delivery_scope(con)
+    translator = DagsterDbtTranslator()
+    selected_checks = context.selected_asset_check_keys
+    for outcome in outcomes:
+        if outcome.node.resource_type == "model" and failure is None:
+            key = get_asset_key_for_model([scrs_dbt_models], outcome.node.unique_id.rsplit(".", 1)[-1])
+            yield Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={
+                    "unique_id": outcome.node.unique_id,
+                    "Execution Duration": round(outcome.seconds, 3),
+                    "replayed": True,
+                },
+            )
+        elif outcome.node.resource_type == "test":
+            yield from _check_result(manifest, translator, outcome, selected_checks)
+    if failure is not None:
+        raise Failure(description=failure, metadata={"reason": failure})
+    models = sum(o.node.resource_type == "model" for o in outcomes)
+    report(
+        context,
+        f"dbt build: done, every data test passed ({models} models and {len(outcomes) - models} data tests "
+        f"replayed in {time.perf_counter() - started:.1f} s)",
+    )
+
+
+def _check_result(manifest: dict, translator: DagsterDbtTranslator, outcome: NodeOutcome, selected: set) -> Iterator:
+    """A replayed data test as dagster-dbt reports a dbt test: an asset check result when the test is one of
+    the run's checks (a test on one model), nothing otherwise."""
+    key = get_asset_check_key_for_test(manifest, translator, outcome.node.unique_id, project=scrs_dbt_project)
+    if key is None or key not in selected:
+        return
+    status = "fail" if outcome.should_error else "warn" if outcome.should_warn else "pass"
+    yield AssetCheckResult(
+        passed=status == "pass",
+        asset_key=key.asset_key,
+        check_name=key.name,
+        severity=AssetCheckSeverity.WARN if status == "warn" else AssetCheckSeverity.ERROR,
+        metadata={
+            "unique_id": outcome.node.unique_id,
+            "status": status,
+            "dagster_dbt/failed_row_count": outcome.failures,
+        },
+    )
 
 
 def built_models() -> list[AssetKey]:

@@ -1,6 +1,9 @@
 """An incremental run equals a full rebuild (issue 15), on a scripted sequence of deliveries onto a published
 warehouse: a record moving quarter and a crime re-linked to another incident (run 1), then a late No Crime
-and a re-delivered file (run 2). Each delivery's effect is checked against what the test computes by hand,
+and a re-delivered file (run 2), then three more deliveries of crimes, whose dbt statements run 2 recorded
+(dagster_project/dbt_plan.py): the crime re-linked back, replayed (run 3); a recorded statement made to fail,
+so dbt runs instead (run 4); a replayed data test made to fail, which publishes nothing (run 5, then taken
+out of the landing folder). Each delivery's effect is checked against what the test computes by hand,
 then every mart of the incrementally built warehouse must equal, row for row and column for column, a full
 rebuild of the same landing folder into an empty warehouse.
 
@@ -11,6 +14,7 @@ rebuild covers those runs too (formerly test_publication.py's own full rebuild, 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import datetime, timedelta
@@ -109,6 +113,8 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
             [relinked, moved, old_incident, new_incident],
         )
     ids = {"moved": moved, "relinked": relinked, "old": old_incident, "new": new_incident, "no_crime": no_crime}
+    with served(warehouse) as con:
+        before_first = {"old": one(con, TEST1_VERDICT, [old_incident]), "new": one(con, TEST1_VERDICT, [new_incident])}
 
     # Run 1: the incident's creation time corrected into the next quarter; the crime re-linked. (Files named
     # 2099_03 and 2099_04: the publication sequence's good run delivered incidents_ and crimes_2099_02.csv, and a
@@ -135,6 +141,7 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
         )
     (landing / "improvement_updates_2099_03.csv").write_bytes(xf.csv_bytes([update], list(update)))
     first = run(landing, warehouse)
+    first_plans = {p.name for p in (warehouse / ".dbt" / "plans").glob("*.json")}
     with served(warehouse) as con:
         after_first = {
             "moved": con.execute(
@@ -185,6 +192,48 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
             "files": [r[0] for r in con.execute("select file_name from raw.load_registry").fetchall()],
         }
 
+    # Runs 3-5 deliver crimes only, as run 2 did: the same dbt selection, so they may replay the statements dbt
+    # ran in run 2 (dagster_project/dbt_plan.py). Run 3 replays them: the crime re-linked back to its first
+    # incident, both incidents re-judged.
+    plans = warehouse / ".dbt" / "plans"
+    recorded = {p.name: p.read_text() for p in plans.glob("*.json")}
+    crime = latest_row(landing, "crimes", "crime_id", relinked)
+    crime["incident_id"], crime["extracted_at"] = old_incident, shifted(LATE_EXTRACT, 1)
+    xf.write_crimes(landing / "crimes_2099_05.csv", [crime])
+    third = run(landing, warehouse)
+    with served(warehouse) as con:
+        after_third = {
+            "link": one(con, "select incident_id from staging.stg_crime_system__crimes where crime_id = ?", [relinked]),
+            "old": one(con, TEST1_VERDICT, [old_incident]),
+            "new": one(con, TEST1_VERDICT, [new_incident]),
+        }
+    plans_after_third = {p.name: p.read_text() for p in plans.glob("*.json")}
+
+    # Run 4: a recorded statement that fails (the plan tampered with): the replay is rolled back, dbt runs and
+    # records the plan again. The late No Crime delivered again a day later, unchanged.
+    [plan_file] = [plans / name for name in recorded if name in plans_after_third and name not in first_plans]
+    plan = json.loads(plan_file.read_text())
+    model = next(n for n in plan["nodes"] if n["unique_id"] == "model.scrs.int_nocrime_verdicts")
+    model["statements"][-1] = "insert into no_such_schema.no_such_table values (1)"
+    plan_file.write_text(json.dumps(plan))
+    xf.write_crimes(landing / "crimes_2099_06.csv", [{**late, "extracted_at": shifted(LATE_EXTRACT, 2)}])
+    fourth = run(landing, warehouse)
+    rerecorded = plan_file.read_text()
+
+    # Run 5: a replayed data test that fails (tampered to find two rows) fails the run as dbt's would, and
+    # publishes nothing. Its delivery is then taken out of the landing folder, as an engineer would.
+    plan = json.loads(rerecorded)
+    test = next(n for n in plan["nodes"] if n["unique_id"].startswith("test.scrs.record_failures_rules"))
+    test["statements"] = ["select 2 as failures, true as should_warn, true as should_error"]
+    test["compiled_code"] = "select 1 as failing union all select 2"
+    plan_file.write_text(json.dumps(plan))
+    xf.write_crimes(landing / "crimes_2099_07.csv", [{**late, "extracted_at": shifted(LATE_EXTRACT, 3)}])
+    served_before = (warehouse / "warehouse.duckdb").read_bytes()
+    fifth = run_scrs("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    served_unchanged = (warehouse / "warehouse.duckdb").read_bytes() == served_before
+    (landing / "crimes_2099_07.csv").unlink()
+    plan_file.write_text(rerecorded)
+
     full = base / "full"
     rebuilt = run(landing, full)
     return {
@@ -195,6 +244,15 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
         "again": again,
         "after_first": after_first,
         "after_second": after_second,
+        "before_first": before_first,
+        "replayed": {
+            "progress": (second, third, fourth),
+            "after_third": after_third,
+            "plans": (first_plans, recorded, plans_after_third),
+            "rerecorded": rerecorded,
+            "fifth": fifth,
+            "served_unchanged": served_unchanged,
+        },
         "incremental": warehouse,
         "full": full,
     }
@@ -258,3 +316,35 @@ def test_incremental_rules_tests_read_the_rebuilt_rows_and_whole_parents(sequenc
     scoped = r'\(select \* from "[^"]+"\."intermediate"\."int_nocrime_verdicts" where \(record_id in \(select record_id'
     assert re.search(r"from \(select \* from " + scoped, sql), sql
     assert re.search(r'not exists \(select 1 from "[^"]+"\."reference"\."divisions" as parent where', sql), sql
+
+
+def test_a_later_run_with_the_same_selection_replays_what_dbt_ran(sequence):
+    """Run 2 ran dbt and recorded its statements; run 3 (crimes again) replayed them without dbt, recorded
+    nothing new, and re-judged both incidents of the crime re-linked back (test_every_mart_equals_a_full_rebuild
+    then compares everything with a full rebuild)."""
+    second, third, _ = sequence["replayed"]["progress"]
+    assert "replaying" not in second, second[-2000:]
+    assert "replaying the statements dbt ran for this selection before" in third, third[-2000:]
+    assert re.search(r"dbt build: done, every data test passed \(\d+ models and \d+ data tests replayed", third)
+    first_plans, recorded, after_third = sequence["replayed"]["plans"]
+    assert set(recorded) - first_plans, "run 2 recorded a plan"
+    assert after_third == recorded, "run 3 replayed, it did not record"
+    ids, before, after = sequence["ids"], sequence["before_first"], sequence["replayed"]["after_third"]
+    assert after["link"] == ids["old"], "the crime links to its first incident again"
+    assert (after["old"], after["new"]) == (before["old"], before["new"]), "both incidents judged as before run 1"
+
+
+def test_a_recorded_statement_that_fails_falls_back_to_dbt(sequence):
+    _, _, fourth = sequence["replayed"]["progress"]
+    assert "replaying the recorded statements failed (rolled back); dbt runs instead" in fourth, fourth[-2000:]
+    assert "dbt build: done, every data test passed" in fourth
+    assert "no_such_table" not in sequence["replayed"]["rerecorded"], "dbt recorded the plan again"
+
+
+def test_a_replayed_data_test_that_fails_stops_publication_with_its_reason(sequence):
+    fifth = sequence["replayed"]["fifth"]
+    assert fifth.returncode == 1, fifth.stderr[-2000:]
+    last = fifth.stderr.strip().splitlines()[-1]
+    assert "dbt data test failed: record_failures_rules: 2 failing rows" in last, last
+    assert "Traceback" not in fifth.stderr
+    assert sequence["replayed"]["served_unchanged"], "nothing may be published"
