@@ -300,7 +300,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             excluded = seed_only_tests(scrs_dbt_project.manifest_path) + [node["name"] for node in left_out]
             # A run of a subset of the assets (chosen in Dagster's UI) runs dbt: dagster-dbt narrows its selection.
             if replay_enabled() and not context.is_subset:
-                plan_file = plan_path(settings.warehouse_dir / ".dbt" / "plans", plan_key(con, checksum, excluded))
+                plan_file = plan_path(settings.dbt_plans_dir, plan_key(con, checksum, excluded))
     args += ["--threads", dbt_threads(full_refresh=bool(reason))]
     if reason:
         args.append("--full-refresh")
@@ -326,7 +326,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             + ")"
         ),
     )
-    target = settings.warehouse_dir / ".dbt" / "target"
+    target = settings.dbt_target_dir
     try:
         # The models left as published first, in dependency order: a model dbt rebuilds may read one of them.
         for key in left_out_models:

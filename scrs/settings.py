@@ -98,6 +98,16 @@ class Settings:
         return self.build_dir / f"{run_id}.duckdb"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder (partial-parse state, the last run's log and results), kept per warehouse."""
+        return self.warehouse_dir / ".dbt" / "target"
+
+    @property
+    def dbt_plans_dir(self) -> Path:
+        """Incremental dbt builds recorded for replay (dagster_project/dbt_plan.py): rebuilt by dbt if lost."""
+        return self.warehouse_dir / ".dbt" / "plans"
+
+    @property
     def quality_history_dir(self) -> Path:
         return self.warehouse_dir / "quality" / "history"
 
