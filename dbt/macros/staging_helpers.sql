@@ -45,9 +45,16 @@
         select * from {{ source_relation }}
         where _loaded_at > ({{ newest_load(this) }})
         union all
+        -- Those stamped at that instant by another run: the runs are found from two columns first, so the
+        -- rows themselves are read only for such a run (usually none: after a full build every raw row has
+        -- the newest stamp, and comparing each row's run directly read all of them, 0.7 s at ten years).
         select * from {{ source_relation }}
         where _loaded_at = ({{ newest_load(this) }})
-            and _run_id is distinct from (select min(_run_id) from {{ this }} where _loaded_at = ({{ newest_load(this) }}))
+            and _run_id in (
+                select _run_id from {{ source_relation }} where _loaded_at = ({{ newest_load(this) }})
+                except
+                select min(_run_id) from {{ this }} where _loaded_at = ({{ newest_load(this) }})
+            )
     )
     {%- else -%}
     {{ source_relation }}
