@@ -340,7 +340,9 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
                 yield from _replayed(context, stable, plan)
                 return
             except ReplayError as error:
-                log.warning("replaying dbt plan %s failed, rolled back; dbt runs instead: %s", plan_file.name, error)
+                context.log.warning(
+                    f"replaying dbt plan {plan_file.name} failed, rolled back; dbt runs instead: {error}"
+                )
                 report(context, "dbt build: replaying the recorded statements failed (rolled back); dbt runs instead")
                 forget_plan(plan_file)
         recording = plan_file is not None
@@ -359,7 +361,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             manifest = json.loads(Path(scrs_dbt_project.manifest_path).read_text())
             why_not = record_plan(target / "dbt.log", target / "run_results.json", manifest, plan_file)
             if why_not:
-                log.warning("dbt's statements not recorded for replay: %s", why_not)
+                context.log.warning(f"dbt's statements not recorded for replay: {why_not}")
         # The scope was this run's only; without it, dbt run by hand re-judges every record (correct, slow).
         # Opening the file also replays dbt's last writes if they were not yet checkpointed.
         with connect(stable) as con:
@@ -410,6 +412,10 @@ def _replayed(context: AssetExecutionContext, stable: Path, plan: list[PlannedNo
     if failure is not None:
         raise Failure(description=failure, metadata={"reason": failure})
     models = sum(o.node.resource_type == "model" for o in outcomes)
+    slowest = sorted(outcomes, key=lambda o: o.seconds, reverse=True)[:8]
+    log.info(
+        "replayed dbt build, slowest nodes: %s", ", ".join(f"{o.node.unique_id} {o.seconds:.2f} s" for o in slowest)
+    )
     report(
         context,
         f"dbt build: done, every data test passed ({models} models and {len(outcomes) - models} data tests "
