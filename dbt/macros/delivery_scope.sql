@@ -99,7 +99,9 @@
 
 {#
     Pre-hook of an incremental verdict model: forget the verdicts of the re-judged records before the
-    model inserts their new ones (a record may have left the population). Every row's record_id is of
+    model inserts their new ones (a record may have left the population). The model selects only re-judged
+    records, so it appends (incremental_strategy 'append'): dbt's delete+insert would delete the same
+    records again by key, a second scan of the whole table (0.1-0.2 s a model at ten years, national volume). Every row's record_id is of
     `kind`, or, with test1_is_incident (record_failures, which holds every test), an incident for TEST1
     and a crime for the other tests.
 #}

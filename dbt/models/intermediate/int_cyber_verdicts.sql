@@ -2,9 +2,10 @@
 -- disposal) is compliant when the crime carries the cyber marker (Y). Dated by the incident's
 -- created_at; the division is the crime's.
 
--- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys):
+-- the pre-hook forgets their verdicts and the new ones are appended (macro forget_rejudged).
 {{ config(
-    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', pre_hook="{{ forget_rejudged('crime') }}"
 ) }}
 

@@ -3,9 +3,10 @@
 -- division, links to it (crime.incident_id = incident_id). Dated by the incident's created_at; the
 -- division is the incident's.
 
--- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys).
+-- Incremental: only the records this run's delivery can have changed are re-judged (macro rejudged_keys):
+-- the pre-hook forgets their verdicts and the new ones are appended (macro forget_rejudged).
 {{ config(
-    materialized='incremental', unique_key='record_id', incremental_strategy='delete+insert',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', pre_hook="{{ forget_rejudged('incident') }}"
 ) }}
 

@@ -2,9 +2,10 @@
 -- order) and what a crime manager needs to find and fix it. Record level: a division sees only the rows
 -- with its own division_code. Unordered: exports sort what they write.
 
--- Incremental: the failures of the records re-judged in this run replace theirs (macro rejudged_keys).
+-- Incremental: the failures of the records re-judged in this run replace theirs (macro rejudged_keys): the
+-- pre-hook forgets the old ones and the new ones are appended (macro forget_rejudged).
 {{ config(
-    materialized='incremental', unique_key=['test_code', 'record_id'], incremental_strategy='delete+insert',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', pre_hook="{{ forget_rejudged(test1_is_incident=true, by_name=true) }}"
 ) }}
 
