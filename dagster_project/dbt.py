@@ -90,6 +90,8 @@ def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
 
 DELIVERY_SCOPE_TABLE = "meta.delivery_scope"
 REJUDGED_TABLE = "meta.rejudged_records"  # written during the dbt build (dbt macro remember_rejudged)
+# and the re-judged crimes' rows and their incidents' (dbt macro remember_rejudged_rows)
+REJUDGED_ROW_TABLES = ("meta.rejudged_crime_rows", "meta.rejudged_crime_incidents")
 
 
 def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -98,7 +100,8 @@ def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     run, read from staging before dbt rebuilds it (an incident that loses its crime must be re-judged too).
     Keys as staging has them (trimmed)."""
     con.execute("create schema if not exists meta")
-    con.execute(f"drop table if exists {REJUDGED_TABLE}")
+    for table in (REJUDGED_TABLE, *REJUDGED_ROW_TABLES):
+        con.execute(f"drop table if exists {table}")
     con.execute(
         f"""
         create or replace table {DELIVERY_SCOPE_TABLE} as
@@ -116,7 +119,7 @@ def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def drop_delivery_scope(con: duckdb.DuckDBPyConnection) -> None:
     """No scope: dbt re-judges every record (a full refresh, or dbt run by hand on a published file)."""
-    for table in (REJUDGED_TABLE, DELIVERY_SCOPE_TABLE):
+    for table in (REJUDGED_TABLE, *REJUDGED_ROW_TABLES, DELIVERY_SCOPE_TABLE):
         con.execute(f"drop table if exists {table}")
 
 

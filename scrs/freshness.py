@@ -89,10 +89,12 @@ def landing_checksums(settings: Settings, files: list[Path]) -> dict[Path, str]:
 
 @dataclass(frozen=True)
 class ServedState:
-    """What the served publication already holds: registered checksums by extract kind, and the dbt build."""
+    """What the served publication already holds: registered checksums by extract kind, the dbt build, and
+    which extract kinds have a raw table."""
 
     registered: dict[str, set[str]]
     project_checksum: str | None
+    raw_kinds: frozenset[str] = frozenset()
 
 
 def served_state(settings: Settings) -> ServedState | None:
@@ -107,7 +109,8 @@ def served_state(settings: Settings) -> ServedState | None:
         checksum = None
         if table_exists(con, "meta", "dbt_state"):
             checksum = value(con, "select project_checksum from meta.dbt_state")
-    return ServedState(registered, checksum)
+        raw_kinds = frozenset(kind for kind in settings.extract_kinds if table_exists(con, "raw", kind))
+    return ServedState(registered, checksum, raw_kinds)
 
 
 def why_run(settings: Settings) -> str | None:
@@ -123,3 +126,16 @@ def why_run(settings: Settings) -> str | None:
     if new:
         return f"{len(new)} new file(s) in the landing folder: {', '.join(new[:5])}" + (" ..." if len(new) > 5 else "")
     return None
+
+
+def kinds_with_nothing_new(settings: Settings) -> frozenset[str]:
+    """Extract kinds with no file in the landing folder that the served publication has not loaded, and a raw
+    table in it: a run's ingest and quality steps for them would read nothing and change nothing, so a run
+    may leave them out (dagster_project/runner.py). Empty when nothing is published."""
+    state = served_state(settings)
+    if state is None:
+        return frozenset()
+    files = waiting_files(settings)
+    checksums = landing_checksums(settings, [path for _, path in files])
+    new = {kind for kind, path in files if checksums[path] not in state.registered.get(kind, set())}
+    return frozenset(state.raw_kinds - new)

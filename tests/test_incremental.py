@@ -275,6 +275,10 @@ def test_the_runs_were_incremental(sequence):
     first, second, _ = sequence["progress"]
     for progress in (first, second):
         assert "dbt build:" in progress and "full refresh" not in progress, progress[-2000:]
+    # Run 2 delivered crimes only: the other kinds' ingest and quality steps were left out of it.
+    assert "ingest crimes:" in second and "quality crimes:" in second, second[-2000:]
+    assert "ingest incidents:" not in second and "ingest training:" not in second, second[-2000:]
+    assert "ingest improvement_updates:" in first, "run 1 delivered an improvement update"
     # Run 1 delivered an improvement update, run 2 only crimes: run 2 leaves more models as published (the
     # improvement plan's); every mart still equals a full rebuild (test_every_mart_equals_a_full_rebuild).
     left = [int(re.search(r"; (\d+) models no new rows reach", p).group(1)) for p in (first, second)]

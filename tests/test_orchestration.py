@@ -89,3 +89,38 @@ def test_dbt_builds_one_model_at_a_time_on_a_full_refresh_and_two_on_an_incremen
     assert (dbt_threads(full_refresh=True), dbt_threads(full_refresh=False)) == ("1", "2")
     monkeypatch.setenv("SCRS_DBT_THREADS", "4")  # the operator's number applies to both
     assert (dbt_threads(full_refresh=True), dbt_threads(full_refresh=False)) == ("4", "4")
+
+
+def test_a_run_leaves_out_the_ingest_steps_of_kinds_with_nothing_new(defs):
+    """The landing and raw assets (and so the quality checks) of a kind with nothing new are left out of the run;
+    the samples stay while new registrars' verdicts are checked against them (LANDING_AFTER)."""
+    from dagster import AssetKey
+
+    from dagster_project.runner import steps_needed
+
+    keys = defs.resolve_all_asset_keys()
+    assert steps_needed(keys, frozenset()) is None
+    quiet = frozenset({"training", "improvement_updates", "audit_sample", "audit_outcomes"})
+    kept = set(steps_needed(keys, quiet))
+    assert set(keys) - kept == {AssetKey([layer, kind]) for kind in quiet for layer in ("landing", "raw")}
+    kept = set(steps_needed(keys, quiet - {"audit_outcomes"}))
+    assert {AssetKey(["landing", "audit_sample"]), AssetKey(["landing", "audit_outcomes"])} <= kept
+    assert AssetKey(["landing", "training"]) not in kept
+
+
+def test_the_kinds_with_nothing_new_are_those_loaded_with_no_new_file(pipeline_run, tmp_path, monkeypatch):
+    import shutil
+
+    from scrs.freshness import kinds_with_nothing_new
+    from scrs.settings import EXTRACT_KINDS, Settings
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    shutil.copytree(pipeline_run["landing"], landing)
+    warehouse.mkdir()
+    shutil.copyfile(pipeline_run["warehouse"] / "warehouse.duckdb", warehouse / "warehouse.duckdb")
+    monkeypatch.setenv("SCRS_DEMO_MODE", "1")
+    settings = Settings.from_env(landing, warehouse)
+    assert kinds_with_nothing_new(settings) == frozenset(EXTRACT_KINDS), "every kind loaded, nothing new"
+    xf.write_crimes(landing / "crimes_2099_01.csv", [xf.crime()])
+    assert kinds_with_nothing_new(settings) == frozenset(EXTRACT_KINDS) - {"crimes"}
+    assert kinds_with_nothing_new(Settings.from_env(landing, tmp_path / "unpublished")) == frozenset()

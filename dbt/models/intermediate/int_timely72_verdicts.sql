@@ -15,14 +15,13 @@ with
 
 crimes as (
 
-    select * from {{ ref('stg_crime_system__crimes') }}
-    where {{ is_rejudged('crime_id', 'crime') }}
+    select * from {{ rejudged_crimes() }}
 
 ),
 
 incidents as (
 
-    select * from {{ ref('stg_storm__incidents') }}
+    select * from {{ incidents_of_rejudged_crimes() }}
 
 ),
 

@@ -2,12 +2,14 @@
 -- one is NO_CRIME), trimmed, with flags as booleans. The real time it took to record a crime is computed
 -- once, by int_timely72_verdicts (the test it belongs to).
 
--- Incremental by key: see macros rows_to_rebuild and with_built_rows. Its post-hook lists the records whose
--- verdicts this run re-judges (macro remember_rejudged).
+-- Incremental by key: see macros rows_to_rebuild and with_built_rows. Its post-hooks list the records whose
+-- verdicts this run re-judges and keep their rows (macros remember_rejudged, remember_rejudged_rows), which
+-- read the incidents as this run leaves them: so it is built after stg_storm__incidents.
+-- depends_on: {{ ref('stg_storm__incidents') }}
 {{ config(
     materialized='incremental', unique_key='crime_id',
     incremental_strategy='delete+insert', on_schema_change='fail',
-    post_hook="{{ remember_rejudged() }}"
+    post_hook=["{{ remember_rejudged() }}", "{{ remember_rejudged_rows() }}"]
 ) }}
 
 with
