@@ -320,6 +320,10 @@ def test_incremental_rules_tests_read_the_rebuilt_rows_and_whole_parents(sequenc
     scoped = r'\(select \* from "[^"]+"\."intermediate"\."int_nocrime_verdicts" where \(record_id in \(select record_id'
     assert re.search(r"from \(select \* from " + scoped, sql), sql
     assert re.search(r'not exists \(select 1 from "[^"]+"\."reference"\."divisions" as parent where', sql), sql
+    # the raw extract's rules (not_null only) read the rows this run loaded: its load time is the newest
+    source = next((sequence["incremental"] / ".dbt" / "target" / "run").rglob("crime_system_crimes_rules.sql"))
+    loaded = r'where \(_loaded_at >= \(select max\(_loaded_at\) from "[^"]+"\."raw"\."crimes"\)\)'
+    assert re.search(loaded, source.read_text()), source.read_text()
 
 
 def test_a_later_run_with_the_same_selection_replays_what_dbt_ran(sequence):
