@@ -341,6 +341,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         if plan is not None and plan_file is not None:
             try:
                 yield from _replayed(context, stable, plan)
+                plan_file.touch()  # in use: the plans kept are the most recently used (KEEP_PLANS)
                 return
             except ReplayError as error:
                 context.log.warning(

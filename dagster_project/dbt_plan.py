@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 REPLAY_ENV = "SCRS_DBT_REPLAY"
 PLAN_FORMAT = 1
-KEEP_PLANS = 4  # older plans (another selection, an earlier project version) are deleted beyond this
+KEEP_PLANS = 4  # plans least recently recorded or replayed (another selection, an earlier release) beyond this go
 _TRANSACTION = {"begin", "begin transaction", "commit", "rollback"}
 
 

@@ -145,3 +145,19 @@ def test_the_plan_key_changes_with_what_the_sql_depends_on(tmp_path):
     other = duckdb.connect(str(tmp_path / "b.duckdb"))
     other.execute("create table t (n int)")
     assert plan_key(other, "checksum", ["seed_tests"]) == plan_key(con, "checksum", ["seed_tests"]), "not the file name"
+
+
+def test_only_the_most_recently_used_plans_are_kept(tmp_path):
+    """A recording keeps the KEEP_PLANS plans most recently recorded or replayed (a replay touches its plan)."""
+    import os
+
+    from dagster_project.dbt_plan import KEEP_PLANS
+
+    log, results = write_run(tmp_path, a_build(), {MODEL: "success", TEST: "pass"})
+    plans = tmp_path / "plans"
+    for i in range(KEEP_PLANS):
+        assert record_plan(log, results, MANIFEST, plans / f"p{i}.json") is None
+        os.utime(plans / f"p{i}.json", (1_000 + i, 1_000 + i))
+    (plans / "p0.json").touch()  # replayed just now
+    assert record_plan(log, results, MANIFEST, plans / "new.json") is None
+    assert sorted(p.name for p in plans.glob("*.json")) == sorted(["p0.json", "p2.json", "p3.json", "new.json"])
