@@ -417,8 +417,8 @@ def _replayed(context: AssetExecutionContext, stable: Path, plan: list[PlannedNo
         raise Failure(description=failure, metadata={"reason": failure})
     models = sum(o.node.resource_type == "model" for o in outcomes)
     slowest = sorted(outcomes, key=lambda o: o.seconds, reverse=True)[:8]
-    log.info(
-        "replayed dbt build, slowest nodes: %s", ", ".join(f"{o.node.unique_id} {o.seconds:.2f} s" for o in slowest)
+    context.log.info(
+        "replayed dbt build, slowest nodes: " + ", ".join(f"{o.node.unique_id} {o.seconds:.2f} s" for o in slowest)
     )
     report(
         context,
