@@ -220,6 +220,12 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
     fourth = run(landing, warehouse)
     rerecorded = plan_file.read_text()
 
+    # Run 4b: incidents alone (the moved incident delivered again a day later, unchanged). The records it
+    # re-judges are listed by stg_crime_system__crimes' post-hooks, so that model is rebuilt after
+    # stg_storm__incidents even when no crime arrived.
+    xf.write_incidents(landing / "incidents_2099_06.csv", [{**incident, "extracted_at": shifted(LATE_EXTRACT, 2)}])
+    incidents_alone = run(landing, warehouse)
+
     # Run 5: a replayed data test that fails (tampered to find two rows) fails the run as dbt's would, and
     # publishes nothing. Its delivery is then taken out of the landing folder, as an engineer would.
     plan = json.loads(rerecorded)
@@ -247,6 +253,7 @@ def sequence(publication_sequence, tmp_path_factory) -> dict:
         "before_first": before_first,
         "replayed": {
             "progress": (second, third, fourth),
+            "incidents_alone": incidents_alone,
             "after_third": after_third,
             "plans": (first_plans, recorded, plans_after_third),
             "rerecorded": rerecorded,
@@ -356,3 +363,11 @@ def test_a_replayed_data_test_that_fails_stops_publication_with_its_reason(seque
     assert "dbt data test failed: record_failures_rules: 2 failing rows" in last, last
     assert "Traceback" not in fifth.stderr
     assert sequence["replayed"]["served_unchanged"], "nothing may be published"
+
+
+def test_a_delivery_of_incidents_alone_is_judged_incrementally(sequence):
+    """No crime arrived: the crimes' staging model still runs (its post-hooks list the re-judged records), and
+    test_every_mart_equals_a_full_rebuild covers the result."""
+    progress = sequence["replayed"]["incidents_alone"]
+    assert "ingest incidents:" in progress and "ingest crimes:" not in progress, progress[-2000:]
+    assert "dbt build:" in progress and "full refresh" not in progress, progress[-2000:]
