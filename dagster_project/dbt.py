@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -206,6 +207,27 @@ def failed_tests_reason(database: Path, run_results: Path, manifest_path: Path) 
     return f"dbt data test{'s' if len(parts) > 1 else ''} failed: " + "; ".join(parts)
 
 
+def failed_nodes_reason(run_results: Path) -> str:
+    """One line for a dbt build that failed for another reason than a failed data test: the nodes that errored
+    with the first line of dbt's message for each (a model's SQL error, say), for the engineer; not the
+    exception's class path. The full output stays in the run's log file."""
+    try:
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        results = []
+    errored = [r for r in results if r.get("status") == "error"]
+    if not errored:
+        return "the dbt build failed before it reported any node (dbt's own output is in the run's log)"
+    parts = []
+    for result in errored[:3]:
+        # dbt's message opens with "Runtime Error in model <name> (<its file>)"; what went wrong comes next
+        lines = [line.strip() for line in str(result.get("message") or "").splitlines() if line.strip()]
+        said = [line for line in lines if not re.match(r"\w+ Error in \w+ \S+ \(", line)]
+        parts.append(f"{result['unique_id'].split('.')[-1]}: {said[0] if said else 'error'}")
+    more = f" (and {len(errored) - 3} more)" if len(errored) > 3 else ""
+    return f"the dbt build failed on {len(errored)} node{'s' if len(errored) != 1 else ''}: " + "; ".join(parts) + more
+
+
 def _failed_test_detail(con: duckdb.DuckDBPyConnection | None, result: dict) -> str:
     """The broken rules with their row counts, else the number of failing rows, or dbt's message for a test
     that could not run."""
@@ -357,9 +379,9 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         try:
             yield from dbt.cli(args, context=context, target_path=target).stream()
         except DagsterDbtCliRuntimeError as error:
-            reason = failed_tests_reason(stable, target / "run_results.json", scrs_dbt_project.manifest_path)
-            if reason is None:
-                raise
+            reason = failed_tests_reason(
+                stable, target / "run_results.json", scrs_dbt_project.manifest_path
+            ) or failed_nodes_reason(target / "run_results.json")
             raise Failure(description=reason, metadata={"reason": reason}) from error
         if recording and plan_file is not None:
             manifest = json.loads(Path(scrs_dbt_project.manifest_path).read_text())

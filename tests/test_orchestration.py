@@ -124,3 +124,32 @@ def test_the_kinds_with_nothing_new_are_those_loaded_with_no_new_file(pipeline_r
     xf.write_crimes(landing / "crimes_2099_01.csv", [xf.crime()])
     assert kinds_with_nothing_new(settings) == frozenset(EXTRACT_KINDS) - {"crimes"}
     assert kinds_with_nothing_new(Settings.from_env(landing, tmp_path / "unpublished")) == frozenset()
+
+
+def test_a_dbt_error_that_is_not_a_failed_test_is_one_plain_line(defs, tmp_path):
+    """A model that fails (here as when its SQL reads a missing table) is reported by name with DuckDB's own
+    words: no exception class path and no source file, which the failure marker would show on a page."""
+    import json
+
+    from dagster_project.dbt import failed_nodes_reason
+
+    message = (
+        "Runtime Error in model int_cyber_verdicts (models/intermediate/int_cyber_verdicts.sql)\n"
+        "  Catalog Error: Table with name rejudged_records does not exist!\n  LINE 3: ...\n"
+    )
+    results = tmp_path / "run_results.json"
+    results.write_text(
+        json.dumps(
+            {
+                "results": [
+                    {"unique_id": "model.scrs.int_cyber_verdicts", "status": "error", "message": message},
+                    {"unique_id": "model.scrs.record_failures", "status": "skipped", "message": None},
+                ]
+            }
+        )
+    )
+    assert failed_nodes_reason(results) == (
+        "the dbt build failed on 1 node: int_cyber_verdicts: Catalog Error: Table with name rejudged_records "
+        "does not exist!"
+    )
+    assert "dbt's own output is in the run's log" in failed_nodes_reason(tmp_path / "missing.json")
