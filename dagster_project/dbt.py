@@ -18,7 +18,6 @@ from dagster_project.dbt_plan import (
     NodeOutcome,
     PlannedNode,
     ReplayError,
-    forget_plan,
     load_plan,
     plan_key,
     plan_path,
@@ -370,7 +369,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
                     f"replaying dbt plan {plan_file.name} failed, rolled back; dbt runs instead: {error}"
                 )
                 report(context, "dbt build: replaying the recorded statements failed (rolled back); dbt runs instead")
-                forget_plan(plan_file)
+                plan_file.unlink(missing_ok=True)
         recording = plan_file is not None
         args += ["--log-level-file", "debug" if recording else "info", "--log-format-file", "json"]
         (target / "dbt.log").unlink(missing_ok=True)  # dbt appends to it: keep the latest run's only

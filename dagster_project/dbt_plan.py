@@ -117,10 +117,6 @@ def load_plan(path: Path) -> list[PlannedNode] | None:
         return None
 
 
-def forget_plan(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 def record_plan(dbt_log: Path, run_results: Path, manifest: dict, path: Path) -> str | None:
     """Record the build dbt just ran (its debug log) as the plan at `path`. Returns why it was not recorded,
     or None when it was. Nothing is recorded unless every node succeeded, every data test ran exactly one

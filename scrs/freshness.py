@@ -113,6 +113,13 @@ def served_state(settings: Settings) -> ServedState | None:
     return ServedState(registered, checksum, raw_kinds)
 
 
+def unloaded_files(settings: Settings, state: ServedState) -> list[tuple[str, Path]]:
+    """(extract kind, path) of the landing folder's files whose content the served publication has not loaded."""
+    files = waiting_files(settings)
+    checksums = landing_checksums(settings, [path for _, path in files])
+    return [(kind, path) for kind, path in files if checksums[path] not in state.registered.get(kind, set())]
+
+
 def why_run(settings: Settings) -> str | None:
     """Why a run is needed (one line), or None when it would have nothing new to publish."""
     state = served_state(settings)
@@ -120,9 +127,7 @@ def why_run(settings: Settings) -> str | None:
         return "nothing is published yet"
     if state.project_checksum != project_checksum(settings.dbt_vars()):
         return "the dbt project or its vars changed since the last publication"
-    files = waiting_files(settings)
-    checksums = landing_checksums(settings, [path for _, path in files])
-    new = [path.name for kind, path in files if checksums[path] not in state.registered.get(kind, set())]
+    new = [path.name for _, path in unloaded_files(settings, state)]
     if new:
         return f"{len(new)} new file(s) in the landing folder: {', '.join(new[:5])}" + (" ..." if len(new) > 5 else "")
     return None
@@ -135,7 +140,4 @@ def kinds_with_nothing_new(settings: Settings) -> frozenset[str]:
     state = served_state(settings)
     if state is None:
         return frozenset()
-    files = waiting_files(settings)
-    checksums = landing_checksums(settings, [path for _, path in files])
-    new = {kind for kind, path in files if checksums[path] not in state.registered.get(kind, set())}
-    return frozenset(state.raw_kinds - new)
+    return frozenset(state.raw_kinds - {kind for kind, _ in unloaded_files(settings, state)})

@@ -234,7 +234,9 @@ from joined
 """
 
 
-def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection) -> str:
+def _load_store_state(
+    store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run_id: str, as_of: date | None
+) -> str:
     """Bring the build's copy of the store (`review.review_state`) up to the store as it is now (the caller holds
     its transaction); returns how it was read. The copy (the store as reconciled at the last publication) with
     the records changed since then replaced in place, when that gives the store's fingerprint; otherwise the
@@ -244,10 +246,7 @@ def _load_store_state(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnect
         _replace_records(con, "review.review_state", "store_changed")
         con.execute("drop table store_changed")
         return f"the build's copy and {changed:,} record(s) changed since"
-    _store_rows_into(store_con, con, "store_state")
-    con.execute("create schema if not exists review")
-    con.execute("create or replace table review.review_state as select * from store_state")
-    con.execute("drop table store_state")
+    write_snapshot(store_con, con, run_id, as_of)
     return "the whole store"
 
 
@@ -326,7 +325,7 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
     copy it into the build as schema `review`. Refuses (UnknownReviewState) a store with states this version
     does not know, before writing anything."""
     as_of = extract_date(con)
-    store_read = _load_store_state(store_con, con)
+    store_read = _load_store_state(store_con, con, run_id, as_of)
     _refuse_unknown_states(con)
     seq_before = store_con.execute(STORE_SEQ_SQL).fetchone()[0]
     con.execute(RECONCILE_SQL, {"latest_load": latest_extract_load(con)})
