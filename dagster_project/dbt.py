@@ -9,7 +9,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey, Failure, Output
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    Failure,
+    Output,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
@@ -90,8 +98,8 @@ def record_dbt_state(con: duckdb.DuckDBPyConnection, checksum: str) -> None:
 
 DELIVERY_SCOPE_TABLE = "meta.delivery_scope"
 REJUDGED_TABLE = "meta.rejudged_records"  # written during the dbt build (dbt macro remember_rejudged)
-# and the re-judged crimes' rows and their incidents' (dbt macro remember_rejudged_rows)
-REJUDGED_ROW_TABLES = ("meta.rejudged_crime_rows", "meta.rejudged_crime_incidents")
+# and the re-judged crimes' rows, the re-judged incidents' and those the crimes link to (remember_rejudged_rows)
+REJUDGED_ROW_TABLES = ("meta.rejudged_crime_rows", "meta.rejudged_incident_rows")
 
 
 def write_delivery_scope(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -128,17 +136,20 @@ scrs_dbt_project.prepare_if_dev()
 
 class _ChecksLeftOut(logging.Filter):
     """Drop Dagster's warning that a blocking check emitted no result, for the checks an incremental run leaves
-    out on purpose, once per test and run: those on the seeds (asset keys `reference/...`: seed_only_tests) and
-    those on the models it leaves as published (`left_out`, set per run: nodes_left_out)."""
+    out on purpose, once per test and run: those on the seeds (asset keys `reference/...`: seed_only_tests),
+    those on the models it leaves as published (`left_out`, set per run: nodes_left_out), and those tagged
+    full_refresh_only (`checks_left_out`, by check key)."""
 
     left_out: frozenset[str] = frozenset()
+    checks_left_out: frozenset[str] = frozenset()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.getMessage())
         if not message.startswith("Blocking asset check '"):
             return True
-        asset = message.removeprefix("Blocking asset check '").split(":", 1)[0]
-        return not (asset.startswith("reference/") or asset in self.left_out)
+        check = message.removeprefix("Blocking asset check '").split("'", 1)[0]
+        asset = check.split(":", 1)[0]
+        return not (asset.startswith("reference/") or asset in self.left_out or check in self.checks_left_out)
 
 
 _checks_left_out = _ChecksLeftOut()
@@ -272,6 +283,23 @@ def seed_only_tests(manifest_path: Path) -> list[str]:
     )
 
 
+FULL_REFRESH_ONLY_TAG = "full_refresh_only"
+
+
+def full_refresh_only_tests(manifest_path: Path) -> dict[str, AssetCheckKey]:
+    """The dbt data tests tagged `full_refresh_only`, by name, with their Dagster check keys: tests of what a
+    model's SQL guarantees by construction over a view an incremental run cannot scope (each would evaluate
+    the whole view again for nothing). They run on every full refresh, the scheduled rebuild included."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    return {
+        node["name"]: get_asset_check_key_for_test(
+            manifest, DagsterDbtTranslator(), node["unique_id"], project=scrs_dbt_project
+        )
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and FULL_REFRESH_ONLY_TAG in node.get("tags", [])
+    }
+
+
 def dbt_threads(full_refresh: bool) -> str:
     """dbt's `--threads`: `SCRS_DBT_THREADS` when set; otherwise one model at a time on a full refresh and two
     on an incremental run.
@@ -314,14 +342,21 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         if reason:
             drop_delivery_scope(con)
             left_out: list[dict] = []
+            full_set_only: dict[str, AssetCheckKey] = {}
         else:
             write_delivery_scope(con, context.run_id)
             left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
             # Incremental: the seeds in the build are those the last build loaded and tested (same project and
             # vars, or this would be a full refresh), so they are neither reloaded nor retested; nor are the
-            # models and tests no new rows reach (nodes_left_out). Every other model is rebuilt and tested, with
-            # its tests against the seeds; the full set runs on every full refresh.
-            excluded = seed_only_tests(scrs_dbt_project.manifest_path) + [node["name"] for node in left_out]
+            # models and tests no new rows reach (nodes_left_out), nor the tests tagged full_refresh_only. Every
+            # other model is rebuilt and tested, with its tests against the seeds; the full set runs on every
+            # full refresh.
+            full_set_only = full_refresh_only_tests(scrs_dbt_project.manifest_path)
+            excluded = (
+                seed_only_tests(scrs_dbt_project.manifest_path)
+                + sorted(full_set_only)
+                + [node["name"] for node in left_out]
+            )
             # A run of a subset of the assets (chosen in Dagster's UI) runs dbt: dagster-dbt narrows its selection.
             if replay_enabled() and not context.is_subset:
                 plan_file = plan_path(settings.dbt_plans_dir, plan_key(con, checksum, excluded))
@@ -337,6 +372,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         if node["resource_type"] == "model"
     ]
     _checks_left_out.left_out = frozenset(key.to_user_string() for key in left_out_models)
+    _checks_left_out.checks_left_out = frozenset(key.to_user_string() for key in full_set_only.values())
     kept = f"; {len(left_out_models)} models no new rows reach" if left_out_models else ""
     plan = load_plan(plan_file) if plan_file else None
     report(

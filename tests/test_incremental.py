@@ -292,6 +292,28 @@ def test_the_runs_were_incremental(sequence):
     assert 0 < left[0] < left[1], left
 
 
+def test_the_tests_tagged_full_refresh_only_run_on_a_full_refresh_only(sequence):
+    """The two tests of the worklist's per-division views (unique by construction; each evaluates the whole
+    worklist) are left out of an incremental dbt build and its recorded plan, and run on a full refresh;
+    the worklist's own rules test runs in both."""
+    tagged = {"review_open_failures_rules", "review_outcomes_rules"}
+
+    def tests_run(warehouse: Path) -> set[str]:
+        results = json.loads((warehouse / ".dbt" / "target" / "run_results.json").read_text())["results"]
+        return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test.")}
+
+    incremental, full = tests_run(sequence["incremental"]), tests_run(sequence["full"])
+    assert "worklist_rules" in incremental and "worklist_rules" in full
+    assert tagged <= full, full
+    assert not tagged & incremental, incremental
+    plans = list((sequence["incremental"] / ".dbt" / "plans").glob("*.json"))
+    assert plans
+    for plan in plans:
+        nodes = json.loads(plan.read_text())["nodes"]
+        replayed = {n["unique_id"].split(".")[2] for n in nodes if n["unique_id"].startswith("test.")}
+        assert "worklist_rules" in replayed and not tagged & replayed, plan.name
+
+
 def test_every_mart_equals_a_full_rebuild(sequence):
     """Every mart, and the verdicts and counts under them (incremental since issue 15), row for row, after the
     publication sequence's rejected, killed and good runs and these two deliveries. (Other intermediate models
@@ -331,6 +353,12 @@ def test_incremental_rules_tests_read_the_rebuilt_rows_and_whole_parents(sequenc
     source = next((sequence["incremental"] / ".dbt" / "target" / "run").rglob("crime_system_crimes_rules.sql"))
     loaded = r'where \(_loaded_at >= \(select max\(_loaded_at\) from "[^"]+"\."raw"\."crimes"\)\)'
     assert re.search(loaded, source.read_text()), source.read_text()
+    # the one singular test that asks for the scope reads the rebuilt failures; a full refresh reads them all
+    name = "assert_failure_reasons_known_and_in_contract_order.sql"
+    reasons = next((sequence["incremental"] / ".dbt" / "target" / "run").rglob(name)).read_text()
+    assert re.search(r"where \(test_code = 'TEST1' and record_id in \(select record_id from", reasons), reasons
+    full = next((sequence["full"] / ".dbt" / "target" / "run").rglob(name)).read_text()
+    assert "rejudged_records" not in full and "record_id in" not in full, full
 
 
 def test_a_later_run_with_the_same_selection_replays_what_dbt_ran(sequence):

@@ -91,6 +91,31 @@ def test_dbt_builds_one_model_at_a_time_on_a_full_refresh_and_two_on_an_incremen
     assert (dbt_threads(full_refresh=True), dbt_threads(full_refresh=False)) == ("4", "4")
 
 
+def test_the_warning_for_a_check_left_out_on_purpose_is_dropped_and_no_other(defs, monkeypatch):
+    """Dagster warns when a blocking check gives no result. An incremental run leaves out the seeds' checks,
+    those of the models it keeps as published, and the tests tagged full_refresh_only: those warnings are
+    dropped (they are the design, not a fault); a missing result of any other check still warns."""
+    import logging
+
+    from dagster_project.dbt import _checks_left_out, full_refresh_only_tests, scrs_dbt_project
+
+    tagged = full_refresh_only_tests(scrs_dbt_project.manifest_path)
+    assert set(tagged) == {"review_open_failures_rules", "review_outcomes_rules"}
+    monkeypatch.setattr(_checks_left_out, "left_out", frozenset({"marts/training_coverage"}))
+    monkeypatch.setattr(_checks_left_out, "checks_left_out", frozenset(k.to_user_string() for k in tagged.values()))
+
+    def kept(check: str) -> bool:
+        message = f"Blocking asset check '{check}' emitted no result in step 'scrs_dbt_models'; downstream ..."
+        return _checks_left_out.filter(logging.LogRecord("dagster", logging.WARNING, "", 0, message, None, None))
+
+    assert not kept("marts/review_outcomes:review_outcomes_rules")
+    assert not kept("marts/review_open_failures:review_open_failures_rules")
+    assert not kept("reference/divisions:divisions_rules")
+    assert not kept("marts/training_coverage:training_coverage_rules")
+    assert kept("marts/worklist:worklist_rules")
+    assert kept("marts/record_failures:record_failures_rules")
+
+
 def test_a_run_leaves_out_the_ingest_steps_of_kinds_with_nothing_new(defs):
     """The landing and raw assets (and so the quality checks) of a kind with nothing new are left out of the run;
     the samples stay while new registrars' verdicts are checked against them (LANDING_AFTER)."""

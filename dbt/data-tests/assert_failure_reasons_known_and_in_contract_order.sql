@@ -1,5 +1,7 @@
 -- Every reason in record_failures is one of its test's reasons (seed audit_tests.failure_reasons, in the
 -- contract's order), appears once, and the reasons are listed in that order. Returns offending rows.
+-- A row-by-row rule, so an incremental run reads only the failures it rebuilt (scoped_tests.sql): the others
+-- are as the last build wrote and tested them, against the same seeds.
 
 with
 
@@ -12,6 +14,8 @@ failures as (
         string_split(failure_reasons, ';') as reasons
 
     from {{ ref('record_failures') }}
+    {%- set rebuilt = rebuilt_rows_condition(ref('record_failures')) %}
+    {% if rebuilt %}where {{ rebuilt }}{% endif %}
 
 ),
 

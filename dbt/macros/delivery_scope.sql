@@ -52,11 +52,12 @@
 {%- endmacro %}
 
 {#
-    Second post-hook of stg_crime_system__crimes: the staging rows of the re-judged crimes and of the
-    incidents they link to, once per run, for the four crime verdict models (rejudged_crimes,
-    incidents_of_rejudged_crimes), which otherwise each read the whole crime and incident history for a few
-    thousand records (0.3-0.6 s a model at ten years, national volume). stg_crime_system__crimes is built after
-    stg_storm__incidents (its depends_on), so both are this run's.
+    Second post-hook of stg_crime_system__crimes: the staging rows of the re-judged crimes, and of the re-judged
+    incidents with the incidents those crimes link to, once per run, for the verdict models
+    (rejudged_crimes, rejudged_incidents, incidents_of_rejudged_crimes), which otherwise each read the whole
+    crime or incident history for a few thousand records (0.3-0.6 s a model at ten years, national volume):
+    the incidents' history is read once, here. stg_crime_system__crimes is built after stg_storm__incidents
+    (its depends_on), so both are this run's.
 #}
 {% macro remember_rejudged_rows() -%}
     {%- set scope = delivery_scope_relation() -%}
@@ -67,13 +68,15 @@
         create or replace table {{ rejudged_rows_relation(scope, 'incident') }} as
         select * from {{ staging_model('stg_storm__incidents', by_name=true) }}
         where incident_id in (
+            select record_id from {{ rejudged_relation(scope) }} where record_kind = 'incident'
+            union all
             select incident_id from {{ rejudged_rows_relation(scope, 'crime') }} where incident_id is not null
         )
     {%- endif -%}
 {%- endmacro %}
 
 {% macro rejudged_rows_relation(scope, kind) -%}
-    {%- set name = 'rejudged_crime_rows' if kind == 'crime' else 'rejudged_crime_incidents' -%}
+    {%- set name = 'rejudged_crime_rows' if kind == 'crime' else 'rejudged_incident_rows' -%}
     {{ return(api.Relation.create(database=scope.database, schema=scope.schema, identifier=name)) }}
 {%- endmacro %}
 
@@ -92,8 +95,23 @@
 {%- endmacro %}
 
 {#
-    The incidents a crime verdict model joins its crimes to, for `select * from ...`: the incidents of the
-    re-judged crimes (remember_rejudged_rows) in an incremental run with a scope, else stg_storm__incidents.
+    The incidents TEST1 judges, for `select * from ...`: in an incremental run with a scope, the re-judged
+    incidents' rows kept by remember_rejudged_rows; otherwise stg_storm__incidents (every row in a full build).
+#}
+{% macro rejudged_incidents() -%}
+    {%- set scope = delivery_scope_relation() if execute else none -%}
+    {%- if this is not none and scope is not none and is_incremental() -%}
+        (select * from {{ rejudged_rows_relation(scope, 'incident') }}
+         where incident_id in ({{ rejudged_keys('incident') }}))
+    {%- else -%}
+        (select * from {{ ref('stg_storm__incidents') }} where {{ is_rejudged('incident_id', 'incident') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The incidents a crime verdict model joins its crimes to, for `select * from ...`: in an incremental run with
+    a scope, the rows kept by remember_rejudged_rows (every incident a re-judged crime links to, and the
+    re-judged incidents, which no other crime's join meets); otherwise stg_storm__incidents.
 #}
 {% macro incidents_of_rejudged_crimes() -%}
     {%- set scope = delivery_scope_relation() if execute else none -%}

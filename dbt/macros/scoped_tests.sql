@@ -6,7 +6,8 @@
     filter to the rows that run rebuilt in the incremental models: the rows it loaded in the two raw
     extracts they read (their rules are not_null only), the delivered keys in the two staging models, the re-judged records in the verdict models and record_failures (macro rejudged_keys). Their
     other rows are as the last build wrote and tested them. On a full refresh, and when dbt is run by hand,
-    there is no scope and every test reads every row. The singular tests (data-tests/) always read everything.
+    there is no scope and every test reads every row. The singular tests (data-tests/) read everything, but for
+    assert_failure_reasons_known_and_in_contract_order, a row-by-row rule, which asks for the same scope.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [config.get('where'), rebuilt_rows_condition(relation)] | select | list -%}

@@ -14,8 +14,7 @@ with
 
 incidents as (
 
-    select * from {{ ref('stg_storm__incidents') }}
-    where {{ is_rejudged('incident_id', 'incident') }}
+    select * from {{ rejudged_incidents() }}
 
 ),
 
