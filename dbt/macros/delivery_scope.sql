@@ -46,7 +46,7 @@
             select record_key as record_id from {{ scope }} where record_kind = 'crime'
             union
             select crime_id from {{ this }}
-            where incident_id in (select record_key from {{ scope }} where record_kind = 'incident')
+            where {{ in_keys('incident_id', "select record_key from " ~ scope ~ " where record_kind = 'incident'") }}
         )
     {%- endif -%}
 {%- endmacro %}
@@ -67,11 +67,10 @@
         where crime_id in (select record_id from {{ rejudged_relation(scope) }} where record_kind = 'crime');
         create or replace table {{ rejudged_rows_relation(scope, 'incident') }} as
         select * from {{ staging_model('stg_storm__incidents', by_name=true) }}
-        where incident_id in (
-            select record_id from {{ rejudged_relation(scope) }} where record_kind = 'incident'
-            union all
-            select incident_id from {{ rejudged_rows_relation(scope, 'crime') }} where incident_id is not null
-        )
+        where {{ in_keys('incident_id',
+            'select record_id from ' ~ rejudged_relation(scope) ~ " where record_kind = 'incident' union all "
+            ~ 'select incident_id from ' ~ rejudged_rows_relation(scope, 'crime') ~ ' where incident_id is not null'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -162,7 +161,7 @@
 {% macro is_rejudged(column, kind, by_name=false) -%}
     {#- a dbt unit test has no `this` (it judges its given rows as a full build does) -#}
     {%- if this is not none and is_incremental() -%}
-        {{ column }} in ({{ rejudged_keys(kind, by_name) }})
+        {{ in_keys(column, rejudged_keys(kind, by_name)) }}
     {%- else -%}
         true
     {%- endif -%}

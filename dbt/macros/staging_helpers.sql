@@ -76,7 +76,7 @@
     (
         select * from {{ relation }}
         union all by name
-        select * from {{ this }} where {{ key_column }} in (select {{ key_column }} from {{ relation }})
+        select * from {{ this }} where {{ in_keys(key_column, 'select ' ~ key_column ~ ' from ' ~ relation) }}
     )
     {%- else -%}
     {{ relation }}
