@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from scrs.db import table_exists
 from scrs.ingest import schema
+from scrs.ingest.raw import SQL_TYPES
 from scrs.quality.audit_helpers import outcome_helper_parts
 from scrs.quality.suites import crime_related_disposals
 from scrs.settings import SEEDS_DIR
@@ -53,14 +54,29 @@ def _not_older_sql(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, str]
     sel = ", ".join(f'r."{rk}" AS "{k}"' for k, rk in pairs)
     group = ", ".join(f'r."{rk}"' for _, rk in pairs)
     on = " AND ".join(f'r."{rk}" = l."{k}"' for k, rk in pairs)
+    # the first key's range as well (in_range), when it is text in raw as in landing (the same order): raw is in
+    # load order, so a month's keys sit in its last row groups
+    first_key, first_raw_key = pairs[0]
+    text_key = SQL_TYPES[next(c.type for c in schema.columns(kind) if c.name == first_key)] == "VARCHAR"
+    where = f"""WHERE {in_range(f'r."{first_raw_key}"', f'SELECT "{first_key}" FROM l')}""" if text_key else ""
     cte = f"""prev AS (
         SELECT {sel}, max(r.extracted_at) AS _prev_extracted_at FROM raw.{kind} r
         SEMI JOIN l ON {on}
+        {where}
         GROUP BY {group})"""
     ext = _ts("l.extracted_at")
     expr = f"""CASE WHEN prev._prev_extracted_at IS NULL OR {ext} IS NULL THEN NULL
         WHEN {ext} >= prev._prev_extracted_at THEN 'Y' ELSE 'N' END AS _not_older_than_loaded"""
     return cte, expr
+
+
+def in_range(column: str, keys: str) -> str:
+    """`column` within the range of the keys `keys` selects (one column): a condition to add to a lookup of those
+    keys in the history, which DuckDB checks far more cheaply than the keys themselves, skipping the row groups
+    outside the range. Extract references carry their date (PS-YYYYMMDD-n) and raw is in load order, so a
+    month's keys sit in the last few of hundreds of row groups (as dbt's macro in_keys, dbt/macros/key_lookup.sql).
+    No keys: no row (the bounds are NULL), as the lookup gives."""
+    return f"{column} BETWEEN (SELECT min(k) FROM ({keys}) AS keys(k)) AND (SELECT max(k) FROM ({keys}) AS keys(k))"
 
 
 def _prev_join(kind: str) -> str:
@@ -95,8 +111,9 @@ def helper_parts(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[list[str], 
         sources = []
         if table_exists(con, "raw", "incidents"):
             sources.append(
-                """SELECT incident_id, division_code, disposal_code, extracted_at AS x, 0 AS src
-                   FROM raw.incidents WHERE incident_id IN (SELECT incident_id FROM l)"""
+                f"""SELECT incident_id, division_code, disposal_code, extracted_at AS x, 0 AS src
+                   FROM raw.incidents WHERE incident_id IN (SELECT incident_id FROM l)
+                   AND {in_range("incident_id", "SELECT incident_id FROM l")}"""
             )
         if table_exists(con, "landing", "incidents"):
             sources.append(
