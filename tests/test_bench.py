@@ -46,6 +46,7 @@ def test_quick_bench_writes_every_row(tmp_path: Path) -> None:
     for row in (
         "floor, one year",
         "scrs run, one year",
+        "), resident runner |",  # the full year submitted to the runner too
         "scrs run, incremental: +1 month onto one year",
         "export --national (one year)",
         "export --division G (one year)",
