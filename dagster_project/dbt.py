@@ -342,7 +342,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         if reason:
             drop_delivery_scope(con)
             left_out: list[dict] = []
-            full_set_only: dict[str, AssetCheckKey] = {}
+            full_refresh_only: dict[str, AssetCheckKey] = {}
         else:
             write_delivery_scope(con, context.run_id)
             left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
@@ -351,10 +351,10 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
             # models and tests no new rows reach (nodes_left_out), nor the tests tagged full_refresh_only. Every
             # other model is rebuilt and tested, with its tests against the seeds; the full set runs on every
             # full refresh.
-            full_set_only = full_refresh_only_tests(scrs_dbt_project.manifest_path)
+            full_refresh_only = full_refresh_only_tests(scrs_dbt_project.manifest_path)
             excluded = (
                 seed_only_tests(scrs_dbt_project.manifest_path)
-                + sorted(full_set_only)
+                + sorted(full_refresh_only)
                 + [node["name"] for node in left_out]
             )
             # A run of a subset of the assets (chosen in Dagster's UI) runs dbt: dagster-dbt narrows its selection.
@@ -372,7 +372,7 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
         if node["resource_type"] == "model"
     ]
     _checks_left_out.left_out = frozenset(key.to_user_string() for key in left_out_models)
-    _checks_left_out.checks_left_out = frozenset(key.to_user_string() for key in full_set_only.values())
+    _checks_left_out.checks_left_out = frozenset(key.to_user_string() for key in full_refresh_only.values())
     kept = f"; {len(left_out_models)} models no new rows reach" if left_out_models else ""
     plan = load_plan(plan_file) if plan_file else None
     report(

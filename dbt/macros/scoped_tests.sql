@@ -6,9 +6,10 @@
     filter to the rows that run rebuilt in the incremental models: the rows it loaded in the two raw
     extracts they read (their rules are not_null only), the delivered keys in the two staging models, the
     re-judged records in the verdict models, record_failures and the worklist view over it (macro
-    rejudged_keys). Their other rows are as the last build wrote and tested them. On a full refresh, and when dbt is run by hand,
-    there is no scope and every test reads every row. The singular tests (data-tests/) read everything, but for
-    assert_failure_reasons_known_and_in_contract_order, a row-by-row rule, which asks for the same scope.
+    rejudged_keys). Their other rows are as the last build wrote and tested them. On a full refresh, and when
+    dbt is run by hand, there is no scope and every test reads every row. The singular tests (data-tests/) read
+    everything, but for assert_failure_reasons_known_and_in_contract_order, a row-by-row rule, which asks for
+    the same scope.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [config.get('where'), rebuilt_rows_condition(relation)] | select | list -%}
@@ -47,10 +48,10 @@
             its dates, on every record, on every full refresh (the weekly rebuild). Evaluating the whole view
             for the test cost 0.4-0.6 s of a month at ten years, national volume; one `in` over both kinds of
             re-judged key (the rows of either kind: a few more than record_failures' scope, if an incident
-            and a crime ever shared a reference) is what DuckDB can push into the view's scan of the failures. -#}
-        {#- The re-judged records are listed by stg_crime_system__crimes' post-hook: a run that leaves that
-            model out (no incident or crime delivered; the worklist is in every run, with the review copy)
-            re-judged none, and tests the whole view. -#}
+            and a crime ever shared a reference) is what DuckDB can push into the view's scan of the failures.
+            The re-judged records are listed by stg_crime_system__crimes' post-hook: a run that leaves that model
+            out (no incident or crime delivered; the worklist is in every run, with the review copy) re-judged
+            none, and tests the whole view. -#}
         {%- if 'model.scrs.stg_crime_system__crimes' not in selected_resources -%}
             {%- do return('') -%}
         {%- endif -%}
