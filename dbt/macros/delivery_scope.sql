@@ -156,12 +156,19 @@
 
 {#
     `where` condition (no keyword) on `column` (a record key of `kind`) for an incremental verdict model: in
-    an incremental run only the re-judged keys; in a full build every row (true).
+    an incremental run only the re-judged keys; in a full build every row (true). `ranged`: with the keys'
+    range as well (in_keys), by default for incident references, which carry their date; not for crime
+    references, nor within an `or` over both kinds (measured slower there: macros/key_lookup.sql).
 #}
-{% macro is_rejudged(column, kind, by_name=false) -%}
+{% macro is_rejudged(column, kind, by_name=false, ranged=none) -%}
     {#- a dbt unit test has no `this` (it judges its given rows as a full build does) -#}
     {%- if this is not none and is_incremental() -%}
-        {{ in_keys(column, rejudged_keys(kind, by_name)) }}
+        {%- if ranged is none -%}{%- set ranged = kind == 'incident' -%}{%- endif -%}
+        {%- if ranged -%}
+            {{ in_keys(column, rejudged_keys(kind, by_name)) }}
+        {%- else -%}
+            {{ column }} in ({{ rejudged_keys(kind, by_name) }})
+        {%- endif -%}
     {%- else -%}
         true
     {%- endif -%}
@@ -179,7 +186,7 @@
     {%- if this is not none and is_incremental() -%}
         {%- if test1_is_incident -%}
             delete from {{ this }}
-            where (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name) }})
+            where (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name, ranged=false) }})
                 or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime', by_name) }})
         {%- else -%}
             delete from {{ this }} where {{ is_rejudged('record_id', kind, by_name) }}

@@ -37,11 +37,11 @@
     {%- elif name == 'stg_storm__incidents' -%}
         {%- do return(in_keys('incident_id', "select record_key from " ~ scope ~ " where record_kind = 'incident'")) -%}
     {%- elif name == 'stg_crime_system__crimes' -%}
-        {%- do return(in_keys('crime_id', "select record_key from " ~ scope ~ " where record_kind = 'crime'")) -%}
+        {%- do return("crime_id in (select record_key from " ~ scope ~ " where record_kind = 'crime')") -%}
     {%- elif name == 'int_test1_verdicts' -%}
         {%- do return(in_keys('record_id', rejudged_keys('incident', by_name=true))) -%}
     {%- elif name in ('int_test2_verdicts', 'int_nocrime_verdicts', 'int_timely72_verdicts', 'int_cyber_verdicts') -%}
-        {%- do return(in_keys('record_id', rejudged_keys('crime', by_name=true))) -%}
+        {%- do return("record_id in (" ~ rejudged_keys('crime', by_name=true) ~ ")") -%}
     {%- elif name == 'worklist' -%}
         {#- a view of record_failures' rows with the review copy's state and dates. A record not re-judged has
             the failure row the last build tested; the copy's states are tested whole (stg_review__states_rules);
@@ -58,8 +58,8 @@
         {%- do return("record_id in (select record_id from " ~ rejudged_relation(scope) ~ ")") -%}
     {%- elif name == 'record_failures' -%}
         {%- do return(
-            "(test_code = 'TEST1' and " ~ in_keys('record_id', rejudged_keys('incident', by_name=true)) ~ ")"
-            ~ " or (test_code <> 'TEST1' and " ~ in_keys('record_id', rejudged_keys('crime', by_name=true)) ~ ")"
+            "(test_code = 'TEST1' and record_id in (" ~ rejudged_keys('incident', by_name=true) ~ "))"
+            ~ " or (test_code <> 'TEST1' and record_id in (" ~ rejudged_keys('crime', by_name=true) ~ "))"
         ) -%}
     {%- else -%}
         {%- do return('') -%}

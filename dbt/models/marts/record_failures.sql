@@ -34,7 +34,7 @@ failures as (
     select * from verdicts
     where not is_compliant
         and (
-            (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name=true) }})
+            (test_code = 'TEST1' and {{ is_rejudged('record_id', 'incident', by_name=true, ranged=false) }})
             or (test_code <> 'TEST1' and {{ is_rejudged('record_id', 'crime', by_name=true) }})
         )
 
