@@ -20,6 +20,7 @@ worklist marts (views) can join it and the published file carries the state it w
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,7 +114,9 @@ def _store_rows_into(
 ) -> int:
     """The store's rows changed after change number `changed_after` (every row by default), with each
     record's last dispute outcome, as a typed DuckDB temp table; returns how many."""
-    rows = store_con.execute(SNAPSHOT_SQL, [changed_after]).fetchall()
+    cursor = store_con.cursor()
+    cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost a third more over a national store
+    rows = cursor.execute(SNAPSHOT_SQL, [changed_after]).fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in SNAPSHOT_COLUMNS]
     arrow = pa.table(
         {
@@ -337,10 +340,14 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
         return con.execute(f"select {columns} from reconciled where change = ? order by all", [change]).fetchall()
 
     new = rows("new", "test_code, record_id, division_code")
-    store_con.executemany(
+    # One statement over a JSON array rather than a statement per record: a first build adds every failing
+    # record (112,000 a national year) and binding them one by one took 0.44 s against 0.27 s.
+    store_con.execute(
         "insert into review_state (test_code, record_id, division_code, state, first_seen_failing, "
-        "first_seen_run, version) values (?, ?, ?, 'open', ?, ?, 0)",
-        [(*r, as_of_text, run_id) for r in new],
+        "first_seen_run, version) "
+        "select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), 'open', ?, ?, 0 "
+        "from json_each(?) order by key",
+        [as_of_text, run_id, json.dumps(new)],
     )
     fill = rows("fill", "test_code, record_id, division_code")
     store_con.executemany(

@@ -82,6 +82,28 @@ def test_a_run_that_does_not_publish_changes_nothing(env):
     assert env["store"].state("TEST1", "PS-1")["first_seen_failing"] == "2021-02-01"
 
 
+def test_new_records_are_stored_as_they_fail(env):
+    """The new records go in as one statement over a JSON array: each is stored with its own test, record and
+    division exactly (quotes, backslashes, non-ASCII), open, first seen on the extract
+    date by this run, version 0, and change numbers follow the records' order."""
+    failing = [
+        ("TEST1", 'PS-"quoted"', "G"),
+        ("TEST2", "CR/A/1/21", "A"),
+        ("TEST2", "CR\\back\\slash", "N"),
+        ("CYBER", "CR/Ł/ü/☃", "G"),
+    ]
+    make_build(env["build"], failing, datetime(2021, 2, 1), "2021-02-01 02:00:00")
+    assert reconcile(env, "run-1").new == 4
+    with env["store"].connection() as con:
+        stored = con.execute(
+            "select test_code, record_id, division_code, state, first_seen_failing, first_seen_run, version "
+            "from review_state order by changed_seq"
+        ).fetchall()
+    assert [tuple(row) for row in stored] == [
+        (test, record, division, "open", "2021-02-01", "run-1", 0) for test, record, division in sorted(failing)
+    ]
+
+
 def test_rectified_is_judged_only_by_an_extract_loaded_after_the_mark(env):
     now = datetime.fromisoformat(utc_now_text())
     make_build(env["build"], [("TEST1", "PS-1", "G")], now - timedelta(hours=1), "2021-02-01 02:00:00")
