@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 from statsmodels.stats.proportion import proportion_confint
@@ -115,7 +116,10 @@ def check_kappa(row: dict, a: int, b: int, c: int, d: int) -> None:
     if n == 0 or pe >= 1 - 1e-12:
         assert row["kappa"] is None and row["kappa_ci_lower"] is None and row["kappa_ci_upper"] is None
         return
-    res = cohens_kappa([[a, c], [b, d]])
+    # statsmodels also tests kappa = 0, whose variance is not positive for some tables (sqrt and z of nan): only
+    # kappa and its interval are compared, so that warning is not ours to see.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = cohens_kappa([[a, c], [b, d]])
     assert float(row["kappa"]) == pytest.approx(round(res.kappa, 3), abs=1e-9)
     assert float(row["kappa_ci_lower"]) == pytest.approx(round(max(-1.0, res.kappa_low), 3), abs=1e-9)
     assert float(row["kappa_ci_upper"]) == pytest.approx(round(min(1.0, res.kappa_upp), 3), abs=1e-9)
