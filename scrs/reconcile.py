@@ -20,7 +20,6 @@ worklist marts (views) can join it and the published file carries the state it w
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +65,7 @@ SNAPSHOT_TYPES = {
     "changed_seq": "bigint",
 }
 INTEGER_COLUMNS = frozenset({"version", "changed_seq"})
+SNAPSHOT_ARROW = pa.struct([(c, pa.int64() if c in INTEGER_COLUMNS else pa.string()) for c in SNAPSHOT_COLUMNS])
 # How many records the store holds and the sum of their change numbers: a copy whose fingerprint differs from
 # the store's (a store restored from a backup, edited by hand) is not trusted, and the whole store is read.
 FINGERPRINT_SQL = "select count(*), coalesce(sum(changed_seq), 0) from {table}"
@@ -117,13 +117,9 @@ def _store_rows_into(
     cursor = store_con.cursor()
     cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost a third more over a national store
     rows = cursor.execute(SNAPSHOT_SQL, [changed_after]).fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in SNAPSHOT_COLUMNS]
-    arrow = pa.table(
-        {
-            column: pa.array(values, type=pa.int64() if column in INTEGER_COLUMNS else pa.string())
-            for column, values in zip(SNAPSHOT_COLUMNS, columns, strict=True)
-        }
-    )
+    # The tuples straight into Arrow as one array of structs: transposing them into columns in Python first
+    # took 2.5 s against 0.7 s for a national store of ten years (1.4 million records).
+    arrow = pa.Table.from_struct_array(pa.array(rows, type=SNAPSHOT_ARROW))
     con.register("store_rows_arrow", arrow)
     select = ", ".join(
         f"cast({c} as {SNAPSHOT_TYPES[c]}) as {c}" if c in SNAPSHOT_TYPES else c for c in SNAPSHOT_COLUMNS
@@ -339,15 +335,23 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
     def rows(change: str, columns: str) -> list[tuple]:
         return con.execute(f"select {columns} from reconciled where change = ? order by all", [change]).fetchall()
 
-    new = rows("new", "test_code, record_id, division_code")
-    # One statement over a JSON array rather than a statement per record: a first build adds every failing
-    # record (112,000 a national year) and binding them one by one took 0.44 s against 0.27 s.
+    # The new records as one JSON array (made by DuckDB, in the order `rows` gives) inserted by one statement,
+    # not bound one by one: a first build adds every failing record, 112,000 a national year (0.44 s one by
+    # one, 0.27 s so) and 1.4 million over ten years.
+    new_records, new_count = con.execute(
+        """
+        select coalesce(to_json(list([test_code, record_id, division_code] order by test_code, record_id)), '[]'),
+               count(*)
+        from reconciled
+        where change = 'new'
+        """
+    ).fetchone()
     store_con.execute(
         "insert into review_state (test_code, record_id, division_code, state, first_seen_failing, "
         "first_seen_run, version) "
         "select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), 'open', ?, ?, 0 "
         "from json_each(?) order by key",
-        [as_of_text, run_id, json.dumps(new)],
+        [as_of_text, run_id, new_records],
     )
     fill = rows("fill", "test_code, record_id, division_code")
     store_con.executemany(
@@ -382,7 +386,7 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
         )
     failing = db.value(con, "select count(*) from reconciled where is_failing")
     summary = Reconciliation(
-        run_id, as_of, failing, len(new), counts["still_failing"], counts["resolved"], counts["reopened"], store_read
+        run_id, as_of, failing, new_count, counts["still_failing"], counts["resolved"], counts["reopened"], store_read
     )
     store_con.execute(
         "insert or replace into reconciliations values (?, ?, ?, ?, ?, ?, ?, ?)",
