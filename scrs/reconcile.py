@@ -66,6 +66,9 @@ SNAPSHOT_TYPES = {
 }
 INTEGER_COLUMNS = frozenset({"version", "changed_seq"})
 SNAPSHOT_ARROW = pa.struct([(c, pa.int64() if c in INTEGER_COLUMNS else pa.string()) for c in SNAPSHOT_COLUMNS])
+# Records read from or written to the store at a time: a national store of ten years holds 1.4 million, and
+# holding them all as Python objects at once would cost about a gigabyte (the peak memory target is 3 GB).
+STORE_READ_BATCH = 100_000
 # How many records the store holds and the sum of their change numbers: a copy whose fingerprint differs from
 # the store's (a store restored from a backup, edited by hand) is not trusted, and the whole store is read.
 FINGERPRINT_SQL = "select count(*), coalesce(sum(changed_seq), 0) from {table}"
@@ -116,17 +119,21 @@ def _store_rows_into(
     record's last dispute outcome, as a typed DuckDB temp table; returns how many."""
     cursor = store_con.cursor()
     cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost a third more over a national store
-    rows = cursor.execute(SNAPSHOT_SQL, [changed_after]).fetchall()
-    # The tuples straight into Arrow as one array of structs: transposing them into columns in Python first
-    # took 2.5 s against 0.7 s for a national store of ten years (1.4 million records).
-    arrow = pa.Table.from_struct_array(pa.array(rows, type=SNAPSHOT_ARROW))
+    cursor.execute(SNAPSHOT_SQL, [changed_after])
+    # Into Arrow a batch of tuples at a time, each as one array of structs: all the tuples of a national store
+    # of ten years (1.4 million records) held at once took 1 GB more than the Arrow copy, and transposing them
+    # into columns in Python first took 2.5 s against 0.7 s.
+    batches = []
+    while rows := cursor.fetchmany(STORE_READ_BATCH):
+        batches.append(pa.RecordBatch.from_struct_array(pa.array(rows, type=SNAPSHOT_ARROW)))
+    arrow = pa.Table.from_batches(batches, schema=pa.schema(list(SNAPSHOT_ARROW)))
     con.register("store_rows_arrow", arrow)
     select = ", ".join(
         f"cast({c} as {SNAPSHOT_TYPES[c]}) as {c}" if c in SNAPSHOT_TYPES else c for c in SNAPSHOT_COLUMNS
     )
     con.execute(f"create or replace temp table {name} as select {select} from store_rows_arrow")
     con.unregister("store_rows_arrow")
-    return len(rows)
+    return arrow.num_rows
 
 
 def _write_snapshot_table(
@@ -335,24 +342,34 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
     def rows(change: str, columns: str) -> list[tuple]:
         return con.execute(f"select {columns} from reconciled where change = ? order by all", [change]).fetchall()
 
-    # The new records as one JSON array (made by DuckDB, in the order `rows` gives) inserted by one statement,
-    # not bound one by one: a first build adds every failing record, 112,000 a national year (0.44 s one by
-    # one, 0.27 s so) and 1.4 million over ten years.
-    new_records, new_count = con.execute(
+    # The new records as JSON arrays made by DuckDB (in the order `rows` gives, STORE_READ_BATCH to an array),
+    # each inserted by one statement, not bound one by one: a first build adds every failing record, 112,000 a
+    # national year (0.44 s one by one, 0.27 s so) and 1.4 million over ten years.
+    new_count = 0
+    batches = con.execute(
         """
-        select coalesce(to_json(list([test_code, record_id, division_code] order by test_code, record_id)), '[]'),
-               count(*)
-        from reconciled
-        where change = 'new'
-        """
-    ).fetchone()
-    store_con.execute(
-        "insert into review_state (test_code, record_id, division_code, state, first_seen_failing, "
-        "first_seen_run, version) "
-        "select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), 'open', ?, ?, 0 "
-        "from json_each(?) order by key",
-        [as_of_text, run_id, new_records],
+        select to_json(list([test_code, record_id, division_code] order by test_code, record_id)), count(*)
+        from (
+            select test_code, record_id, division_code,
+                   (row_number() over (order by test_code, record_id) - 1) // $batch as batch
+            from reconciled
+            where change = 'new'
+        )
+        group by batch
+        order by batch
+        """,
+        {"batch": STORE_READ_BATCH},
     )
+    while batch := batches.fetchone():  # one array at a time (the next is made as it is fetched)
+        new_records, count = batch
+        store_con.execute(
+            "insert into review_state (test_code, record_id, division_code, state, first_seen_failing, "
+            "first_seen_run, version) "
+            "select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "'open', ?, ?, 0 from json_each(?) order by key",
+            [as_of_text, run_id, new_records],
+        )
+        new_count += count
     fill = rows("fill", "test_code, record_id, division_code")
     store_con.executemany(
         "update review_state set division_code = ?, first_seen_failing = coalesce(first_seen_failing, ?), "

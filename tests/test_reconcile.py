@@ -104,6 +104,22 @@ def test_new_records_are_stored_as_they_fail(env):
     ]
 
 
+def test_records_are_written_and_read_back_in_batches(env, monkeypatch):
+    """Five new records, two to a batch (a national first build writes and reads 1.4 million, 100,000 at a
+    time): three insert statements, the change numbers still in the records' order, and the copy read back in
+    three Arrow batches equal to the store read whole (`reconcile` checks it)."""
+    monkeypatch.setattr("scrs.reconcile.STORE_READ_BATCH", 2)
+    failing = [("TEST1", f"PS-{n}", "G") for n in (5, 3, 1, 4, 2)]
+    make_build(env["build"], failing, datetime(2021, 2, 1), "2021-02-01 02:00:00")
+    assert reconcile(env, "run-1").new == 5
+    with env["store"].connection() as con:
+        stored = [row[0] for row in con.execute("select record_id from review_state order by changed_seq")]
+    assert stored == ["PS-1", "PS-2", "PS-3", "PS-4", "PS-5"]
+    make_build(env["build"], failing[:2], datetime(2021, 3, 1), "2021-03-01 02:00:00")
+    summary = reconcile(env, "run-2")
+    assert (summary.new, summary.resolved) == (0, 3)
+
+
 def test_rectified_is_judged_only_by_an_extract_loaded_after_the_mark(env):
     now = datetime.fromisoformat(utc_now_text())
     make_build(env["build"], [("TEST1", "PS-1", "G")], now - timedelta(hours=1), "2021-02-01 02:00:00")
