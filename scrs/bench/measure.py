@@ -48,7 +48,13 @@ def measure(
     cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, also: int | None = None
 ) -> Measured:
     """Run `cmd`; sample the RSS of its process tree (sum over processes) every 50 ms, with the tree of process
-    `also` added (the resident runner that does a submitted run's work)."""
+    `also` added (the resident runner that does a submitted run's work).
+
+    The disk's write-back is flushed first, untimed: a case must not be timed against the writes of the case
+    before it, or of a copy the bench made for it. The month onto ten years, right after the bench copied the
+    2.7 GB standby file, took 10.7-11.6 s with its replay 6.7-7.4 s; after a `sync`, 10.2 s and 6.0-6.1 s, with
+    the same code (29 Nov, 07:14). In service that copy is made a month before the run that uses it."""
+    os.sync()
     full_env = {**os.environ, "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", **(env or {})}
     with tempfile.TemporaryFile(mode="w+") as err, tempfile.TemporaryFile(mode="w+") as out:
         t0 = time.perf_counter()
