@@ -68,7 +68,7 @@ INTEGER_COLUMNS = frozenset({"version", "changed_seq"})
 SNAPSHOT_ARROW = pa.struct([(c, pa.int64() if c in INTEGER_COLUMNS else pa.string()) for c in SNAPSHOT_COLUMNS])
 # Records read from or written to the store at a time: a national store of ten years holds 1.4 million, and
 # holding them all as Python objects at once would cost about a gigabyte (the peak memory target is 3 GB).
-STORE_READ_BATCH = 100_000
+STORE_BATCH = 100_000
 # How many records the store holds and the sum of their change numbers: a copy whose fingerprint differs from
 # the store's (a store restored from a backup, edited by hand) is not trusted, and the whole store is read.
 FINGERPRINT_SQL = "select count(*), coalesce(sum(changed_seq), 0) from {table}"
@@ -124,7 +124,7 @@ def _store_rows_into(
     # of ten years (1.4 million records) held at once took 1 GB more than the Arrow copy, and transposing them
     # into columns in Python first took 2.5 s against 0.7 s.
     batches = []
-    while rows := cursor.fetchmany(STORE_READ_BATCH):
+    while rows := cursor.fetchmany(STORE_BATCH):
         batches.append(pa.RecordBatch.from_struct_array(pa.array(rows, type=SNAPSHOT_ARROW)))
     arrow = pa.Table.from_batches(batches, schema=pa.schema(list(SNAPSHOT_ARROW)))
     con.register("store_rows_arrow", arrow)
@@ -342,9 +342,10 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
     def rows(change: str, columns: str) -> list[tuple]:
         return con.execute(f"select {columns} from reconciled where change = ? order by all", [change]).fetchall()
 
-    # The new records as JSON arrays made by DuckDB (in the order `rows` gives, STORE_READ_BATCH to an array),
+    # The new records as JSON arrays made by DuckDB (in the order `rows` gives, STORE_BATCH to an array),
     # each inserted by one statement, not bound one by one: a first build adds every failing record, 112,000 a
-    # national year (0.44 s one by one, 0.27 s so) and 1.4 million over ten years.
+    # national year (0.44 s one by one, 0.27 s so) and 1.4 million over ten years. (SQLite's JSON functions are
+    # built in from 3.38; docs/operations.md asks for it.)
     new_count = 0
     batches = con.execute(
         """
@@ -358,7 +359,7 @@ def reconcile(store_con: sqlite3.Connection, con: duckdb.DuckDBPyConnection, run
         group by batch
         order by batch
         """,
-        {"batch": STORE_READ_BATCH},
+        {"batch": STORE_BATCH},
     )
     while batch := batches.fetchone():  # one array at a time (the next is made as it is fetched)
         new_records, count = batch

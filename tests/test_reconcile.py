@@ -83,9 +83,9 @@ def test_a_run_that_does_not_publish_changes_nothing(env):
 
 
 def test_new_records_are_stored_as_they_fail(env):
-    """The new records go in as one statement over a JSON array: each is stored with its own test, record and
-    division exactly (quotes, backslashes, non-ASCII), open, first seen on the extract
-    date by this run, version 0, and change numbers follow the records' order."""
+    """The new records go in as JSON arrays, one statement each: each record is stored with its own test,
+    record and division exactly (quotes, backslashes, non-ASCII), open, first seen on the extract date by this
+    run, version 0, and the change numbers follow the records' order."""
     failing = [
         ("TEST1", 'PS-"quoted"', "G"),
         ("TEST2", "CR/A/1/21", "A"),
@@ -108,7 +108,7 @@ def test_records_are_written_and_read_back_in_batches(env, monkeypatch):
     """Five new records, two to a batch (a national first build writes and reads 1.4 million, 100,000 at a
     time): three insert statements, the change numbers still in the records' order, and the copy read back in
     three Arrow batches equal to the store read whole (`reconcile` checks it)."""
-    monkeypatch.setattr("scrs.reconcile.STORE_READ_BATCH", 2)
+    monkeypatch.setattr("scrs.reconcile.STORE_BATCH", 2)
     failing = [("TEST1", f"PS-{n}", "G") for n in (5, 3, 1, 4, 2)]
     make_build(env["build"], failing, datetime(2021, 2, 1), "2021-02-01 02:00:00")
     assert reconcile(env, "run-1").new == 5
