@@ -22,17 +22,13 @@ from scrs.freshness import waiting_files, why_run
 from scrs.ops import last_failure, record_failure
 from scrs.publish import run_in_progress
 from scrs.resident import hand_over
-from scrs.settings import Settings
+from scrs.settings import Settings, switched_on
 
 log = logging.getLogger("scrs.ops")
 
 # The service (deploy/scrs.env.example) turns the landing sensor on: `SCRS_LANDING_SENSOR=on`. Under
 # `make dagster` it starts stopped, as before, and is switched on in the UI.
-SENSOR_STATUS = (
-    DefaultSensorStatus.RUNNING
-    if os.environ.get("SCRS_LANDING_SENSOR", "").lower() in {"on", "1", "true", "yes"}
-    else DefaultSensorStatus.STOPPED
-)
+SENSOR_STATUS = DefaultSensorStatus.RUNNING if switched_on("SCRS_LANDING_SENSOR") else DefaultSensorStatus.STOPPED
 SENSOR_INTERVAL_SECONDS = int(os.environ.get("SCRS_SENSOR_INTERVAL_SECONDS", "60"))
 
 

@@ -30,6 +30,12 @@ EXTRACT_KINDS: tuple[str, ...] = (
 SERVED_DB_NAME = "warehouse.duckdb"
 
 
+def switched_on(name: str) -> bool:
+    """An on/off switch in the environment: on when `on`, `1`, `true` or `yes` (any case), off otherwise. The
+    service's environment file (deploy/scrs.env.example) turns on what a development machine leaves off."""
+    return os.environ.get(name, "").strip().lower() in {"on", "1", "true", "yes"}
+
+
 def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name, default)).expanduser().resolve()
 

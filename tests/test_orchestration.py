@@ -82,6 +82,23 @@ def test_weekly_schedule_asks_for_a_full_rebuild(defs, monkeypatch):
     assert asked_full_refresh({}) == "asked for (scrs run --full-refresh)"
 
 
+def test_the_service_switches_on_the_weekly_rebuild_and_the_landing_sensor(defs, monkeypatch):
+    """Both start stopped where nothing switches them on (a development machine, this suite), and start with
+    the daemon where the environment says on, as the service's environment file does."""
+    from dagster import DefaultScheduleStatus, DefaultSensorStatus
+
+    from dagster_project.schedules import weekly_rebuild_status
+    from scrs.settings import REPO_ROOT
+
+    assert defs.resolve_schedule_def("weekly_full_rebuild").default_status == DefaultScheduleStatus.STOPPED
+    assert defs.resolve_sensor_def("landing_folder_sensor").default_status == DefaultSensorStatus.STOPPED
+    for value, status in (("on", "RUNNING"), ("Yes", "RUNNING"), ("1", "RUNNING"), ("off", "STOPPED"), ("", "STOPPED")):
+        monkeypatch.setenv("SCRS_WEEKLY_REBUILD", value)
+        assert weekly_rebuild_status() == DefaultScheduleStatus[status], value
+    service_env = (REPO_ROOT / "deploy" / "scrs.env.example").read_text().splitlines()
+    assert {"SCRS_WEEKLY_REBUILD=on", "SCRS_LANDING_SENSOR=on"} <= set(service_env)
+
+
 def test_dbt_builds_one_model_at_a_time_on_a_full_refresh_and_two_on_an_incremental_run(monkeypatch):
     from dagster_project.dbt import dbt_threads
 
