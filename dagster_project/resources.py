@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,22 @@ class ScrsWarehouse(ConfigurableResource):
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[ScrsWarehouse]:
         """The whole run holds the warehouse's run lock, however it was started (`scrs run` takes it first;
         a run the daemon launched takes it here), so a hand-typed `scrs run` and the service never build at
-        the same time: the second fails at once with "another pipeline run is in progress"."""
-        with run_lock(self.settings()):
+        the same time: the second fails at once with "another pipeline run is in progress".
+
+        Except a run a schedule started (the weekly rebuild, the monthly run): nobody is there to start it
+        again, so it waits for the run in progress (a delivery's, in the resident runner) to end, up to
+        `SCRS_SCHEDULED_RUN_WAIT_SECONDS`."""
+        tags = context.dagster_run.tags if context.dagster_run else {}
+        wait = scheduled_run_wait_seconds() if SCHEDULE_NAME_TAG in tags else 0.0
+        with run_lock(self.settings(), wait_seconds=wait):
             yield self
+
+
+# Set by Dagster on every run a schedule launches (dagster._core.storage.tags.SCHEDULE_NAME_TAG).
+SCHEDULE_NAME_TAG = "dagster/schedule_name"
+
+
+def scheduled_run_wait_seconds() -> float:
+    """How long a scheduled run waits for another run to release the warehouse (`SCRS_SCHEDULED_RUN_WAIT_SECONDS`,
+    default an hour: a delivery's month takes seconds, a first build of ten years a few minutes)."""
+    return float(os.environ.get("SCRS_SCHEDULED_RUN_WAIT_SECONDS", "3600"))

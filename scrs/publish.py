@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -18,11 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
 from scrs.db import connect, table_exists, value
 from scrs.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RunInProgressError(RuntimeError):
@@ -40,25 +44,56 @@ _held_locks: set[Path] = set()
 
 
 @contextmanager
-def run_lock(settings: Settings) -> Iterator[None]:
-    """Hold the warehouse's run lock for the duration of a run; fail at once if another run holds it."""
+def run_lock(settings: Settings, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's run lock for the duration of a run.
+
+    By default a run fails at once if another run holds it (`scrs run` typed by hand, a delivery's run).
+    With `wait_seconds`, the run waits up to that long for the other to end, logging a line each minute:
+    what a run started by the clock does (the weekly rebuild at 03:00 on a Sunday meeting a delivery's run),
+    since nobody is there to start it again.
+    """
     if settings.run_lock in _held_locks:  # this process's run already holds it
         yield
         return
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.run_lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RunInProgressError(
-                f"another pipeline run is in progress on {settings.warehouse_dir} (lock {settings.run_lock})"
-            ) from exc
+        _take(handle, settings, wait_seconds)
         _held_locks.add(settings.run_lock)
         try:
             yield
         finally:
             _held_locks.discard(settings.run_lock)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+LOCK_POLL_SECONDS = 1.0
+
+
+def _take(handle: IO[str], settings: Settings, wait_seconds: float) -> None:
+    started = time.monotonic()
+    said = 0
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if said:
+                log.info("the run in progress on %s ended: this run starts", settings.warehouse_dir)
+            return
+        except BlockingIOError as exc:
+            waited = time.monotonic() - started
+            if waited >= wait_seconds:
+                after = f" (waited {waited:.0f} s for it to end)" if wait_seconds else ""
+                raise RunInProgressError(
+                    f"another pipeline run is in progress on {settings.warehouse_dir} (lock {settings.run_lock}){after}"
+                ) from exc
+            if waited >= said * 60:
+                log.info(
+                    "another pipeline run is in progress on %s: waiting for it to end (%.0f s so far, up to %.0f s)",
+                    settings.warehouse_dir,
+                    waited,
+                    wait_seconds,
+                )
+                said += 1
+            time.sleep(min(LOCK_POLL_SECONDS, max(wait_seconds - waited, 0.01)))
 
 
 def run_in_progress(settings: Settings) -> bool:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,75 @@ def test_a_run_the_daemon_launches_takes_the_run_lock(sensor, fresh_pipeline, mo
     assert not result.success
     assert failure_reason(result).startswith("another pipeline run is in progress"), failure_reason(result)
     assert not any((warehouse / ".build").glob("*.duckdb")), "nothing was built"
+    assert sha256(warehouse / "warehouse.duckdb") == served
+
+
+def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fresh_pipeline, monkeypatch):
+    """The weekly rebuild at 03:00 on a Sunday may meet a delivery's run in the resident runner: a run a schedule
+    started waits for the lock rather than fail (nobody is there to start it again), then builds and publishes."""
+    import fcntl
+    import threading
+
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+    from dagster_project.runner import failure_reason, step_times
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(warehouse))
+    xf.write_crimes(landing / "crimes_2099_05.csv", [xf.crime(crime_id="CR/W/12", incident_id="PS-NEW-12")])
+    served = sha256(warehouse / "warehouse.duckdb")
+    held = threading.Event()
+    released_at: list[float] = []
+
+    def another_run() -> None:
+        with open(warehouse / ".run.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            held.set()
+            time.sleep(3)
+            released_at.append(time.time())
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    holder = threading.Thread(target=another_run)
+    holder.start()
+    held.wait(10)
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("scrs_pipeline").execute_in_process(
+            instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "monthly_committee_run"}
+        )
+        ingest_started = min(
+            start for step, start, _ in step_times(instance, result.run_id) if step.startswith("landing")
+        )
+    holder.join()
+    assert result.success, failure_reason(result)
+    assert ingest_started >= released_at[0], "it waited for the other run to end"
+    assert sha256(warehouse / "warehouse.duckdb") != served, "then published"
+
+
+def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipeline, monkeypatch):
+    import fcntl
+
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+    from dagster_project.runner import failure_reason
+
+    landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
+    monkeypatch.setenv("SCRS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("SCRS_WAREHOUSE_DIR", str(warehouse))
+    monkeypatch.setenv("SCRS_SCHEDULED_RUN_WAIT_SECONDS", "1.5")
+    served = sha256(warehouse / "warehouse.duckdb")
+    with open(warehouse / ".run.lock", "a+") as lock, DagsterInstance.ephemeral() as instance:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        started = time.monotonic()
+        result = defs.resolve_job_def("scrs_pipeline").execute_in_process(
+            instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "weekly_full_rebuild"}
+        )
+        waited = time.monotonic() - started
+    assert not result.success and waited >= 1.5
+    reason = failure_reason(result)
+    assert reason.startswith("another pipeline run is in progress") and "waited" in reason, reason
     assert sha256(warehouse / "warehouse.duckdb") == served
 
 
