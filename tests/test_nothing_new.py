@@ -223,7 +223,7 @@ def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fr
     assert sha256(warehouse / "warehouse.duckdb") != served, "then published"
 
 
-def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipeline, monkeypatch):
+def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipeline, monkeypatch, caplog):
     import fcntl
 
     from dagster import DagsterInstance
@@ -246,6 +246,8 @@ def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipe
     assert not result.success and waited >= 1.5
     reason = failure_reason(result)
     assert reason.startswith("another pipeline run is in progress") and "waited" in reason, reason
+    waiting = [r for r in caplog.records if r.name == "scrs.publish" and "waiting for it to end" in r.getMessage()]
+    assert waiting and waiting[0].levelname == "WARNING", "the wait is in the journal"
     assert sha256(warehouse / "warehouse.duckdb") == served
 
 
