@@ -303,8 +303,8 @@ def publish_build(settings: Settings, info: BuildInfo) -> Path:
     with connect(info.path) as con:
         # Landing's text is dropped here, after dbt, not before it: the blocks it frees stay in the file as room
         # for the next month's writes. Dropped before dbt (tried 29 Nov), dbt's tables took them, the file was a
-        # quarter smaller, and a month's commit onto ten years took 1.0 s against 0.4 s: it grew the file rather
-        # than fill free blocks (docs/benchmarks.md).
+        # quarter smaller, and a month's commit onto ten years took 1.0 s against 0.4 s, writing more blocks at
+        # the file's end instead of into free ones (docs/benchmarks.md; the same at one year).
         con.execute("drop schema if exists landing cascade")
         write_publication_metadata(con, info.run_id, datetime.now(UTC))
         con.execute("checkpoint")
