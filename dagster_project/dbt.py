@@ -331,7 +331,7 @@ def dbt_threads(full_refresh: bool) -> str:
 def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: ScrsWarehouse) -> Iterator:
     """Seeds, staging, rules and marts, built and tested in the run's private build file."""
     settings = warehouse.settings()
-    build = prepare_build(settings, context.run_id)
+    build = prepare_build(settings, context.run.run_id)
     # dbt re-parses the whole project (about 2.5 s) whenever its profile differs from the last parse, and the
     # profile holds the database path. So dbt works on the build under a name that is the same in every run
     # (a hard link to the run's build file, removed afterwards), and keeps its target folder, with the
@@ -350,15 +350,15 @@ def scrs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehou
     # run that records its statements for later runs to replay (dagster_project/dbt_plan.py).
     checksum = project_checksum(settings.dbt_vars())
     plan_file: Path | None = None
-    with build_connection(settings, context.run_id) as con:
-        reason = asked_full_refresh(context.run.tags) or full_refresh_reason(con, context.run_id, checksum)
+    with build_connection(settings, context.run.run_id) as con:
+        reason = asked_full_refresh(context.run.tags) or full_refresh_reason(con, context.run.run_id, checksum)
         if reason:
             drop_delivery_scope(con)
             left_out: list[dict] = []
             full_refresh_only: dict[str, AssetCheckKey] = {}
         else:
-            write_delivery_scope(con, context.run_id)
-            left_out = nodes_left_out(con, context.run_id, scrs_dbt_project.manifest_path)
+            write_delivery_scope(con, context.run.run_id)
+            left_out = nodes_left_out(con, context.run.run_id, scrs_dbt_project.manifest_path)
             # Incremental: the seeds in the build are those the last build loaded and tested (same project and
             # vars, or this would be a full refresh), so they are neither reloaded nor retested; nor are the
             # models and tests no new rows reach (nodes_left_out), nor the tests tagged full_refresh_only. Every

@@ -78,7 +78,7 @@ def build_landing_asset(kind: str) -> AssetsDefinition:
     def landing_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
         key = require_pseudonym_key(settings)  # the demo key only in demo mode (scrs/keys.py)
-        with build_connection(settings, context.run_id) as con:
+        with build_connection(settings, context.run.run_id) as con:
             ensure_landing(con, kind)
             # Every kind's files at once: the cache (scrs.freshness) keeps what the call was given.
             waiting = [path for _, path in waiting_files(settings)]
@@ -111,10 +111,10 @@ def build_raw_asset(kind: str) -> AssetsDefinition:
     def raw_asset(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> MaterializeResult:
         settings = warehouse.settings()
         key = require_pseudonym_key(settings)
-        with build_connection(settings, context.run_id) as con:
+        with build_connection(settings, context.run.run_id) as con:
             ensure_raw(con, kind)
             files = landed_files(con, kind, settings.landing_dir)
-            appended = append_to_raw(con, kind, files, context.run_id, key)
+            appended = append_to_raw(con, kind, files, context.run.run_id, key)
             total = value(con, f"select count(*) from raw.{kind}")
         return MaterializeResult(
             metadata={

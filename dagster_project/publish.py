@@ -25,15 +25,15 @@ def published_warehouse(context: AssetExecutionContext, warehouse: ScrsWarehouse
     settings = warehouse.settings()
     from scrs.export import store_compliance_hidden  # pandas and the exports: only when a run publishes
 
-    with build_connection(settings, context.run_id) as con:
+    with build_connection(settings, context.run.run_id) as con:
         load_history_into(con, settings.quality_history_dir)
         load_expectation_catalogue(con)
         record_dbt_state(con, project_checksum(settings.dbt_vars()))
         store_compliance_hidden(con, settings.disclosure_min_records)
-    build = prepare_build(settings, context.run_id)
+    build = prepare_build(settings, context.run.run_id)
     # The review store commits its reconciliation only once the build is published (docs/worklist.md).
     with reconciled_publication(context, settings, build):
         served = publish_build(settings, build)
     clear_failure(settings.warehouse_dir)
     report(context, f"published {served}")
-    return MaterializeResult(metadata={"path": str(served), "run_id": context.run_id})
+    return MaterializeResult(metadata={"path": str(served), "run_id": context.run.run_id})

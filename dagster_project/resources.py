@@ -35,7 +35,7 @@ class ScrsWarehouse(ConfigurableResource):
         Except a run a schedule started (the weekly rebuild, the monthly run): nobody is there to start it
         again, so it waits for the run in progress (a delivery's, in the resident runner) to end, up to
         `SCRS_SCHEDULED_RUN_WAIT_SECONDS`."""
-        tags = context.dagster_run.tags if context.dagster_run else {}
+        tags = context.run.tags if context.run else {}
         wait = scheduled_run_wait_seconds() if SCHEDULE_NAME_TAG in tags else 0.0
         with run_lock(self.settings(), wait_seconds=wait):
             yield self

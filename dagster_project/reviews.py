@@ -44,9 +44,9 @@ _RAW = [["raw", "incidents"], ["raw", "crimes"]]
 )
 def review_snapshot(context: AssetExecutionContext, warehouse: ScrsWarehouse) -> Iterator[MaterializeResult]:
     settings = warehouse.settings()
-    build = prepare_build(settings, context.run_id)
+    build = prepare_build(settings, context.run.run_id)
     store = ReviewStore.for_settings(settings)
-    as_of = snapshot_into_build(store, build.path, context.run_id)
+    as_of = snapshot_into_build(store, build.path, context.run.run_id)
     yield MaterializeResult(asset_key=["review", "review_state"], metadata={"store": str(store.path)})
     yield MaterializeResult(asset_key=["review", "reconciliation"], metadata={"extract_date": str(as_of)})
 
