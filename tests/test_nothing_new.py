@@ -180,7 +180,7 @@ def test_a_run_the_daemon_launches_takes_the_run_lock(sensor, fresh_pipeline, mo
     assert sha256(warehouse / "warehouse.duckdb") == served
 
 
-def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fresh_pipeline, monkeypatch):
+def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fresh_pipeline, monkeypatch, caplog):
     """The weekly rebuild at 03:00 on a Sunday may meet a delivery's run in the resident runner: a run a schedule
     started waits for the lock rather than fail (nobody is there to start it again), then builds and publishes."""
     import fcntl
@@ -219,6 +219,7 @@ def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fr
         )
     holder.join()
     assert result.success, failure_reason(result)
+    assert any("waiting for it to end" in r.getMessage() for r in caplog.records), "it found the lock held"
     assert ingest_started >= released_at[0], "it waited for the other run to end"
     assert sha256(warehouse / "warehouse.duckdb") != served, "then published"
 
