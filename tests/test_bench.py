@@ -71,6 +71,9 @@ def test_quick_bench_writes_every_row(tmp_path: Path) -> None:
     assert "| error |" not in text
     assert "old numbers" not in text
     assert "hand-written notes survive a rerun" in text
+    # the full year's target shows the bound its CPU time puts on its wall time (tests/test_bench_measure.py)
+    target = next(line for line in text.splitlines() if line.startswith("| one national year, full run"))
+    assert "the run's CPU" in target and "however overlapped" in target, target
     # the stage columns of the full run are filled from the Dagster event log
     full = next(line for line in text.splitlines() if line.startswith("| scrs run, one year"))
     cells = [c.strip() for c in full.strip("|").split("|")]
