@@ -311,8 +311,8 @@ class Report:
     # ---- output -------------------------------------------------------------------------------------
     def _run_table(self) -> list[str]:
         columns = ["case", "wall s", "CPU s", "ingest s", "quality s", "dbt s", "publish s", "other s", "peak GB"]
-        head = "| " + " | ".join([*columns, "× floor", "note"]) + " |"
-        lines = [head, "|" + "---|" * 11]
+        columns += ["× floor", "note"]
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for r in self.rows:
             if r.kind == "floor":
                 cells = [r.label, _s(r.floor_seconds), _s(r.cpu), "", "", "", "", "", _gb(r.peak), "1.0",
@@ -332,7 +332,7 @@ class Report:
                 cells = [r.label, _s(r.seconds), _s(r.cpu), "", "", "", "", "", _gb(r.peak), "", r.note]
             lines.append("| " + " | ".join(cells) + " |")
         for what, why in self.skipped:
-            lines.append(f"| {what} | skipped ({why}) |  |  |  |  |  |  |  |  |  |")
+            lines.append(f"| {what} | skipped ({why}) |" + "  |" * (len(columns) - 2))
         return lines
 
     def _dashboard_table(self) -> list[str]:
