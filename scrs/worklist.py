@@ -7,6 +7,8 @@ states. Record level: callers pass one division (the export) or check the viewer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from scrs.reconcile import changes_since_copy
@@ -76,3 +78,100 @@ def load_live_states(con: duckdb.DuckDBPyConnection, store: ReviewStore, divisio
 def division_worklist_query(division_code: str) -> tuple[str, tuple[object, ...]]:
     """The division's worklist in priority order (needs `load_live_states` on the same connection)."""
     return f"{WORKLIST_SQL} where worklist.division_code = ? order by worklist.priority_rank", (division_code,)
+
+
+# The unit a crime manager files a record under: the crime's recording unit, else the incident's closing unit.
+UNIT_SQL = "coalesce(recording_unit, closing_unit, 'UNKNOWN')"
+
+# The orders the Worklist page offers, by name; the SQL is fixed here, never made from what a user sent.
+WORKLIST_ORDERS: dict[str, str] = {
+    "priority": "priority_rank",
+    "oldest": "age_days desc, priority_rank",
+    "newest": "age_days, priority_rank",
+    "event_date": "event_date, priority_rank",
+}
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """What the Worklist page narrows a division's failing records to; an empty field keeps every record.
+
+    Applied in SQL (`filtered_worklist_query`): at ten years, national volume, the largest division has about
+    0.3 million failing records, too many to read into the page on every click and filter there."""
+
+    fiscal_year: str | None = None
+    fiscal_quarter: int | None = None  # only with a fiscal_year
+    test_names: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # reasons in words: a record failing for any of them
+    units: tuple[str, ...] = ()  # unit codes, as UNIT_SQL gives them
+    states: tuple[str, ...] = ()  # review states (scrs.reviews.STATES), as the store holds them now
+
+    def conditions(self) -> tuple[list[str], list[object]]:
+        """SQL conditions on the worklist's columns, each a fixed text with `?` for its value."""
+        sql: list[str] = []
+        params: list[object] = []
+        if self.fiscal_year is not None:
+            sql.append("fiscal_year = ?")
+            params.append(self.fiscal_year)
+            if self.fiscal_quarter is not None:
+                sql.append("fiscal_quarter = ?")
+                params.append(int(self.fiscal_quarter))
+        for values, condition in (
+            (self.test_names, "list_contains(?::varchar[], test_name)"),
+            (self.reasons, "list_has_any(string_split(reasons_in_words, '; '), ?::varchar[])"),
+            (self.units, f"list_contains(?::varchar[], {UNIT_SQL})"),
+            (self.states, "list_contains(?::varchar[], review_state)"),
+        ):
+            if values:
+                sql.append(condition)
+                params.append(list(values))
+        return sql, params
+
+
+def filtered_worklist_query(
+    division_code: str, filters: WorklistFilter, order: str = "priority", limit: int | None = None
+) -> tuple[str, tuple[object, ...]]:
+    """The division's records that `filters` keeps, in the named order (WORKLIST_ORDERS), the first `limit` of
+    them when given (needs `load_live_states` on the same connection: the review states are as of now)."""
+    conditions, params = filters.conditions()
+    where = f"where {' and '.join(conditions)}" if conditions else ""
+    sql = (
+        f"select * from ({WORKLIST_SQL} where worklist.division_code = ?) as worklist {where} "
+        f"order by {WORKLIST_ORDERS[order]}, test_code, record_id" + (" limit ?" if limit is not None else "")
+    )
+    return sql, (division_code, *params, *([limit] if limit is not None else []))
+
+
+def worklist_counts_query(division_code: str, filters: WorklistFilter) -> tuple[str, tuple[object, ...]]:
+    """How many records `filters` keeps, and of those how many are new since the last publication, still
+    failing after rectification and disputed (needs `load_live_states`)."""
+    conditions, params = filters.conditions()
+    where = f"where {' and '.join(conditions)}" if conditions else ""
+    sql = f"""
+        select
+            count(*) as shown,
+            count(*) filter (where is_new_since_last_publication) as new,
+            count(*) filter (where review_state = 'still_failing') as still_failing,
+            count(*) filter (where review_state = 'disputed') as disputed
+        from ({WORKLIST_SQL} where worklist.division_code = ?) as worklist
+        {where}
+    """
+    return sql, (division_code, *params)
+
+
+def worklist_choices_query(division_code: str) -> tuple[str, tuple[object, ...]]:
+    """What the division's records can be filtered on (as published: years, tests and units do not change
+    between publications), with its number of failing records."""
+    sql = f"""
+        select
+            -- a division with no failing record: empty lists, not NULL
+            coalesce(list(distinct fiscal_year order by fiscal_year desc) filter (where fiscal_year is not null), [])
+                as years,
+            coalesce(list(distinct test_name order by test_name) filter (where test_name is not null), [])
+                as test_names,
+            coalesce(list(distinct {UNIT_SQL}), []) as units,
+            count(*) as records
+        from marts.worklist
+        where division_code = ?
+    """
+    return sql, (division_code,)

@@ -213,3 +213,117 @@ def test_the_download_is_generated_on_click_with_reasons_state_and_note_and_logg
     ]
     with pytest.raises(AccessDenied):
         data.worklist_file(viewer, "E", rows, "csv", "e.csv")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Filters, counts and the table's limit, applied in SQL (scrs.worklist.filtered_worklist_query). The records
+# each filter should keep are worked out here from marts.record_failures and the seeds, not from the
+# worklist view the page reads.
+
+
+def _failures_with_words(warehouse: Path, division: str):  # noqa: ANN202
+    import csv
+
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select test_code, record_id, fiscal_year, fiscal_quarter, failure_reasons, recording_unit, "
+            "closing_unit from marts.record_failures where division_code = ?",
+            [division],
+        ).df()
+    with (REPO_ROOT / "seeds" / "failure_reasons.csv").open() as handle:
+        words = {row["reason_code"]: row["reason_words"] for row in csv.DictReader(handle)}
+    rows["test_name"] = rows["test_code"].map({code: name for name, code in _test_codes().items()})
+    rows["reason_words"] = rows["failure_reasons"].map(lambda codes: {words[c] for c in codes.split(";")})
+    rows["unit"] = rows["recording_unit"].fillna(rows["closing_unit"]).fillna("UNKNOWN")
+    return rows
+
+
+def _keys(frame) -> list[tuple[str, str]]:  # noqa: ANN001
+    return sorted(zip(frame["test_code"], frame["record_id"], strict=True))
+
+
+def test_the_filters_keep_exactly_the_records_their_words_say(env):
+    from scrs.worklist import WorklistFilter
+    from streamlit_app.access.policy import Viewer
+    from streamlit_app.data import worklist as data
+
+    viewer = Viewer("division", "G", "division-g")
+    truth = _failures_with_words(env["warehouse"], "G")
+    year, quarter = truth.groupby(["fiscal_year", "fiscal_quarter"]).size().idxmax()
+    test_name = truth["test_name"].value_counts().index[-1]  # the test with fewest failures here
+    reason = sorted(set().union(*truth["reason_words"]))[0]
+    unit = truth["unit"].value_counts().index[0]
+    cases = {
+        "a year": (WorklistFilter(fiscal_year=year), truth["fiscal_year"].eq(year)),
+        "a year and quarter": (
+            WorklistFilter(fiscal_year=year, fiscal_quarter=int(quarter)),
+            truth["fiscal_year"].eq(year) & truth["fiscal_quarter"].eq(quarter),
+        ),
+        "a test": (WorklistFilter(test_names=(test_name,)), truth["test_name"].eq(test_name)),
+        "a reason": (WorklistFilter(reasons=(reason,)), truth["reason_words"].map(lambda w: reason in w)),
+        "a unit and a test": (
+            WorklistFilter(units=(unit,), test_names=(test_name,)),
+            truth["unit"].eq(unit) & truth["test_name"].eq(test_name),
+        ),
+    }
+    for label, (chosen, keep) in cases.items():
+        expected = _keys(truth[keep])
+        assert expected, f"{label}: the test data should have such records"
+        assert _keys(data.worklist(viewer, "G", chosen)) == expected, label
+        _, counts = data.worklist_view(viewer, "G", chosen, "priority", 3)
+        assert counts.shown == len(expected), label
+
+
+def test_the_state_filter_and_counts_read_the_store_as_it_is_now(env):
+    """A record marked disputed after the publication: the state filter finds it alone, the counts say so."""
+    from scrs.worklist import WorklistFilter
+    from streamlit_app.access.policy import Viewer
+    from streamlit_app.data import worklist as data
+
+    viewer = Viewer("division", "G", "division-g")
+    test_code, record_id = failing(env["warehouse"], "G")[-1]
+    data.set_state(viewer, test_code, record_id, "disputed", "the rule misreads the disposal", "open")
+    rows, counts = data.worklist_view(viewer, "G", WorklistFilter(states=("disputed",)), "priority", 50)
+    assert _keys(rows) == [(test_code, record_id)]
+    assert (counts.shown, counts.disputed, counts.still_failing) == (1, 1, 0)
+    _, everything = data.worklist_view(viewer, "G", WorklistFilter(), "priority", 50)
+    assert (everything.shown, everything.disputed) == (len(failing(env["warehouse"], "G")), 1)
+
+
+def test_the_view_is_the_first_records_as_sorted_and_counts_them_all(env):
+    from scrs.worklist import WorklistFilter
+    from streamlit_app.access.policy import Viewer
+    from streamlit_app.data import worklist as data
+
+    viewer = Viewer("division", "G", "division-g")
+    everything = data.worklist(viewer, "G")
+    assert everything["priority_rank"].tolist() == sorted(everything["priority_rank"])
+    first, counts = data.worklist_view(viewer, "G", WorklistFilter(), "priority", 7)
+    assert first["record_id"].tolist() == everything["record_id"].head(7).tolist()
+    assert counts.shown == len(failing(env["warehouse"], "G")) > 7
+    oldest, _ = data.worklist_view(viewer, "G", WorklistFilter(), "oldest", 7)
+    by_age = everything.sort_values(["age_days", "priority_rank"], ascending=[False, True])
+    assert oldest["record_id"].tolist() == by_age["record_id"].head(7).tolist()
+
+
+def test_the_page_filters_counts_and_caps_its_table(env, monkeypatch):
+    """Through the page: a test and a unit chosen, the table and the count are those records; with the table
+    capped below the division's records, it shows the first ones and says how many there are."""
+    truth = _failures_with_words(env["warehouse"], "G")
+    test_name = truth["test_name"].value_counts().index[0]
+    unit = truth[truth["test_name"].eq(test_name)]["unit"].value_counts().index[0]
+    expected = _keys(truth[truth["test_name"].eq(test_name) & truth["unit"].eq(unit)])
+    at = open_worklist("division-g")
+    at.multiselect(key="worklist_tests").set_value([test_name]).run()
+    at.multiselect(key="worklist_units").set_value([unit]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    rows = table(at)
+    assert sorted(zip(rows["Test"].map(_test_codes()), rows["Record"], strict=True)) == expected
+    assert {m.label: m.value for m in at.metric}["Failing records shown"] == f"{len(expected):,}"
+
+    monkeypatch.setattr("streamlit_app.ui.worklist.TABLE_SHOWN", 5)
+    at = open_worklist("division-g")
+    assert len(table(at)) == 5
+    total = len(failing(env["warehouse"], "G"))
+    assert f"The first 5 of {total:,} records as sorted" in " ".join(c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["Failing records shown"] == f"{total:,}"

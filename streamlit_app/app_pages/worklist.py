@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from scrs.reviews import STATE_WORDS
+from scrs.worklist import WorklistFilter
 from streamlit_app.access.audit import check_division_request, enforce
 from streamlit_app.access.policy import AccessDenied, Viewer, worklist_refusal
 from streamlit_app.data import reference
@@ -21,11 +22,11 @@ from streamlit_app.ui import worklist as ui_worklist
 from streamlit_app.ui.page import render_page
 
 ALL = "All"
-SORTS = {
-    "Priority (victim-based sexual or violent crime first, then oldest)": ["priority_rank"],
-    "Oldest failing first": ["age_days", "priority_rank"],
-    "Newest failing first": ["age_days", "priority_rank"],
-    "Event date": ["event_date", "priority_rank"],
+SORTS = {  # label -> scrs.worklist.WORKLIST_ORDERS
+    "Priority (victim-based sexual or violent crime first, then oldest)": "priority",
+    "Oldest failing first": "oldest",
+    "Newest failing first": "newest",
+    "Event date": "event_date",
 }
 SHOWN = {
     "priority_rank": "Priority",
@@ -88,10 +89,9 @@ def _prepare(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _filters(rows: pd.DataFrame) -> pd.DataFrame:
-    years = sorted(rows["fiscal_year"].dropna().unique(), reverse=True)
+def _filters(choices: data.WorklistChoices) -> tuple[WorklistFilter, str]:
     c1, c2, c3 = st.columns(3)
-    year = c1.selectbox("Financial year", [ALL, *years], key="worklist_year")
+    year = c1.selectbox("Financial year", [ALL, *choices.years], key="worklist_year")
     quarter = c2.selectbox(
         "Quarter",
         [ALL, 1, 2, 3, 4],
@@ -101,37 +101,38 @@ def _filters(rows: pd.DataFrame) -> pd.DataFrame:
     )
     sort = c3.selectbox("Sort by", list(SORTS), key="worklist_sort")
     c4, c5, c6, c7 = st.columns(4)
-    tests = c4.multiselect("Test", sorted(rows["test_name"].dropna().unique()), key="worklist_tests")
+    tests = c4.multiselect("Test", choices.test_names, key="worklist_tests")
     reasons = c5.multiselect("Reason", list(fmt.REASON_WORDS.values()), key="worklist_reasons")
-    units = c6.multiselect("Unit", sorted(rows["unit"].unique()), key="worklist_units")
-    states = c7.multiselect("Review state", list(STATE_WORDS.values()), key="worklist_states")
-    keep = pd.Series(True, index=rows.index)
-    if year != ALL:
-        keep &= rows["fiscal_year"].eq(year)
-        if quarter != ALL:
-            keep &= rows["fiscal_quarter"].eq(int(quarter))
-    if tests:
-        keep &= rows["test_name"].isin(tests)
-    if reasons:
-        keep &= rows["reasons_in_words"].map(lambda words: any(r in str(words).split("; ") for r in reasons))
-    if units:
-        keep &= rows["unit"].isin(units)
-    if states:
-        keep &= rows["state_words"].isin(states)
-    shown = rows[keep]
-    return shown.sort_values(SORTS[sort], ascending=sort != "Oldest failing first")
+    unit_words = {code: fmt.UNIT_WORDS.get(code, code) for code in choices.units}
+    units = c6.multiselect(
+        "Unit", sorted(unit_words, key=unit_words.get), format_func=unit_words.get, key="worklist_units"
+    )
+    states = c7.multiselect("Review state", list(STATE_WORDS), format_func=STATE_WORDS.get, key="worklist_states")
+    chosen = WorklistFilter(
+        fiscal_year=None if year == ALL else year,
+        fiscal_quarter=None if year == ALL or quarter == ALL else int(quarter),
+        test_names=tuple(tests),
+        reasons=tuple(reasons),
+        units=tuple(units),
+        states=tuple(states),
+    )
+    return chosen, SORTS[sort]
 
 
-def _summary(rows: pd.DataFrame, shown: pd.DataFrame) -> None:
+def _summary(choices: data.WorklistChoices, counts: data.WorklistCounts) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Failing records shown", fmt.fmt_count(len(shown)), help=f"{fmt.fmt_count(len(rows))} in the division")
-    c2.metric("New since the last publication", fmt.fmt_count(int(shown["is_new_since_last_publication"].sum())))
-    c3.metric("Still failing after rectification", fmt.fmt_count(int(shown["review_state"].eq("still_failing").sum())))
-    c4.metric("Disputed", fmt.fmt_count(int(shown["review_state"].eq("disputed").sum())))
+    c1.metric(
+        "Failing records shown",
+        fmt.fmt_count(counts.shown),
+        help=f"{fmt.fmt_count(choices.records)} in the division",
+    )
+    c2.metric("New since the last publication", fmt.fmt_count(counts.new))
+    c3.metric("Still failing after rectification", fmt.fmt_count(counts.still_failing))
+    c4.metric("Disputed", fmt.fmt_count(counts.disputed))
 
 
-def _downloads(viewer: Viewer, code: str, shown: pd.DataFrame) -> None:
-    export = shown.drop(columns=["new", "state_words", "unit", "crime"])
+def _downloads(viewer: Viewer, code: str, chosen: WorklistFilter, order: str) -> None:
+    """Every record the filters keep (not only the table's), read and logged only when a button is clicked."""
     base = f"scrs_worklist_division-{code}"
     c1, c2, _ = st.columns([1, 1, 4])
     for col, ext, label, mime in (
@@ -141,8 +142,9 @@ def _downloads(viewer: Viewer, code: str, shown: pd.DataFrame) -> None:
         name = f"{base}.{ext}"
         col.download_button(
             f"Download ({label})",
-            # generated, and logged, only when clicked
-            data=lambda ext=ext, name=name: data.worklist_file(viewer, code, export, ext, name),
+            data=lambda ext=ext, name=name: data.worklist_file(
+                viewer, code, data.worklist(viewer, code, chosen, order), ext, name
+            ),
             file_name=name,
             mime=mime,
             key=f"worklist_download_{ext}",
@@ -167,20 +169,27 @@ def main(viewer: Viewer) -> None:
     )
     code = _choose_division(viewer)
     _message()
-    rows = _prepare(data.worklist(viewer, code))
-    if rows.empty:
+    choices = data.worklist_choices(viewer, code)
+    if not choices.records:
         st.info("No failing records in this division.")
         ui_worklist.resolved_records(viewer, code)
         return
-    shown = _filters(rows)
-    _summary(rows, shown)
+    chosen, order = _filters(choices)
+    rows, counts = data.worklist_view(viewer, code, chosen, order, ui_worklist.TABLE_SHOWN)
+    shown = _prepare(rows)
+    _summary(choices, counts)
+    if counts.shown > len(shown):
+        st.caption(
+            f"The first {fmt.fmt_count(len(shown))} of {fmt.fmt_count(counts.shown)} records as sorted: filter to "
+            "narrow them, or download them all."
+        )
     st.dataframe(
         shown[list(SHOWN)].rename(columns=SHOWN),
         hide_index=True,
         key="worklist_table",
         column_config={"Days failing": st.column_config.NumberColumn(format="%d")},
     )
-    _downloads(viewer, code, shown)
+    _downloads(viewer, code, chosen, order)
     ui_worklist.resolved_records(viewer, code)
     st.divider()
     ui_worklist.mark_record(viewer, code, shown)

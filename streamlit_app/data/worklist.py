@@ -8,11 +8,20 @@ record's division against the publication and logs every write and refusal itsel
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import pyarrow as pa
 
 from scrs.reviews import ReviewError, ReviewRefused, ReviewStore
-from scrs.worklist import division_worklist_query, has_worklist, load_live_states
+from scrs.worklist import (
+    WorklistFilter,
+    filtered_worklist_query,
+    has_worklist,
+    load_live_states,
+    worklist_choices_query,
+    worklist_counts_query,
+)
 from scrs.xlsx import xlsx_bytes
 from streamlit_app.access.audit import enforce, log_event
 from streamlit_app.access.policy import AccessDenied, Viewer, worklist_refusal
@@ -21,11 +30,29 @@ from streamlit_app.data.query import READ_ERRORS, DataUnavailable, connection, f
 REVIEW_MARTS = ("review_open_failures", "review_outcomes")
 
 
+@dataclass(frozen=True)
+class WorklistCounts:
+    shown: int  # the records the filters keep
+    new: int  # of those, new since the last publication
+    still_failing: int  # still failing after rectification
+    disputed: int
+
+
+@dataclass(frozen=True)
+class WorklistChoices:
+    years: list[str]
+    test_names: list[str]
+    units: list[str]  # unit codes (scrs.worklist.UNIT_SQL)
+    records: int  # the division's failing records
+
+
 def store() -> ReviewStore:
     return ReviewStore.for_settings(settings())
 
 
-def _read(division_code: str, sql: str | None = None, params: list | None = None) -> pd.DataFrame:
+def _read(division_code: str, queries: list[tuple[str, tuple[object, ...]]], live: bool = True) -> list[pd.DataFrame]:
+    """The queries' results, on one connection to the publication; `live`: with the review states as the store
+    holds them now laid over the published ones (scrs.worklist.load_live_states, read once for all of them)."""
     key = file_key()
     try:
         with connection(key) as con:
@@ -33,18 +60,51 @@ def _read(division_code: str, sql: str | None = None, params: list | None = None
                 raise DataUnavailable(
                     "This publication has no worklist yet (it comes from an older pipeline): run the pipeline again."
                 )
-            if sql is None:
+            if live:
                 load_live_states(con, store(), division_code)
-                sql, params = division_worklist_query(division_code)
-            return con.execute(sql, list(params or ())).df()
+            return [con.execute(sql, list(params)).df() for sql, params in queries]
     except READ_ERRORS as exc:
         raise unavailable(key, exc) from exc
 
 
-def worklist(viewer: Viewer, division_code: str) -> pd.DataFrame:
-    """Every failing record of the division, in priority order, with its review state as of now."""
+def worklist(
+    viewer: Viewer,
+    division_code: str,
+    filters: WorklistFilter | None = None,
+    order: str = "priority",
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The division's failing records that `filters` keeps (default: every one), in the named order
+    (scrs.worklist.WORKLIST_ORDERS; default priority), the first `limit` when given, with each record's review
+    state as of now."""
     enforce(viewer, worklist_refusal(viewer, division_code))
-    return _read(division_code)
+    return _read(division_code, [filtered_worklist_query(division_code, filters or WorklistFilter(), order, limit)])[0]
+
+
+def worklist_view(
+    viewer: Viewer, division_code: str, filters: WorklistFilter, order: str, limit: int
+) -> tuple[pd.DataFrame, WorklistCounts]:
+    """What the Worklist page shows: the first `limit` records `filters` keeps, in the named order, and how many
+    it keeps (new, still failing, disputed among them), with the review states as of now."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    rows, counts = _read(
+        division_code,
+        [
+            filtered_worklist_query(division_code, filters, order, limit),
+            worklist_counts_query(division_code, filters),
+        ],
+    )
+    return rows, WorklistCounts(**{name: int(counts.iloc[0][name]) for name in WorklistCounts.__dataclass_fields__})
+
+
+def worklist_choices(viewer: Viewer, division_code: str) -> WorklistChoices:
+    """The years, tests and units the division's failing records have (to filter on), and how many there are,
+    as published."""
+    enforce(viewer, worklist_refusal(viewer, division_code))
+    [row] = _read(division_code, [worklist_choices_query(division_code)], live=False)[0].itertuples(index=False)
+    return WorklistChoices(
+        years=list(row.years), test_names=list(row.test_names), units=list(row.units), records=int(row.records)
+    )
 
 
 def resolved(viewer: Viewer, division_code: str) -> pd.DataFrame:
@@ -64,12 +124,18 @@ def resolved(viewer: Viewer, division_code: str) -> pd.DataFrame:
 def measures(viewer: Viewer, division_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(open failures by state and age band, outcomes) of one division, as at the publication."""
     enforce(viewer, worklist_refusal(viewer, division_code))
-    open_failures = _read(
+    open_failures, outcomes = _read(
         division_code,
-        "SELECT * FROM marts.review_open_failures WHERE division_code = ? ORDER BY age_band_order, review_state",
-        [division_code],
+        [
+            (
+                "SELECT * FROM marts.review_open_failures WHERE division_code = ? "
+                "ORDER BY age_band_order, review_state",
+                (division_code,),
+            ),
+            ("SELECT * FROM marts.review_outcomes WHERE division_code = ?", (division_code,)),
+        ],
+        live=False,
     )
-    outcomes = _read(division_code, "SELECT * FROM marts.review_outcomes WHERE division_code = ?", [division_code])
     return open_failures, outcomes
 
 

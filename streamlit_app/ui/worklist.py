@@ -15,6 +15,10 @@ from streamlit_app.ui import tables
 
 RESOLVED_SHOWN = 50
 MARKABLE_SHOWN = 500
+# The Worklist page's table shows this many records as sorted; its count, downloads and filters cover them all.
+# A division's worklist can hold 0.3 million records (ten years, national volume): read whole on every click and
+# sent to the browser, the page took seconds to answer.
+TABLE_SHOWN = 1000
 
 
 def mark_record(viewer: Viewer, code: str, shown: pd.DataFrame) -> None:
