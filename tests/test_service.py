@@ -1,6 +1,6 @@
-"""The service (issue 15): a real `dagster-daemon run` with the shipped deploy/ configuration and the landing sensor
-on picks up a delivery dropped into the landing folder and publishes it, then quarantines a bad one and leaves
-the failure marker, with no command typed.
+"""The service (issue 15): a real `dagster-daemon run` with the shipped deploy/ configuration, and the code server
+started as scrs-dagster-code.service starts it, with the landing sensor on: picks up a delivery dropped into the
+landing folder and publishes it, then quarantines a bad one and leaves the failure marker, with no command typed.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 import yaml
 
@@ -26,6 +28,7 @@ from tests import extract_factory as xf
 from tests.conftest import REPO
 
 DAEMON = str(Path(sys.executable).parent / "dagster-daemon")
+CODE_UNIT = REPO / "deploy" / "systemd" / "scrs-dagster-code.service"
 KEY = "fiscal_year, fiscal_quarter::int as fiscal_quarter, division_code, test_code"
 JOIN_KEY = "fiscal_year, fiscal_quarter, division_code, test_code"
 
@@ -63,20 +66,49 @@ def dagster_home(tmp_path: Path) -> Path:
     return home
 
 
+def unit_command(unit: Path, directive: str, socket_dir: Path) -> list[str]:
+    """A systemd unit's command line as this checkout runs it: /opt/scrs is the repository, its virtualenv this
+    interpreter's, and the unit's runtime directory (the code server's socket) `socket_dir`."""
+    [line] = [line for line in unit.read_text().splitlines() if line.startswith(f"{directive}=")]
+    command = line.split("=", 1)[1]
+    return shlex.split(
+        command.replace("/opt/scrs/.venv/bin/", f"{Path(sys.executable).parent}/")
+        .replace("/opt/scrs", str(REPO))
+        .replace("/run/scrs-dagster", str(socket_dir))
+    )
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):  # whatever of the group is left (a run worker)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def default_signals() -> None:
+    """As systemd starts a unit: SIGTERM and SIGINT at their defaults (a shell may have left them ignored)."""
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
 @pytest.fixture
 def service(fresh_pipeline: dict[str, Path], tmp_path: Path) -> Iterator[dict[str, Path]]:
-    """The daemon with the deploy/ instance and workspace files, on a copy of a published warehouse."""
+    """The code server and the daemon with the deploy/ units, instance and workspace files, on a copy of a
+    published warehouse."""
     from dagster_project.dbt_project import prepare_manifest
 
-    prepare_manifest()  # what the service's ExecStartPre does
+    prepare_manifest()  # what the code server's ExecStartPre does
     home = dagster_home(tmp_path)
     instance = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
     instance["run_queue"]["dequeue_interval_seconds"] = 1  # the shipped file's 5 s, twice, is waiting only
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
-    workspace = (REPO / "deploy" / "workspace.yaml").read_text().replace("/opt/scrs", str(REPO))
+    socket_dir = Path(tempfile.mkdtemp(prefix="scrs-code-", dir="/tmp"))  # short: a socket path is 107 bytes at most
+    workspace = (REPO / "deploy" / "workspace.yaml").read_text().replace("/run/scrs-dagster", str(socket_dir))
     (home / "workspace.yaml").write_text(workspace)
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
-    log = tmp_path / "daemon.log"
+    log, code_log = tmp_path / "daemon.log", tmp_path / "code_server.log"
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -86,24 +118,47 @@ def service(fresh_pipeline: dict[str, Path], tmp_path: Path) -> Iterator[dict[st
         "SCRS_SENSOR_INTERVAL_SECONDS": "1",
         "SCRS_LANDING_SETTLE_SECONDS": "2",
     }
-    with open(log, "w") as out:
-        daemon = subprocess.Popen(
-            [DAEMON, "run", "-w", str(home / "workspace.yaml")],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its code server and run workers share its process group
-        )
+    started: list[subprocess.Popen] = []
     try:
-        yield {"landing": landing, "warehouse": warehouse, "log": log, "staging": tmp_path / "incoming"}
+        with open(code_log, "w") as out:
+            started.append(
+                subprocess.Popen(
+                    unit_command(CODE_UNIT, "ExecStart", socket_dir),
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its code and the run workers it launches share its process group
+                    preexec_fn=default_signals,
+                )
+            )
+        # The unit's own readiness check: the daemon starts once the code server answers.
+        ready = subprocess.run(unit_command(CODE_UNIT, "ExecStartPost", socket_dir), env=env, timeout=150)
+        assert ready.returncode == 0, f"the code server did not answer; its log:\n{code_log.read_text()[-4000:]}"
+        with open(log, "w") as out:
+            started.append(
+                subprocess.Popen(
+                    [DAEMON, "run", "-w", str(home / "workspace.yaml")],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=default_signals,
+                )
+            )
+        yield {
+            "landing": landing,
+            "warehouse": warehouse,
+            "log": log,
+            "code_log": code_log,
+            "daemon_pid": started[-1].pid,
+            "staging": tmp_path / "incoming",
+        }
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            daemon.wait(timeout=20)
-        with contextlib.suppress(ProcessLookupError):  # whatever of the group is left (code server, run worker)
-            os.killpg(daemon.pid, signal.SIGKILL)
-        daemon.wait()
+        for process in reversed(started):
+            stop_group(process)
+        shutil.rmtree(socket_dir, ignore_errors=True)
         if not home.is_relative_to(tmp_path):  # the in-memory instance folder
             shutil.rmtree(home, ignore_errors=True)
 
@@ -131,6 +186,10 @@ def test_the_daemon_publishes_a_delivery_and_quarantines_a_bad_one(service):
     deliver(delivery, landing, staging)
 
     wait_for("the delivery to be published", lambda: publication(served) != before, log)
+    # The daemon loads no code of its own (a daemon that does replaces its code server every 60 s): its only
+    # code server is the unit's, which evaluated the sensor and ran the run.
+    daemon_children = [" ".join(c.cmdline()) for c in psutil.Process(service["daemon_pid"]).children(recursive=True)]
+    assert not [c for c in daemon_children if "dagster" in c], daemon_children
     with duckdb.connect(str(served), read_only=True) as con:
         loaded = {
             r[0]
@@ -157,6 +216,13 @@ def test_the_daemon_publishes_a_delivery_and_quarantines_a_bad_one(service):
     wait_for("the failure marker", lambda: last_failure(warehouse) is not None, log, timeout=90)
     marker = last_failure(warehouse)
     assert "incidents_2099_02.csv" in marker["reason"] and "grade" in marker["reason"], marker
+    # The failure alert's ERROR line is in the code server's log (what `journalctl -u scrs-dagster-code` shows).
+    wait_for(
+        "the failure alert's line in the code server's log",
+        lambda: f"scrs: pipeline run {marker['run_id']} failed" in service["code_log"].read_text(),
+        log,
+        timeout=30,
+    )
     assert json.loads(report.read_text()), "the report names the failing checks"
     assert not (landing / "incidents_2099_02.csv").exists()
     assert publication(served) == published, "the failed run published nothing"
