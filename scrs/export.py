@@ -31,7 +31,7 @@ from scrs.disclosure import (
 from scrs.reviews import ReviewStore
 from scrs.settings import Settings
 from scrs.warehouse import read_only
-from scrs.worklist import division_worklist_query, has_worklist, load_live_states
+from scrs.worklist import filtered_worklist_query, has_worklist, load_live_states
 from scrs.xlsx import write_xlsx
 
 COMPLIANCE_MARTS = (
@@ -256,7 +256,7 @@ def export(
             queries = division_queries(division, settings.disclosure_min_records)
             if has_worklist(con):  # reasons in words, age, priority and the review state as it is now
                 load_live_states(con, ReviewStore.for_settings(settings), division)
-                queries["worklist"] = MartQuery(*division_worklist_query(division))
+                queries["worklist"] = MartQuery(*filtered_worklist_query(division))
         else:
             queries = national_queries(settings.disclosure_min_records)
         return write_marts(con, queries, out_dir)

@@ -75,11 +75,6 @@ def load_live_states(con: duckdb.DuckDBPyConnection, store: ReviewStore, divisio
     return None
 
 
-def division_worklist_query(division_code: str) -> tuple[str, tuple[object, ...]]:
-    """The division's worklist in priority order (needs `load_live_states` on the same connection)."""
-    return f"{WORKLIST_SQL} where worklist.division_code = ? order by worklist.priority_rank", (division_code,)
-
-
 # The unit a crime manager files a record under: the crime's recording unit, else the incident's closing unit.
 UNIT_SQL = "coalesce(recording_unit, closing_unit, 'UNKNOWN')"
 
@@ -128,35 +123,42 @@ class WorklistFilter:
         return sql, params
 
 
-def filtered_worklist_query(
-    division_code: str, filters: WorklistFilter, order: str = "priority", limit: int | None = None
-) -> tuple[str, tuple[object, ...]]:
-    """The division's records that `filters` keeps, in the named order (WORKLIST_ORDERS), the first `limit` of
-    them when given (needs `load_live_states` on the same connection: the review states are as of now)."""
+def _kept(division_code: str, filters: WorklistFilter) -> tuple[str, tuple[object, ...]]:
+    """The division's records as of now (`load_live_states`) that `filters` keeps, as a subquery."""
     conditions, params = filters.conditions()
     where = f"where {' and '.join(conditions)}" if conditions else ""
-    sql = (
-        f"select * from ({WORKLIST_SQL} where worklist.division_code = ?) as worklist {where} "
-        f"order by {WORKLIST_ORDERS[order]}, test_code, record_id" + (" limit ?" if limit is not None else "")
+    return f"(select * from ({WORKLIST_SQL} where worklist.division_code = ?) as worklist {where})", (
+        division_code,
+        *params,
     )
-    return sql, (division_code, *params, *([limit] if limit is not None else []))
+
+
+def filtered_worklist_query(
+    division_code: str, filters: WorklistFilter | None = None, order: str = "priority", limit: int | None = None
+) -> tuple[str, tuple[object, ...]]:
+    """The division's records that `filters` keeps (default: all, as `scrs export --division` writes them), in the
+    named order (WORKLIST_ORDERS), the first `limit` of them when given (needs `load_live_states` on the same
+    connection: the review states are as of now)."""
+    kept, params = _kept(division_code, filters or WorklistFilter())
+    sql = f"select * from {kept} as worklist order by {WORKLIST_ORDERS[order]}, test_code, record_id"
+    if limit is None:
+        return sql, params
+    return f"{sql} limit ?", (*params, limit)
 
 
 def worklist_counts_query(division_code: str, filters: WorklistFilter) -> tuple[str, tuple[object, ...]]:
     """How many records `filters` keeps, and of those how many are new since the last publication, still
     failing after rectification and disputed (needs `load_live_states`)."""
-    conditions, params = filters.conditions()
-    where = f"where {' and '.join(conditions)}" if conditions else ""
+    kept, params = _kept(division_code, filters)
     sql = f"""
         select
             count(*) as shown,
             count(*) filter (where is_new_since_last_publication) as new,
             count(*) filter (where review_state = 'still_failing') as still_failing,
             count(*) filter (where review_state = 'disputed') as disputed
-        from ({WORKLIST_SQL} where worklist.division_code = ?) as worklist
-        {where}
+        from {kept} as worklist
     """
-    return sql, (division_code, *params)
+    return sql, params
 
 
 def worklist_choices_query(division_code: str) -> tuple[str, tuple[object, ...]]:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from scrs.reviews import ReviewStore
-from scrs.worklist import division_worklist_query, load_live_states
+from scrs.worklist import filtered_worklist_query, load_live_states
 from tests.worklist_sequence import DIV_G, I2, I5, store
 
 pytestmark = pytest.mark.pipeline  # the shared sequence's real `scrs run`s
@@ -34,7 +34,7 @@ def warehouse(worklist_sequence: Path, tmp_path: Path) -> Path:
 def _worklist_now(warehouse: Path, division: str) -> tuple[int | None, pd.DataFrame]:
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
         changed = load_live_states(con, ReviewStore(warehouse / "state" / "reviews.sqlite"), division)
-        sql, params = division_worklist_query(division)
+        sql, params = filtered_worklist_query(division)
         return changed, con.execute(sql, list(params)).df()
 
 

@@ -78,7 +78,7 @@ def worklist(
     (scrs.worklist.WORKLIST_ORDERS; default priority), the first `limit` when given, with each record's review
     state as of now."""
     enforce(viewer, worklist_refusal(viewer, division_code))
-    return _read(division_code, [filtered_worklist_query(division_code, filters or WorklistFilter(), order, limit)])[0]
+    return _read(division_code, [filtered_worklist_query(division_code, filters, order, limit)])[0]
 
 
 def worklist_view(
