@@ -189,6 +189,7 @@ def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fr
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
+    from dagster_project.resources import SCHEDULE_NAME_TAG
     from dagster_project.runner import failure_reason, step_times
 
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
@@ -212,7 +213,7 @@ def test_a_scheduled_run_waits_for_the_run_in_progress_then_publishes(sensor, fr
     held.wait(10)
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("scrs_pipeline").execute_in_process(
-            instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "monthly_committee_run"}
+            instance=instance, raise_on_error=False, tags={SCHEDULE_NAME_TAG: "monthly_committee_run"}
         )
         ingest_started = min(
             start for step, start, _ in step_times(instance, result.run_id) if step.startswith("landing")
@@ -230,6 +231,7 @@ def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipe
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
+    from dagster_project.resources import SCHEDULE_NAME_TAG
     from dagster_project.runner import failure_reason
 
     landing, warehouse = fresh_pipeline["landing"], fresh_pipeline["warehouse"]
@@ -241,7 +243,7 @@ def test_a_scheduled_run_gives_up_waiting_with_a_plain_reason(sensor, fresh_pipe
         fcntl.flock(lock, fcntl.LOCK_EX)
         started = time.monotonic()
         result = defs.resolve_job_def("scrs_pipeline").execute_in_process(
-            instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "weekly_full_rebuild"}
+            instance=instance, raise_on_error=False, tags={SCHEDULE_NAME_TAG: "weekly_full_rebuild"}
         )
         waited = time.monotonic() - started
     assert not result.success and waited >= 1.5
